@@ -1,0 +1,172 @@
+"""The whole analysis of one recording: decode, transcribe, measure, check content, score.
+
+`Analyzer` holds the loaded models for the life of the process: create one and call
+`analyze_file` for every file of a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio import Audio, load_audio
+from .config import Targets
+from .delivery import DeliveryMetrics, measure
+from .errors import AudioError
+from .feedback import Tip
+from .scoring import Judgement, delivery_tips, judge, score
+from .sentences import Sentence, split_sentences
+from .transcribe import ModelPool, TranscribeOptions, Transcript
+
+log = logging.getLogger(__name__)
+
+TOP_TIPS = 3  # the report leads with the three things to fix first
+MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
+
+
+@dataclass
+class Analysis:
+    """The result for one recording. `to_dict()` is the JSON schema documented in the README."""
+
+    file: str
+    transcript: Transcript
+    sentences: list[Sentence]
+    delivery: DeliveryMetrics
+    content: dict | None
+    targets: Targets
+    judgements: dict[str, Judgement]
+    score_parts: dict[str, float]
+    tips: list[Tip]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> int:
+        return int(round(max(0.0, min(100.0, sum(self.score_parts.values())))))
+
+    def to_dict(self) -> dict:
+        d, t = self.delivery, self.targets
+        content = self.content or {"components": {}, "order": {"sequence": [], "ok": False, "note": "not checked"}, "pitfalls": []}
+        return {
+            "file": self.file,
+            "language": self.transcript.language,
+            "engine": self.transcript.engine,
+            "model": self.transcript.model,
+            "duration_s": round(d.duration_s, 2),
+            "speech_s": round(d.speech_s, 2),
+            "voiced_s": round(d.voiced_s, 2),
+            "target_s": t.duration_s,
+            "word_count": d.word_count,
+            "wpm": _round(d.wpm),
+            "articulation_wpm": _round(d.articulation_wpm),
+            "chars_per_min": _round(d.chars_per_min),
+            "morae_per_min": _round(d.morae_per_min),
+            "pace_windows": [{"start": w.start, "end": w.end, "wpm": w.wpm} for w in d.pace_windows],
+            "pauses": _pauses_dict(d),
+            "fillers": {
+                "count": len(d.fillers),
+                "per_100_words": _round(d.fillers_per_100_words),
+                "per_min": _round(d.fillers_per_min),
+                "items": [{"text": f.text, "start": round(f.start, 2)} for f in d.fillers],
+                "method": d.filler_method,
+            },
+            "pitch": {"spread_semitones": d.pitch_spread_semitones, "median_hz": d.pitch_median_hz, "method": "librosa.yin over voiced frames"},
+            "loudness": {"spread_db": d.loudness_spread_db, "method": "std of frame RMS (dB) over voiced frames"},
+            "components": content["components"],
+            "order": content["order"],
+            "pitfalls": content["pitfalls"],
+            "score": self.score,
+            "score_parts": self.score_parts,
+            "judgements": {name: j.verdict for name, j in self.judgements.items()},
+            "bands": {name: j.band.describe() for name, j in self.judgements.items()},
+            "tips": [tip.to_dict() for tip in self.tips],
+            "transcript": {
+                "text": self.transcript.text,
+                "segments": [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in self.transcript.segments],
+            },
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _pauses_dict(d: DeliveryMetrics) -> dict:
+    longest = max(d.pauses, key=lambda p: p.duration, default=None)
+    return {
+        "count": len(d.pauses),
+        "long_count": len(d.long_pauses),
+        "total_s": round(sum(p.duration for p in d.pauses), 2),
+        "longest_s": round(longest.duration, 2) if longest else 0.0,
+        "longest_at": longest.start if longest else None,
+        "long": [{"start": p.start, "end": p.end, "duration": round(p.duration, 2)} for p in d.long_pauses],
+        "min_pause_s": d.min_pause_s,
+        "long_pause_s": d.long_pause_s,
+    }
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    targets: Targets = field(default_factory=Targets)
+
+
+class Analyzer:
+    """Analyses recordings with models loaded once per process."""
+
+    def __init__(self, options: AnalyzeOptions | None = None):
+        self.options = options or AnalyzeOptions()
+        self.models = ModelPool(self.options.transcribe)
+        self._content: dict[str, object] = {}
+
+    def analyze_file(self, path: Path) -> Analysis:
+        started = time.perf_counter()
+        audio = load_audio(Path(path))
+        decode_s = time.perf_counter() - started
+        analysis = self.analyze_audio(audio)
+        analysis.timings["decode"] = decode_s
+        return analysis
+
+    def analyze_audio(self, audio: Audio) -> Analysis:
+        targets = self.options.targets
+        started = time.perf_counter()
+        transcript = self.models.transcribe(audio.samples)
+        transcribed = time.perf_counter()
+        sentences = split_sentences(transcript)
+        if sum(len(s.text.split()) for s in sentences) < MIN_WORDS and len(transcript.text) < MIN_WORDS * 3:
+            raise AudioError(f"{audio.path}: no speech was recognised in {audio.duration_s:.0f} s of audio; speak closer to the microphone or check the file")
+        delivery = measure(audio.samples, transcript, sentences, targets)
+        measured = time.perf_counter()
+        content = self._content_for(transcript.language)
+        content_result = content.analyse(sentences) if content else None
+        judgements = judge(delivery, transcript.language, targets)
+        content_dict = content_result.to_dict() if content_result else None
+        tips = delivery_tips(delivery, judgements, targets, sentences) + list(content_result.tips if content_result else [])
+        tips.sort(key=lambda tip: -tip.priority)
+        done = time.perf_counter()
+        return Analysis(
+            file=str(audio.path),
+            transcript=transcript,
+            sentences=sentences,
+            delivery=delivery,
+            content=content_dict,
+            targets=targets,
+            judgements=judgements,
+            score_parts=score(delivery, judgements, content_dict, targets),
+            tips=tips,
+            timings={"transcribe": transcribed - started, "delivery": measured - transcribed, "content": done - measured},
+        )
+
+    def _content_for(self, language: str):
+        """One content analyser (rubric + embedding model) per language, loaded on first use."""
+        if language not in self._content:
+            from .content import ContentAnalyzer, supported_languages
+
+            if language in supported_languages():
+                self._content[language] = ContentAnalyzer(language)
+            else:
+                log.warning("no content rubric for language %r; only delivery is measured", language)
+                self._content[language] = None
+        return self._content[language]

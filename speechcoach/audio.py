@@ -1,0 +1,141 @@
+"""Audio in: decode any common recording once into 16 kHz mono float32.
+
+PyAV (FFmpeg's libraries, bundled in its wheel) decodes wav, flac, mp3, ogg/opus and m4a/aac
+alike, so no system ffmpeg and no deprecated audioread fallback are needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .config import SAMPLE_RATE
+from .errors import AudioError
+
+log = logging.getLogger(__name__)
+
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".webm", ".wma", ".aiff", ".aif"}
+)
+MIN_SPEECH_S = 3.0  # shorter than this there is nothing to coach
+MAX_DURATION_S = 30 * 60.0  # a self-introduction is minutes, not hours: refuse early, before transcribing
+# Peak below this (about -60 dBFS) is treated as silence: a muted microphone or an empty track.
+SILENCE_PEAK = 1e-3
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Decoded audio: `samples` is mono float32 in [-1, 1] at `sample_rate` Hz."""
+
+    path: Path
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def find_audio_files(paths: list[Path]) -> list[Path]:
+    """Expand directories (recursively, sorted) into the audio files they hold; keep files as given.
+
+    A path given explicitly is kept even if its extension is unknown, so that the user gets a
+    clear per-file error instead of a silent skip.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
+    """Decode `path` to 16 kHz mono float32, or raise AudioError saying what is wrong."""
+    path = Path(path)
+    _check_file(path)
+    samples = _decode(path, max_duration_s)
+    if samples.size == 0:
+        raise AudioError(f"{path}: the file holds no audio samples; record again")
+    audio = Audio(path=path, samples=samples)
+    peak = float(np.max(np.abs(samples)))
+    if peak < SILENCE_PEAK:
+        raise AudioError(
+            f"{path}: the recording is silent (peak {20 * np.log10(max(peak, 1e-10)):.0f} dBFS); "
+            "check that the microphone is not muted and record again"
+        )
+    if audio.duration_s < MIN_SPEECH_S:
+        raise AudioError(
+            f"{path}: the recording is only {audio.duration_s:.1f} s long; "
+            f"at least {MIN_SPEECH_S:.0f} s are needed to give feedback"
+        )
+    return audio
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder with no audio files in it")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty (0 bytes)")
+
+
+def _decode(path: Path, max_duration_s: float) -> np.ndarray:
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({_short(exc)}); supported: wav, flac, mp3, ogg, opus, m4a, aac") from exc
+    with container:
+        if not container.streams.audio:
+            raise AudioError(f"{path}: the file has no audio track")
+        stream = container.streams.audio[0]
+        if stream.duration is not None and stream.time_base is not None:
+            declared = float(stream.duration * stream.time_base)
+            if declared > max_duration_s:
+                raise AudioError(_too_long(path, declared, max_duration_s))
+        return _resample_all(path, container, stream, max_duration_s)
+
+
+def _resample_all(path: Path, container, stream, max_duration_s: float) -> np.ndarray:
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
+    limit = int(max_duration_s * SAMPLE_RATE)
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                chunk = out.to_ndarray().reshape(-1)
+                chunks.append(chunk)
+                total += chunk.size
+            if total > limit:
+                raise AudioError(_too_long(path, total / SAMPLE_RATE, max_duration_s))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    except av.error.FFmpegError as exc:
+        if not chunks:
+            raise AudioError(f"{path}: the audio could not be decoded ({_short(exc)}); the file may be damaged") from exc
+        # A truncated phone recording: keep what decoded, as players do, and say so.
+        log.warning("%s: decoding stopped early (%s); analysing the first %.1f s", path, _short(exc), total / SAMPLE_RATE)
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _too_long(path: Path, seconds: float, limit: float) -> str:
+    return (
+        f"{path}: the recording is {seconds / 60:.0f} min long, over the {limit / 60:.0f} min limit; "
+        "trim it to the self-introduction"
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:120]

@@ -1,0 +1,299 @@
+"""Delivery: how the introduction sounded, measured from the audio (librosa/numpy) and the
+word timestamps. Every number here says how it was computed (see `DeliveryMetrics`).
+
+Definitions
+- speaking span: from the first to the last non-silent frame (leading/trailing silence trimmed);
+- pause: a silent gap inside the span of at least `Targets.pause_min_s` (200 ms, Gao et al. 2025);
+- voiced time: speaking span minus pauses;
+- words per minute: words / speaking span; articulation rate: words / voiced time;
+- fillers: counted in the Whisper transcript, a lower bound (Whisper drops many um/uh).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import librosa
+import numpy as np
+
+from .config import SAMPLE_RATE, Targets
+from .sentences import NO_SPACE_LANGUAGES, Sentence
+from .transcribe import Transcript, Word
+
+log = logging.getLogger(__name__)
+
+FRAME_S = 0.032  # 32 ms analysis frames: long enough for two periods of a 65 Hz voice
+HOP_S = 0.010  # 10 ms hop: pause edges to within 10 ms
+SILENCE_TOP_DB = 35.0  # frames this far below the loudest frame count as silence
+PACE_WINDOW_S = 30.0  # pace over time, per 30-second window, to show rushing
+MIN_WINDOW_WORDS_S = 10.0  # a last window shorter than this is merged into the previous one
+PITCH_FMIN_HZ, PITCH_FMAX_HZ = 65.0, 400.0  # covers low male to high female speaking voices
+PITCH_HOP = 512  # 32 ms: pitch spread needs no finer resolution, and yin cost scales with frames
+# Japanese counts characters, not words: kana, kanji and the long-vowel mark; punctuation excluded.
+JAPANESE_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3005]")
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Filler:
+    text: str
+    start: float
+
+
+@dataclass(frozen=True)
+class PaceWindow:
+    start: float
+    end: float
+    words: int
+    wpm: float
+
+
+@dataclass(frozen=True)
+class DeliveryMetrics:
+    """Everything measured about the delivery. Rates are None where they mean nothing
+    (e.g. words per minute for Japanese, or no speech at all)."""
+
+    duration_s: float
+    speech_start: float
+    speech_end: float
+    voiced_s: float
+    word_count: int
+    wpm: float | None
+    articulation_wpm: float | None
+    chars_per_min: float | None
+    morae_per_min: float | None
+    pace_windows: tuple[PaceWindow, ...]
+    pauses: tuple[Pause, ...]
+    min_pause_s: float
+    long_pause_s: float
+    fillers: tuple[Filler, ...]
+    filler_method: str
+    pitch_spread_semitones: float | None
+    pitch_median_hz: float | None
+    loudness_spread_db: float | None
+
+    @property
+    def speech_s(self) -> float:
+        return max(0.0, self.speech_end - self.speech_start)
+
+    @property
+    def long_pauses(self) -> tuple[Pause, ...]:
+        return tuple(p for p in self.pauses if p.duration >= self.long_pause_s)
+
+    @property
+    def fillers_per_100_words(self) -> float | None:
+        return 100.0 * len(self.fillers) / self.word_count if self.word_count else None
+
+    @property
+    def fillers_per_min(self) -> float | None:
+        return 60.0 * len(self.fillers) / self.speech_s if self.speech_s > 0 else None
+
+
+def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets) -> DeliveryMetrics:
+    """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
+    hop = int(HOP_S * SAMPLE_RATE)
+    rms = librosa.feature.rms(y=samples, frame_length=int(FRAME_S * SAMPLE_RATE), hop_length=hop, center=True)[0]
+    rms_db = librosa.amplitude_to_db(rms, ref=np.max)
+    voiced = rms_db > -SILENCE_TOP_DB
+    span = _speech_span(voiced, hop)
+    pauses = _pauses(voiced, hop, span, targets.pause_min_s)
+    voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
+    words = [w for w in transcript.words if w.text.strip()]
+    language = transcript.language
+    word_count = 0 if language in NO_SPACE_LANGUAGES else len(words)
+    speech_s = span[1] - span[0]
+    wpm = _per_minute(word_count, speech_s) if word_count else None
+    chars = count_japanese_chars(transcript.text) if language == "ja" else 0
+    pitch_spread, pitch_median = _pitch(samples, voiced, hop)
+    fillers = find_fillers(words, sentences, language)
+    return DeliveryMetrics(
+        duration_s=len(samples) / SAMPLE_RATE,
+        speech_start=span[0],
+        speech_end=span[1],
+        voiced_s=voiced_s,
+        word_count=word_count,
+        wpm=wpm,
+        articulation_wpm=_per_minute(word_count, voiced_s) if word_count else None,
+        chars_per_min=_per_minute(chars, speech_s) if chars else None,
+        morae_per_min=None,
+        pace_windows=_pace_windows(words, span) if word_count else (),
+        pauses=tuple(pauses),
+        min_pause_s=targets.pause_min_s,
+        long_pause_s=targets.long_pause_s,
+        fillers=tuple(fillers),
+        filler_method=filler_method(transcript),
+        pitch_spread_semitones=pitch_spread,
+        pitch_median_hz=pitch_median,
+        loudness_spread_db=_loudness_spread(rms, voiced),
+    )
+
+
+def count_japanese_chars(text: str) -> int:
+    """Kana and kanji characters (the unit of Japanese speaking rate), punctuation excluded."""
+    return len(JAPANESE_CHAR.findall(text))
+
+
+def filler_method(transcript: Transcript) -> str:
+    return (
+        f"counted in the {transcript.engine} {transcript.model} transcript; Whisper leaves out many "
+        "'um'/'uh', so this is a lower bound"
+    )
+
+
+def _per_minute(count: int, seconds: float) -> float | None:
+    return 60.0 * count / seconds if seconds > 0 else None
+
+
+def _speech_span(voiced: np.ndarray, hop: int) -> tuple[float, float]:
+    idx = np.flatnonzero(voiced)
+    if idx.size == 0:
+        return 0.0, 0.0
+    return idx[0] * hop / SAMPLE_RATE, (idx[-1] + 1) * hop / SAMPLE_RATE
+
+
+def _pauses(voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s: float) -> list[Pause]:
+    """Silent runs inside the speaking span that last at least `min_pause_s`."""
+    # Edges of silent runs: +1 where silence starts, -1 where it ends.
+    silent = (~voiced).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], silent, [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    frame_s = hop / SAMPLE_RATE
+    pauses = []
+    for s, e in zip(starts, ends):
+        start, end = s * frame_s, e * frame_s
+        if start > span[0] and end < span[1] and end - start >= min_pause_s:
+            pauses.append(Pause(round(start, 2), round(end, 2)))
+    return pauses
+
+
+def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
+    """Words per minute in consecutive 30-second windows of the speaking span."""
+    bounds = list(np.arange(span[0], span[1], PACE_WINDOW_S)) + [span[1]]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_WINDOW_WORDS_S:
+        del bounds[-2]  # fold a short tail into the previous window instead of a noisy rate
+    starts = np.array([w.start for w in words])
+    windows = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        n = int(np.count_nonzero((starts >= lo) & (starts < hi) if hi < span[1] else starts >= lo))
+        windows.append(PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1)))
+    return tuple(windows)
+
+
+def _pitch(samples: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, float | None]:
+    """Spread (std, semitones) and median of the voice's pitch over voiced frames.
+
+    yin, not pyin: pyin costs ~3x the transcription itself on this kind of CPU.
+    """
+    if not voiced.any():
+        return None, None
+    f0 = librosa.yin(samples, fmin=PITCH_FMIN_HZ, fmax=PITCH_FMAX_HZ, sr=SAMPLE_RATE, frame_length=1024, hop_length=PITCH_HOP)
+    # Map each pitch frame to the 10 ms voicing frames and keep voiced ones in the plausible range.
+    frame_voiced = voiced[np.minimum((np.arange(len(f0)) * PITCH_HOP) // hop, len(voiced) - 1)]
+    f0 = f0[frame_voiced & (f0 > PITCH_FMIN_HZ * 1.05) & (f0 < PITCH_FMAX_HZ * 0.95)]
+    if f0.size < 20:
+        return None, None
+    median = float(np.median(f0))
+    semitones = 12 * np.log2(f0 / median)
+    # Octave errors of yin would inflate the spread: clip to +-1 octave around the median.
+    semitones = semitones[np.abs(semitones) <= 12]
+    return round(float(np.std(semitones)), 2), round(median, 1)
+
+
+def _loudness_spread(rms: np.ndarray, voiced: np.ndarray) -> float | None:
+    if np.count_nonzero(voiced) < 20:
+        return None
+    db = 20 * np.log10(np.maximum(rms[voiced], 1e-10))
+    return round(float(np.std(db)), 2)
+
+
+# ---------------------------------------------------------------------------- fillers
+
+
+@lru_cache(maxsize=None)
+def _filler_rules(language: str) -> dict | None:
+    try:
+        text = resources.files("speechcoach").joinpath(f"rubric/{language}/fillers.json").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return None
+    return json.loads(text)
+
+
+def _norm(token: str) -> str:
+    return re.sub(r"[^\w']+", "", token.lower())
+
+
+def find_fillers(words: list[Word], sentences: list[Sentence], language: str) -> list[Filler]:
+    """Filler words in the transcript, with the time each was said."""
+    rules = _filler_rules(language)
+    if rules is None:
+        log.info("no filler list for language %r; fillers not counted", language)
+        return []
+    if language in NO_SPACE_LANGUAGES:
+        return _fillers_no_space(words, rules)
+    return _fillers_spaced(words, sentences, rules)
+
+
+def _fillers_spaced(words: list[Word], sentences: list[Sentence], rules: dict) -> list[Filler]:
+    tokens = [_norm(w.text) for w in words]
+    sentence_starts = {round(s.start, 3) for s in sentences}
+    always, initial = set(rules["always"]), set(rules["sentence_initial"])
+    phrases = [p.split() for p in rules["phrases"]]
+    hedges = [h.split() for h in rules["hedges"]]
+    found: list[Filler] = []
+    skip_until = -1
+    for i, (word, tok) in enumerate(zip(words, tokens)):
+        if i <= skip_until or not tok:
+            continue
+        phrase = next((p for p in phrases if tokens[i : i + len(p)] == p), None)
+        hedge = next((h for h in hedges if tokens[i : i + len(h)] == h), None)
+        if phrase or (hedge and _is_hedge(tokens, i, rules)):
+            n = len(phrase or hedge)
+            found.append(Filler(" ".join(tokens[i : i + n]), word.start))
+            skip_until = i + n - 1
+        elif tok in always:
+            found.append(Filler(tok, word.start))
+        elif tok in initial and round(word.start, 3) in sentence_starts and word.text.strip().endswith(","):
+            found.append(Filler(tok, word.start))
+        elif tok == rules["like_word"] and _is_filler_like(words, i):
+            found.append(Filler(tok, word.start))
+    return found
+
+
+def _is_hedge(tokens: list[str], i: int, rules: dict) -> bool:
+    # "what kind of tool" names a kind; "it was kind of hard" hedges.
+    return i == 0 or tokens[i - 1] not in set(rules["hedge_noun_markers"])
+
+
+def _is_filler_like(words: list[Word], i: int) -> bool:
+    """'like' as a filler is set off by commas in Whisper's punctuation ("it was, like, hard";
+    "Like, I did..."); as a verb ("I like this approach") or preposition ("tools like Docker")
+    it is not. Uncertain cases are not counted, keeping the count a lower bound."""
+    text = words[i].text.strip()
+    prev = words[i - 1].text.strip() if i > 0 else ""
+    return text.lower().startswith("like") and (text.endswith(",") or prev.endswith(","))
+
+
+def _fillers_no_space(words: list[Word], rules: dict) -> list[Filler]:
+    # Japanese: Whisper's word pieces are not words; match filler strings that stand as a
+    # piece of their own (えー、あの、) so that その in その後 is not counted.
+    fillers = sorted(rules["always"], key=len, reverse=True)
+    found = []
+    for word in words:
+        piece = word.text.strip().rstrip("、。,.!?！？ー")
+        if piece and any(piece == f.rstrip("ー") for f in fillers):
+            found.append(Filler(word.text.strip(), word.start))
+    return found

@@ -1,0 +1,206 @@
+"""Speech to text with word timestamps, behind a small engine interface.
+
+`Engine.transcribe(samples, language)` takes 16 kHz mono float32 and returns a `Transcript`.
+The default engine is faster-whisper (CTranslate2, int8 on CPU); openai-whisper is the second
+engine (see `openai_engine.py`). `ModelPool` keeps every loaded model for the whole process,
+so a batch of a hundred files loads each model once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .config import SAMPLE_RATE
+from .errors import ModelError
+from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENGINE = "faster-whisper"
+ENGINES = ("faster-whisper", "openai-whisper")
+BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
+LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as Whisper wrote it, usually with a leading space
+    start: float  # seconds from the start of the recording
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    start: float
+    end: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the engine heard. `language` is an ISO 639-1 code ("en", "ja")."""
+
+    language: str
+    segments: tuple[Segment, ...]
+    engine: str
+    model: str
+    language_probability: float = 1.0
+    seconds: float = 0.0  # wall time spent transcribing (for the benchmark)
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.segments).strip()
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to run Whisper. Defaults are the ones the benchmark measured."""
+
+    engine: str = DEFAULT_ENGINE
+    model: str | None = None  # None: tiny.en for English, base for other languages
+    language: str | None = None  # None: detect
+    device: str = "auto"  # "cpu", "cuda" or "auto"
+    compute_type: str = "int8"  # faster-whisper only; openai-whisper uses fp32 on CPU
+    beam_size: int = BEAM_SIZE
+    cpu_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+
+
+class Engine(Protocol):
+    """A loaded Whisper model. Implementations: FasterWhisperEngine, OpenAIWhisperEngine."""
+
+    engine_name: str
+    model_name: str
+    english_only: bool
+
+    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript: ...
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]: ...
+
+
+class FasterWhisperEngine:
+    """faster-whisper (CTranslate2). int8 on CPU: about 3-10x faster than openai-whisper."""
+
+    engine_name = "faster-whisper"
+
+    def __init__(self, model: str, options: TranscribeOptions):
+        from faster_whisper import WhisperModel  # heavy import, only when a model is needed
+
+        source = resolve_ct2(model)
+        self.model_name = source.name
+        self.english_only = source.english_only
+        self._beam_size = options.beam_size
+        device = "cpu" if options.device == "auto" and not _ct2_has_cuda() else options.device
+        device = "cuda" if device == "auto" else device
+        started = time.perf_counter()
+        try:
+            self._model = WhisperModel(
+                source.location,
+                device=device,
+                compute_type=options.compute_type,
+                cpu_threads=options.cpu_threads,
+                download_root=str(download_root()),
+            )
+        except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all mean "cannot load"
+            raise ModelError(_load_error(source.name, source.bundled, exc)) from exc
+        log.info("loaded faster-whisper %s on %s in %.2f s", source.name, device, time.perf_counter() - started)
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        if self.english_only:
+            return "en", 1.0
+        language, probability, _ = self._model.detect_language(audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)])
+        return language, float(probability)
+
+    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript:
+        started = time.perf_counter()
+        segments, info = self._model.transcribe(
+            samples,
+            language="en" if self.english_only else language,
+            beam_size=self._beam_size,
+            word_timestamps=True,
+        )
+        result = tuple(_segment(s) for s in segments)  # the generator does the work here
+        return Transcript(
+            language=info.language,
+            segments=result,
+            engine=self.engine_name,
+            model=self.model_name,
+            language_probability=float(info.language_probability),
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _segment(seg) -> Segment:
+    words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ()))
+    return Segment(seg.text, float(seg.start), float(seg.end), words)
+
+
+def _ct2_has_cuda() -> bool:
+    try:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    except Exception:  # noqa: BLE001 - no CUDA runtime at all
+        return False
+
+
+def _load_error(name: str, bundled: bool, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if bundled:
+        return f"the bundled model {name} could not be loaded ({text}); reinstall with: pip install --force-reinstall speechcoach"
+    return (
+        f"model {name!r} is not on this machine and could not be downloaded ({text[:160]}); "
+        f"connect to the internet once, or use a bundled model: --model tiny.en or --model {MULTILINGUAL_MODEL}"
+    )
+
+
+class ModelPool:
+    """Loads each (engine, model) once per process and hands out the same instance after."""
+
+    def __init__(self, options: TranscribeOptions):
+        self.options = options
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self.load_seconds = 0.0
+
+    def get(self, model: str) -> Engine:
+        key = (self.options.engine, model)
+        if key not in self._engines:
+            started = time.perf_counter()
+            self._engines[key] = _create_engine(self.options.engine, model, self.options)
+            self.load_seconds += time.perf_counter() - started
+        return self._engines[key]
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        """Pick the model for the language (detecting it when not given), then transcribe."""
+        language = self.options.language
+        model = self.options.model
+        if model is None:
+            if language is None:
+                language, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+                log.info("detected language %s (p=%.2f)", language, probability)
+            model = default_model(language)
+        engine = self.get(model)
+        if engine.english_only and language not in (None, "en"):
+            raise ModelError(f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}")
+        return engine.transcribe(samples, language)
+
+
+def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:
+    if engine == "faster-whisper":
+        return FasterWhisperEngine(model, options)
+    if engine == "openai-whisper":
+        from .openai_engine import OpenAIWhisperEngine
+
+        return OpenAIWhisperEngine(model, options)
+    raise ModelError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
