@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".webm", ".wma", ".aiff", ".aif"}
 )
+SUPPORTED = "supported: wav, flac, mp3, ogg, opus, m4a, aac (and other formats FFmpeg reads)"
 MIN_SPEECH_S = 3.0  # shorter than this there is nothing to coach
 MAX_DURATION_S = 30 * 60.0  # a self-introduction is minutes, not hours: refuse early, before transcribing
 # Peak below this (about -60 dBFS) is treated as silence: a muted microphone or an empty track.
@@ -92,10 +93,10 @@ def _decode(path: Path, max_duration_s: float) -> np.ndarray:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_short(exc)}); supported: wav, flac, mp3, ogg, opus, m4a, aac") from exc
+        raise AudioError(f"{path}: not a readable audio file ({_short(exc)}); {SUPPORTED}") from exc
     with container:
         if not container.streams.audio:
-            raise AudioError(f"{path}: the file has no audio track")
+            raise AudioError(f"{path}: no audio track found; is it a recording? {SUPPORTED}")
         stream = container.streams.audio[0]
         if stream.duration is not None and stream.time_base is not None:
             declared = float(stream.duration * stream.time_base)
@@ -137,5 +138,6 @@ def _too_long(path: Path, seconds: float, limit: float) -> str:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    # FFmpeg errors repeat the path in str(exc); its strerror alone says what went wrong.
+    text = (getattr(exc, "strerror", None) or str(exc)).strip() or type(exc).__name__
     return text.splitlines()[0][:120]

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Targets, parse_duration
+from .config import Targets, format_duration, parse_duration
 from .errors import SpeechcoachError
 from .transcribe import DEFAULT_ENGINE, ENGINES, TranscribeOptions
 
@@ -46,7 +46,7 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
     `speechcoach record`, and follow your attempts with `speechcoach history`.
     """
     level = logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
     ctx.obj = State(debug=debug)
 
 
@@ -89,8 +89,9 @@ def build_analyzer(language, model, engine, device, target):
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @transcribe_options
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for a batch (each loads its own model; worth it with 4+ cores).")
 @click.pass_obj
-def analyze(state: State, paths, language, model, engine, device, target, as_json, no_save, label):
+def analyze(state: State, paths, language, model, engine, device, target, as_json, no_save, label, jobs):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
     Exit code: 0 if every file was analysed, 1 if any failed, 2 for usage errors.
@@ -102,29 +103,34 @@ def analyze(state: State, paths, language, model, engine, device, target, as_jso
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
         sys.exit(EXIT_FAILED)
     analyzer = build_analyzer(language, model, engine, device, target)
-    code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label)
+    code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label, jobs=jobs)
     sys.exit(code)
 
 
-def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bool, save: bool, label: str | None) -> int:
-    """Analyse each file in order, print its report (or JSON line), and return the exit code."""
+def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bool, save: bool, label: str | None, jobs: int = 1) -> int:
+    """Analyse the files (in order), print each report or JSON line, and return the exit code."""
+    from .batch import analyze_files
+
     failed = 0
     color = sys.stdout.isatty()
+    results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
         try:
-            result = analyzer.analyze_file(path).to_dict()
+            item = next(results)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo("interrupted: the files analysed so far are reported above", err=True)
             return EXIT_INTERRUPTED
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            message = _fail(state, exc, str(path))
-            click.echo(f"error: {message}", err=True)
+        if not item.ok:
+            if state.debug and item.exception is not None:
+                raise item.exception
+            click.echo(f"error: {item.error}", err=True)
             failed += 1
             if as_json:
-                click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+                click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
             continue
+        result = item.result
         if save:
             _save(state, result, path, label)
         if as_json:
@@ -150,7 +156,492 @@ def _save(state: State, result: dict, path: Path, label: str | None) -> None:
         from .store import History
 
         with History.open() as history:
-            attempt_id = history.save(result, path, label=label)
+            attempt_id = history.save(result, path, label=label).id
         result["attempt_id"] = attempt_id
     except Exception as exc:  # noqa: BLE001 - the analysis itself succeeded
         click.echo(f"warning: attempt not saved: {_fail(state, exc)}", err=True)
+
+
+# -- record / devices (issue #4) ----------------------------------------------------------------
+
+PLAIN_STATUS_EVERY_S = 10.0  # without a terminal, one plain status line this often
+METER_CELLS = 20
+METER_FLOOR_DBFS = -60.0  # the meter's left end; speech usually sits around -30 to -10 dBFS
+
+
+@main.command()
+@click.pass_obj
+def devices(state: State) -> None:
+    """List the microphones (input devices) that `record --device` accepts."""
+    from .record import list_input_devices
+
+    try:
+        found = list_input_devices()
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback (unless --debug)
+        click.echo(f"error: {_fail(state, exc, 'devices')}", err=True)
+        sys.exit(EXIT_FAILED)
+    if not found:
+        from .record import NO_DEVICE
+
+        click.echo(f"error: {NO_DEVICE}", err=True)
+        sys.exit(EXIT_FAILED)
+    for device in found:
+        mark = "*" if device.is_default else " "
+        click.echo(f"{mark} {device.index:>3}  {device.name}  ({device.hostapi}, {device.channels} ch, {device.default_sample_rate:g} Hz)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the WAV here (never overwritten). Default: a timestamped file under SPEECHCOACH_HOME/recordings/.")
+@click.option("--device", "input_device", default=None, metavar="N|NAME", help="Microphone: its number or part of its name in `speechcoach devices` (default: the system's input).")
+@click.option("--max-duration", default=None, callback=_duration, metavar="DURATION", help="Stop by itself after this long, e.g. 3m30s (for scripts).")
+@click.option("--countdown", type=click.IntRange(0, 60), default=3, show_default=True, help="Seconds of countdown before recording starts.")
+@click.option("--no-countdown", is_flag=True, help="Start recording at once (same as --countdown 0).")
+@click.option("--language", default=None, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect).")
+@click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
+@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation.")
+@click.option("--whisper-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (what `analyze --device` sets).")
+@click.option("--target", default="3m", show_default=True, callback=_duration, metavar="DURATION", help="Target length: the live line counts towards it and cues you at it and 30 s after.")
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON instead of the report.")
+@click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
+@click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
+@click.pass_obj
+def record(state: State, out, input_device, max_duration, countdown, no_countdown, language, model, engine, whisper_device, target, as_json, no_save, label):
+    """Record your self-introduction from the microphone, then analyse it like `analyze`.
+
+    Stop with Enter or Ctrl-C, or let --max-duration stop it. The WAV is written while you
+    speak, so a crash or a kill keeps everything said until then.
+
+    Exit code: 0 if recorded and analysed, 1 on any error (the recording is kept), 130 if
+    Ctrl-C is pressed a second time, during the analysis.
+    """
+    from .record import new_recording_path
+
+    path = out
+    try:
+        path = path if path is not None else new_recording_path()
+        recording = _record(state, path, input_device, max_duration, 0 if no_countdown else countdown, target)
+    except KeyboardInterrupt:
+        click.echo("\ncancelled before recording started", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback (unless --debug)
+        _record_failed(state, exc, path, as_json)
+    sys.exit(_analyze_recording(state, recording, language, model, engine, whisper_device, target, as_json, no_save, label))
+
+
+def _record_failed(state: State, exc: Exception, path: Path | None, as_json: bool) -> None:
+    message = _fail(state, exc, "record")
+    click.echo(f"error: {message}", err=True)
+    if as_json:  # like `analyze --json`: a script always gets one object per file
+        click.echo(json.dumps({"file": str(path) if path else None, "error": message}, ensure_ascii=False))
+    sys.exit(EXIT_FAILED)
+
+
+def _record(state: State, path: Path, input_device, max_duration, countdown: int, target: float):
+    """Record until stopped; return the Recording, or raise RecordingError (file kept)."""
+    from .audio import MIN_SPEECH_S
+    from .errors import RecordingError
+    from .record import Recorder, find_device
+
+    device = find_device(input_device)
+    if path.exists():
+        raise RecordingError(f"{path} already exists; choose another name with --out, or delete it")
+    _countdown(countdown)
+    recorder = Recorder(path, device, target_s=target, max_duration_s=max_duration)
+    failure: BaseException | None = None
+    with _stop_on_sigint(recorder):
+        recorder.start()
+        how = "press Enter or Ctrl-C to stop" if sys.stdin.isatty() else "Ctrl-C to stop"
+        limit = f", stops by itself at {format_duration(max_duration)}" if max_duration else ""
+        click.echo(f"Recording to {path} from {device.label}; {how}{limit}", err=True)
+        _stop_on_enter(recorder)
+        live = _LiveLine(device.label)
+        try:
+            for status in recorder.statuses():
+                live.show(status)
+        except Exception as exc:  # noqa: BLE001 - whatever happens, close the file first
+            failure = exc
+        finally:
+            live.finish()
+            recording = recorder.close()
+    kept = f"{recording.duration_s:.1f} s recorded until then are kept in {path}"
+    if recording.duration_s >= MIN_SPEECH_S:
+        kept += f" (analyse them with: speechcoach analyze {path})"
+    if failure is not None:
+        if state.debug:
+            raise failure
+        raise RecordingError(f"{_fail(state, failure, 'recording')}; the {kept}") from failure
+    click.echo(f"Saved {recording.duration_s:.1f} s to {path}", err=True)
+    return recording
+
+
+def _analyze_recording(state: State, recording, language, model, engine, whisper_device, target, as_json, no_save, label) -> int:
+    from .audio import MIN_SPEECH_S
+
+    path = recording.path
+    again = f"the recording is kept in {path}; analyse it again with: speechcoach analyze {path}"
+    if recording.duration_s < MIN_SPEECH_S:
+        message = (f"only {recording.duration_s:.1f} s recorded, too short to analyse (at least {MIN_SPEECH_S:.0f} s); "
+                   f"the file is kept in {path}")
+        click.echo(f"error: {message}", err=True)
+        if as_json:
+            click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+        return EXIT_FAILED
+    try:
+        analyzer = build_analyzer(language, model, engine, whisper_device, target)
+        code = analyze_and_report(state, analyzer, [path], as_json=as_json, save=not no_save, label=label)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    if code != 0:
+        click.echo(again, err=True)
+    return code
+
+
+def _countdown(seconds: int) -> None:
+    import time
+
+    for left in range(seconds, 0, -1):
+        click.echo(f"Recording in {left}...", err=True)
+        time.sleep(1)
+
+
+class _stop_on_sigint:
+    """While recording, Ctrl-C stops the recording (the file is closed properly) instead of killing."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.previous = None
+
+    def __enter__(self):
+        import signal
+
+        self.previous = signal.signal(signal.SIGINT, lambda signum, frame: self.recorder.stop())
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C now interrupts the analysis
+
+
+def _stop_on_enter(recorder) -> None:
+    """Stop on Enter; only from a terminal, so that a script's stdin is never consumed."""
+    import threading
+
+    if not sys.stdin.isatty():
+        return
+
+    def wait_for_enter():
+        sys.stdin.readline()
+        recorder.stop()
+
+    threading.Thread(target=wait_for_enter, name="stop-on-enter", daemon=True).start()
+
+
+class _LiveLine:
+    """Elapsed time against the target and a level meter on stderr: redrawn in place on a
+    terminal, an occasional plain line otherwise (logs, CI). Cues and warnings get their own line."""
+
+    def __init__(self, device_label: str):
+        self.tty = sys.stderr.isatty()
+        self.device_label = device_label
+        self.next_plain_s = PLAIN_STATUS_EVERY_S
+        self.drawn = False
+
+    def show(self, status) -> None:
+        for event in status.events:
+            self._say(self._event_text(event, status))
+        if self.tty:
+            click.echo("\r" + self._line(status) + "\x1b[K", err=True, nl=False)
+            self.drawn = True
+        elif status.elapsed_s >= self.next_plain_s:
+            self.next_plain_s += PLAIN_STATUS_EVERY_S
+            click.echo(self._line(status), err=True)
+
+    def finish(self) -> None:
+        if self.drawn:
+            click.echo("", err=True)
+            self.drawn = False
+
+    def _say(self, text: str) -> None:
+        if self.drawn:
+            click.echo("\r\x1b[K", err=True, nl=False)
+        click.echo(text, err=True)
+
+    def _line(self, status) -> str:
+        level = max(METER_FLOOR_DBFS, status.level_dbfs)
+        filled = int(round(METER_CELLS * (1 - level / METER_FLOOR_DBFS)))
+        meter = "#" * filled + "." * (METER_CELLS - filled)
+        over = status.elapsed_s - status.target_s
+        extra = f"  (+{_clock(over)} over)" if over >= 1 else ""
+        return (f"REC {_clock(status.elapsed_s)} / {format_duration(status.target_s)}{extra}  "
+                f"[{meter}] {status.level_dbfs:4.0f} dBFS")
+
+    def _event_text(self, event: str, status) -> str:
+        from .record import EVENT_OVERTIME, EVENT_SILENT, EVENT_SOUND, EVENT_TARGET
+
+        bell = "\a" if self.tty else ""
+        if event == EVENT_TARGET:
+            return f"{bell}{format_duration(status.target_s)}: target reached, time to conclude with your plan"
+        if event == EVENT_OVERTIME:
+            return f"{bell}{format_duration(status.elapsed_s)}: 30 s over the target; finish your sentence and stop"
+        if event == EVENT_SILENT:
+            return (f"warning: no sound from {self.device_label} for {status.silent_for_s:.0f} s: "
+                    "is the microphone muted or turned down?")
+        if event == EVENT_SOUND:
+            return "sound is coming in again"
+        return event
+
+
+def _clock(seconds: float) -> str:
+    """Whole seconds elapsed, as a clock shows them (2.9 s is still 0:02)."""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+# ---------------------------------------------------------------- history: store.py + progress.py
+def _open_history(state: State):
+    """The history, or one line on stderr and exit 1 (damaged, locked, unreadable...)."""
+    from .store import History
+
+    try:
+        return History.open()
+    except SpeechcoachError as exc:
+        _history_exit(state, exc)
+
+
+def _history_exit(state: State, exc: BaseException):
+    click.echo(f"error: {_fail(state, exc)}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def _history_command(func):
+    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(state: State, *args, **kwargs):
+        history = _open_history(state)
+        try:
+            return func(state, history, *args, **kwargs)
+        except SpeechcoachError as exc:
+            _history_exit(state, exc)
+        finally:
+            history.close()
+
+    return wrapper
+
+
+@main.command()
+@click.option("-n", "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Show the newest N attempts (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the attempts as a JSON list (newest first).")
+@click.pass_obj
+@_history_command
+def history(state: State, store, limit, as_json):
+    """List your attempts, newest first."""
+    from .progress import render_history
+
+    attempts = store.list(limit=limit or None)
+    if as_json:
+        click.echo(json.dumps([a.summary() for a in attempts], ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_history(attempts))
+
+
+@main.command()
+@click.argument("attempt_id", metavar="[ID]", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored analysis JSON.")
+@click.pass_obj
+@_history_command
+def show(state: State, store, attempt_id, as_json):
+    """Show the full report of a past attempt (default: the newest), without re-transcribing."""
+    from .errors import StoreError
+
+    if attempt_id is None:
+        newest = store.latest(1)
+        if not newest:
+            raise StoreError("no attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one")
+        attempt = newest[0]
+    else:
+        attempt = store.get(attempt_id)
+    if as_json:
+        click.echo(json.dumps({**attempt.analysis, "attempt_id": attempt.id, "label": attempt.label}, ensure_ascii=False))
+    else:
+        label = f' "{attempt.label}"' if attempt.label else ""
+        click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
+        click.echo(render(attempt.analysis, sys.stdout.isatty()))
+
+
+@main.command()
+@click.argument("ids", metavar="[A] [B]", type=int, nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.pass_obj
+@_history_command
+def compare(state: State, store, ids, as_json):
+    """Compare two attempts side by side (default: the last two; with one ID: that one and the newest)."""
+    from .progress import compare as compare_attempts
+    from .progress import pick_pair, render_comparison
+
+    if len(ids) > 2:
+        raise click.UsageError("give at most two attempt IDs")
+    comparison = compare_attempts(*pick_pair(store, *ids))
+    click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) if as_json else render_comparison(comparison))
+
+
+@main.command()
+@click.option("--last", "last", type=click.IntRange(min=1), default=None, help="Only the newest N attempts.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the chart as a PNG, e.g. progress.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
+@click.pass_obj
+@_history_command
+def progress(state: State, store, last, plot, as_json):
+    """Your trend over attempts: score, pace, fillers per minute, duration, parts covered."""
+    from .progress import plot_progress, render_progress
+    from .progress import progress as progress_of
+
+    result = progress_of(store.chronological(last=last))
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else render_progress(result))
+    if plot is not None:
+        click.echo(f"chart written to {plot_progress(result, plot)}", err=True)
+
+
+@main.command()
+@click.argument("ids", metavar="ID...", type=int, nargs=-1, required=True)
+@click.pass_obj
+@_history_command
+def forget(state: State, store, ids):
+    """Delete attempts from the history (`speechcoach export` first keeps a copy)."""
+    from .progress import format_when
+
+    for attempt_id in ids:
+        gone = store.forget(attempt_id)
+        click.echo(f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True)
+
+
+@main.command()
+@click.argument("out", metavar="[FILE]", type=click.File("w", encoding="utf-8"), default="-")
+@click.pass_obj
+@_history_command
+def export(state: State, store, out):
+    """Write the whole history as JSON (to FILE, or stdout)."""
+    data = store.export()
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+    click.echo(f"exported {len(data['attempts'])} attempts", err=True)
+
+
+@main.command("import")
+@click.argument("source", metavar="FILE", type=click.File("r", encoding="utf-8"))
+@click.pass_obj
+@_history_command
+def import_history(state: State, store, source):
+    """Merge a JSON export (from `speechcoach export`) into the history; FILE may be - for stdin."""
+    from .errors import StoreError
+
+    try:
+        data = json.load(source)
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{source.name} is not valid JSON ({exc}); give a file made by `speechcoach export`") from exc
+    result = store.import_(data)
+    click.echo(f"imported {result.added} new, {result.updated} updated, {result.skipped} already there", err=True)
+
+
+# -- models (issue #3) --------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the Whisper models this tool can use (same as `models list`), or convert one.
+
+    Bundled models (tiny.en, base) run on faster-whisper as shipped; for
+    `--engine openai-whisper` they are converted once into SPEECHCOACH_HOME/models/openai-whisper.
+    Put your own models in SPEECHCOACH_HOME/models/local (NAME.pt, or a faster-whisper folder NAME/).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(models_list)
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per model.")
+@click.pass_obj
+def models_list(state: State, as_json: bool = False) -> None:
+    """Name, engine, kind (bundled/converted/downloaded/local), size and location of each model."""
+    from importlib.util import find_spec
+
+    from .models import BUNDLED_MODELS, list_models
+
+    try:
+        found = list_models()
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        click.echo(f"error: {_fail(state, exc, 'listing models')}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        for m in found:
+            click.echo(json.dumps({"name": m.name, "engine": m.engine, "kind": m.kind, "size_bytes": m.size_bytes, "path": str(m.path), "note": m.note}, ensure_ascii=False))
+        return
+    rows = [(m.name, m.engine, m.kind, _megabytes(m.size_bytes), str(m.path) + (f"  ({m.note})" if m.note else "")) for m in found]
+    widths = [max(len(r[i]) for r in [("NAME", "ENGINE", "KIND", "SIZE", "PATH"), *rows]) for i in range(4)]
+    for row in [("NAME", "ENGINE", "KIND", "SIZE", "PATH"), *rows]:
+        click.echo("  ".join(cell.ljust(w) if i != 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row[:4], widths))) + "  " + row[4])
+    converted = {m.name for m in found if m.kind == "converted"}
+    pending = [n for n in BUNDLED_MODELS if n not in converted]
+    if pending and find_spec("whisper") is not None:
+        click.echo(f"{' and '.join(pending)} can also run on --engine openai-whisper: converted on first use, or now with `speechcoach models convert NAME`", err=True)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size < 1e9 else f"{size / 1e9:.2f} GB"
+
+
+@models.command("convert")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Convert again even if a converted file exists (repairs a damaged one).")
+@click.pass_obj
+def models_convert(state: State, name: str, force: bool) -> None:
+    """Convert a bundled model (tiny.en, base) or a faster-whisper folder for openai-whisper.
+
+    Prints the checkpoint's path on stdout; progress goes to stderr. Done once: later runs of
+    `--engine openai-whisper` reuse (and verify) the file.
+    """
+    import time
+
+    from .convert import checkpoint_path, convert_model
+
+    started = time.perf_counter()
+    existed = not force and checkpoint_path(name).exists()
+    bar = _LazyBar(f"converting {name}")
+    try:
+        result = convert_model(name, force=force, progress=bar.report)
+    except Exception as exc:  # noqa: BLE001 - ModelError carries the fix; anything else gets one line
+        bar.close()
+        click.echo(f"error: {_fail(state, exc, f'converting {name}')}", err=True)
+        sys.exit(EXIT_FAILED)
+    bar.close()
+    if existed:
+        click.echo(f"{name} was already converted and is intact (use --force to convert again)", err=True)
+    else:
+        click.echo(f"converted {name} in {time.perf_counter() - started:.1f} s ({_megabytes(result.size_bytes)})", err=True)
+    click.echo(str(result.path))
+
+
+class _LazyBar:
+    """A 0-100 click progress bar on stderr, drawn only once conversion really starts."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.shown = 0
+
+    def report(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=100, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        percent = int(100 * done / max(total, 1))
+        if percent > self.shown:
+            self.bar.update(percent - self.shown)
+            self.shown = percent
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

@@ -1,0 +1,76 @@
+"""Bad input through the real CLI: one clear line on stderr, no traceback, the right exit code.
+These need no Whisper model: every file fails before transcription."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from speechcoach.cli import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args):
+    return runner.invoke(main, list(args))
+
+
+def test_missing_file(runner, tmp_path):
+    result = run(runner, "analyze", str(tmp_path / "nope.wav"), "--no-save")
+    assert result.exit_code == 1
+    assert "nope.wav: no such file" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_empty_file(runner, tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    result = run(runner, "analyze", str(empty), "--no-save")
+    assert result.exit_code == 1
+    assert "the file is empty (0 bytes)" in result.stderr
+
+
+def test_not_audio(runner, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a recording\n" * 20)
+    result = run(runner, "analyze", str(text), "--no-save")
+    assert result.exit_code == 1
+    assert "notes.txt: no audio track found; is it a recording?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_json_error_line_in_place_of_the_file(runner, tmp_path):
+    result = run(runner, "analyze", str(tmp_path / "a.wav"), str(tmp_path / "b.mp3"), "--json", "--no-save")
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(tmp_path / "a.wav"), str(tmp_path / "b.mp3")]
+    assert all("no such file" in line["error"] for line in lines)
+
+
+def test_folder_without_audio(runner, tmp_path):
+    (tmp_path / "readme.txt").write_text("x")
+    result = run(runner, "analyze", str(tmp_path), "--no-save")
+    assert result.exit_code == 1
+    assert "no audio files found" in result.stderr
+
+
+def test_debug_shows_the_traceback(runner, tmp_path):
+    result = run(runner, "--debug", "analyze", str(tmp_path / "nope.wav"), "--no-save")
+    assert result.exit_code != 0
+    assert result.exception is not None  # re-raised for the developer
+
+
+@pytest.mark.parametrize("args", [["analyze"], ["analyze", "x.wav", "--target", "soon"], ["analyze", "x.wav", "--engine", "nope"]])
+def test_usage_errors_exit_2(runner, args):
+    result = run(runner, *args)
+    assert result.exit_code == 2
+
+
+def test_every_command_has_help(runner):
+    for name, command in main.commands.items():
+        result = run(runner, name, "--help")
+        assert result.exit_code == 0, name
+        assert command.help or command.short_help, f"{name} has no help text"
