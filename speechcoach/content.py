@@ -483,23 +483,46 @@ class ContentAnalyzer:
         return Content(self.language, components, tuple(pitfalls), order, tips)
 
     def _example_vectors(self) -> np.ndarray:
-        """The rubric examples' vectors, cached on disk by rubric digest (embedding them costs seconds)."""
+        """The rubric examples' vectors: shipped with the package (scripts/embed_rubric.py), else
+        cached under SPEECHCOACH_HOME; both keyed by the rubric's digest and the model, so an
+        edited rubric is never matched against stale vectors. Embedding them costs seconds."""
         texts = [t for t, _ in self.rubric.examples()]
-        key = hashlib.sha256((EMBEDDING_MODEL + self.rubric.digest).encode()).hexdigest()[:16]
-        cache = home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npy"
-        try:
-            vectors = np.load(cache)
-            if vectors.shape == (len(texts), self._model.dim):
+        key = self.embedding_key()
+        for path in (shipped_embeddings_path(self.language), home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz"):
+            vectors = _read_vectors(path, key, (len(texts), self._model.dim))
+            if vectors is not None:
                 return vectors
-        except (OSError, ValueError):
-            pass
+        log.info("embedding %d rubric examples for %s (once; cached after)", len(texts), self.language)
         vectors = self.embed(texts)
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cache, vectors)
+            write_vectors(home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz", key, vectors)
         except OSError as exc:  # a read-only home only costs the recomputation next time
-            log.warning("could not cache rubric embeddings at %s: %s", cache, exc)
+            log.warning("could not cache rubric embeddings: %s", exc)
         return vectors
+
+    def embedding_key(self) -> str:
+        return hashlib.sha256((EMBEDDING_MODEL + self.rubric.digest).encode()).hexdigest()[:16]
+
+
+def shipped_embeddings_path(language: str) -> Path:
+    return Path(__file__).parent / "rubric" / language / "embeddings.npz"
+
+
+def _read_vectors(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
+    try:
+        with np.load(path) as data:
+            if str(data["key"]) == key and data["vectors"].shape == shape:
+                return data["vectors"].astype(np.float32)
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def write_vectors(path: Path, key: str, vectors: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, key=np.array(key), vectors=vectors.astype(np.float32))
+    os.replace(tmp, path)
 
 
 def _load_model():
