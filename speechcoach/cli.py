@@ -90,8 +90,9 @@ def build_analyzer(language, model, engine, device, target):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @transcribe_options
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for a batch (each loads its own model; worth it with 4+ cores).")
+@click.option("--new-attempt", is_flag=True, help="Store a new attempt even if this audio was analysed before (default: update that attempt).")
 @click.pass_obj
-def analyze(state: State, paths, language, model, engine, device, target, as_json, no_save, label, jobs):
+def analyze(state: State, paths, language, model, engine, device, target, as_json, no_save, label, jobs, new_attempt):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
     Exit code: 0 if every file was analysed, 1 if any failed, 2 for usage errors.
@@ -103,11 +104,12 @@ def analyze(state: State, paths, language, model, engine, device, target, as_jso
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
         sys.exit(EXIT_FAILED)
     analyzer = build_analyzer(language, model, engine, device, target)
-    code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label, jobs=jobs)
+    code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label, jobs=jobs, new_attempt=new_attempt)
     sys.exit(code)
 
 
-def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bool, save: bool, label: str | None, jobs: int = 1) -> int:
+def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bool, save: bool, label: str | None,
+                       jobs: int = 1, new_attempt: bool = False) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
     from .batch import analyze_files
 
@@ -132,7 +134,7 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
             continue
         result = item.result
         if save:
-            _save(state, result, path, label)
+            _save(state, result, path, label, new_attempt)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -150,13 +152,13 @@ def render(result: dict, color: bool) -> str:
     return render_report(result, color=color)
 
 
-def _save(state: State, result: dict, path: Path, label: str | None) -> None:
+def _save(state: State, result: dict, path: Path, label: str | None, new_attempt: bool = False) -> None:
     """Store the attempt; a failure to save is reported but never loses the printed report."""
     try:
         from .store import History
 
         with History.open() as history:
-            attempt_id = history.save(result, path, label=label).id
+            attempt_id = history.save(result, path, label=label, new_attempt=new_attempt).id
         result["attempt_id"] = attempt_id
     except Exception as exc:  # noqa: BLE001 - the analysis itself succeeded
         click.echo(f"warning: attempt not saved: {_fail(state, exc)}", err=True)
@@ -220,12 +222,16 @@ def record(state: State, out, input_device, max_duration, countdown, no_countdow
     try:
         path = path if path is not None else new_recording_path()
         recording = _record(state, path, input_device, max_duration, 0 if no_countdown else countdown, target)
-    except KeyboardInterrupt:
-        click.echo("\ncancelled before recording started", err=True)
+        code = _analyze_recording(state, recording, language, model, engine, whisper_device, target, as_json, no_save, label)
+    except KeyboardInterrupt:  # during the countdown, or a second Ctrl-C between recording and analysis
+        if path is not None and path.exists():
+            click.echo(f"\ninterrupted: the recording is kept in {path}; analyse it again with: speechcoach analyze {path}", err=True)
+        else:
+            click.echo("\ncancelled before recording started", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback (unless --debug)
         _record_failed(state, exc, path, as_json)
-    sys.exit(_analyze_recording(state, recording, language, model, engine, whisper_device, target, as_json, no_save, label))
+    sys.exit(code)
 
 
 def _record_failed(state: State, exc: Exception, path: Path | None, as_json: bool) -> None:
@@ -291,6 +297,9 @@ def _analyze_recording(state: State, recording, language, model, engine, whisper
         code = analyze_and_report(state, analyzer, [path], as_json=as_json, save=not no_save, label=label)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot load: say so, keep the file
+        click.echo(f"error: {_fail(state, exc, 'analysis')}", err=True)
+        code = EXIT_FAILED
     if code != 0:
         click.echo(again, err=True)
     return code

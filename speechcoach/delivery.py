@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import librosa
 import numpy as np
 
 from .config import SAMPLE_RATE, Targets
@@ -34,6 +33,12 @@ PACE_WINDOW_S = 30.0  # pace over time, per 30-second window, to show rushing
 MIN_WINDOW_WORDS_S = 10.0  # a last window shorter than this is merged into the previous one
 PITCH_FMIN_HZ, PITCH_FMAX_HZ = 65.0, 400.0  # covers low male to high female speaking voices
 PITCH_HOP = 512  # 32 ms: pitch spread needs no finer resolution, and yin cost scales with frames
+PITCH_FRAME = 1024  # 64 ms: two periods of the lowest pitch searched
+PITCH_CHUNK_FRAMES = 940  # ~30 s of audio per yin call (bounds its working memory)
+# Speech at least this long and this far from any transcribed sentence is left out of the
+# Japanese/mixed pace (see _untranscribed_s); shorter stretches are timestamp noise.
+UNTRANSCRIBED_MARGIN_S = 0.5
+UNTRANSCRIBED_MIN_S = 1.0
 # Japanese counts characters, not words: kana, kanji and the long-vowel mark; punctuation excluded.
 JAPANESE_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3005]")
 
@@ -85,6 +90,9 @@ class DeliveryMetrics:
     pitch_spread_semitones: float | None
     pitch_median_hz: float | None
     loudness_spread_db: float | None
+    # Share of the speaking span in Japanese sentences (1 for Japanese, between 0 and 1 for a
+    # mixed intro, None when no Japanese was heard): pace is judged in characters or in words.
+    japanese_share: float | None = None
 
     @property
     def speech_s(self) -> float:
@@ -106,8 +114,8 @@ class DeliveryMetrics:
 def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets) -> DeliveryMetrics:
     """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
     hop = int(HOP_S * SAMPLE_RATE)
-    rms = librosa.feature.rms(y=samples, frame_length=int(FRAME_S * SAMPLE_RATE), hop_length=hop, center=True)[0]
-    rms_db = librosa.amplitude_to_db(rms, ref=np.max)
+    rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
+    rms_db = 20 * np.log10(np.maximum(rms, 1e-10) / max(float(rms.max()), 1e-10))
     voiced = rms_db > -SILENCE_TOP_DB
     span = _speech_span(voiced, hop)
     pauses = _pauses(voiced, hop, span, targets.pause_min_s)
@@ -117,7 +125,16 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
     word_count = 0 if language in NO_SPACE_LANGUAGES else len(words)
     speech_s = span[1] - span[0]
     wpm = _per_minute(word_count, speech_s) if word_count else None
-    chars = count_japanese_chars(transcript.text) if language == "ja" else 0
+    articulation_wpm = _per_minute(word_count, voiced_s) if word_count else None
+    chars_per_min = morae_per_min = None
+    windows = _pace_windows(words, span) if word_count else ()
+    by_script = _pace_by_script(sentences, language, voiced, hop, span)
+    if by_script is not None:  # Japanese, or English with Japanese sentences: see japanese.py
+        word_count, wpm, chars_per_min, morae_per_min = (
+            by_script.latin_words, by_script.wpm, by_script.chars_per_min, by_script.morae_per_min)
+        latin_share = 1.0 - by_script.ja_share if by_script.latin_minutes > 0 else 0.0
+        articulation_wpm = _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
+        windows = _pace_windows(_latin_words(words, sentences), span) if word_count and language not in NO_SPACE_LANGUAGES else ()
     pitch_spread, pitch_median = _pitch(samples, voiced, hop)
     fillers = find_fillers(words, sentences, language)
     return DeliveryMetrics(
@@ -127,10 +144,10 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
         voiced_s=voiced_s,
         word_count=word_count,
         wpm=wpm,
-        articulation_wpm=_per_minute(word_count, voiced_s) if word_count else None,
-        chars_per_min=_per_minute(chars, speech_s) if chars else None,
-        morae_per_min=None,
-        pace_windows=_pace_windows(words, span) if word_count else (),
+        articulation_wpm=articulation_wpm,
+        chars_per_min=chars_per_min,
+        morae_per_min=morae_per_min,
+        pace_windows=windows,
         pauses=tuple(pauses),
         min_pause_s=targets.pause_min_s,
         long_pause_s=targets.long_pause_s,
@@ -139,12 +156,61 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
         pitch_spread_semitones=pitch_spread,
         pitch_median_hz=pitch_median,
         loudness_spread_db=_loudness_spread(rms, voiced),
+        japanese_share=round(by_script.ja_share, 3) if by_script else None,
     )
+
+
+def frame_rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """RMS of centred frames, from a running sum of squares: O(n) memory, where framing the
+    signal (as librosa.feature.rms does) would copy it frame/hop = 3x over."""
+    padded = np.pad(samples.astype(np.float64), frame // 2)
+    energy = np.concatenate(([0.0], np.cumsum(padded * padded)))
+    starts = np.arange(0, len(samples) + 1, hop)
+    ends = np.minimum(starts + frame, len(padded))
+    return np.sqrt(np.maximum(energy[ends] - energy[starts], 0.0) / frame).astype(np.float32)
 
 
 def count_japanese_chars(text: str) -> int:
     """Kana and kanji characters (the unit of Japanese speaking rate), punctuation excluded."""
     return len(JAPANESE_CHAR.findall(text))
+
+
+def _pace_by_script(sentences: list[Sentence], language: str, voiced: np.ndarray, hop: int, span: tuple[float, float]):
+    """Characters and morae for Japanese sentences, words for Latin-script ones, each over its
+    share of the transcribed span; None for a transcript with no Japanese (the plain wpm path)."""
+    if language != "ja" and not any(JAPANESE_CHAR.search(s.text) for s in sentences):
+        return None
+    from .japanese import pace_by_script  # loads the Japanese dictionary: never for English
+
+    return pace_by_script(sentences, _transcribed_span_s(voiced, hop, span, sentences))
+
+
+def _transcribed_span_s(voiced: np.ndarray, hop: int, span: tuple[float, float], sentences: list[Sentence]) -> float:
+    """The speaking span without the speech Whisper did not write down (run as Japanese, it
+    often drops an English closing): voiced time more than UNTRANSCRIBED_MARGIN_S away from
+    every sentence. Left in, it would slow the measured pace of what was transcribed. A missed
+    stretch at either end trims the span (with the silence before it); one inside is subtracted."""
+    speech_s = span[1] - span[0]
+    times = np.arange(len(voiced)) * hop / SAMPLE_RATE
+    covered = np.zeros(len(voiced), dtype=bool)
+    for s in sentences:
+        covered |= (times >= s.start - UNTRANSCRIBED_MARGIN_S) & (times <= s.end + UNTRANSCRIBED_MARGIN_S)
+    frame_s = hop / SAMPLE_RATE
+    if float(np.count_nonzero(voiced & ~covered)) * frame_s < UNTRANSCRIBED_MIN_S:
+        return speech_s
+    kept = np.flatnonzero(voiced & covered)
+    if kept.size == 0:
+        return speech_s
+    lo, hi = kept[0], kept[-1] + 1
+    inside_missed = float(np.count_nonzero(voiced[lo:hi] & ~covered[lo:hi])) * frame_s
+    return (hi - lo) * frame_s - inside_missed
+
+
+def _latin_words(words: list[Word], sentences: list[Sentence]) -> list[Word]:
+    from .japanese import script_of
+
+    spans = [(s.start, s.end) for s in sentences if script_of(s.text) == "latin"]
+    return [w for w in words if any(lo <= w.start <= hi for lo, hi in spans)]
 
 
 def filler_method(transcript: Transcript) -> str:
@@ -200,7 +266,7 @@ def _pitch(samples: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | N
     """
     if not voiced.any():
         return None, None
-    f0 = librosa.yin(samples, fmin=PITCH_FMIN_HZ, fmax=PITCH_FMAX_HZ, sr=SAMPLE_RATE, frame_length=1024, hop_length=PITCH_HOP)
+    f0 = _yin_chunked(samples)
     # Map each pitch frame to the 10 ms voicing frames and keep voiced ones in the plausible range.
     frame_voiced = voiced[np.minimum((np.arange(len(f0)) * PITCH_HOP) // hop, len(voiced) - 1)]
     f0 = f0[frame_voiced & (f0 > PITCH_FMIN_HZ * 1.05) & (f0 < PITCH_FMAX_HZ * 0.95)]
@@ -211,6 +277,20 @@ def _pitch(samples: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | N
     # Octave errors of yin would inflate the spread: clip to +-1 octave around the median.
     semitones = semitones[np.abs(semitones) <= 12]
     return round(float(np.std(semitones)), 2), round(median, 1)
+
+
+def _yin_chunked(samples: np.ndarray) -> np.ndarray:
+    """librosa.yin over 30-second chunks: the same frames as one call (chunks start on a hop
+    boundary), but its per-frame working arrays stay ~15 MB instead of ~100 MB for 3 minutes."""
+    import librosa  # ~200 MB of scipy/numba: loaded only once delivery is measured
+
+    chunk = PITCH_CHUNK_FRAMES * PITCH_HOP
+    parts = []
+    for start in range(0, len(samples), chunk):
+        piece = samples[start : start + chunk]
+        f0 = librosa.yin(piece, fmin=PITCH_FMIN_HZ, fmax=PITCH_FMAX_HZ, sr=SAMPLE_RATE, frame_length=PITCH_FRAME, hop_length=PITCH_HOP)
+        parts.append(f0[: -(-len(piece) // PITCH_HOP)])  # drop the padded frame past the chunk's end
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 def _loudness_spread(rms: np.ndarray, voiced: np.ndarray) -> float | None:
@@ -242,6 +322,10 @@ def find_fillers(words: list[Word], sentences: list[Sentence], language: str) ->
     if rules is None:
         log.info("no filler list for language %r; fillers not counted", language)
         return []
+    if language == "ja":  # morphological analysis tells the filler あの from あの会社
+        from .japanese import find_fillers as japanese_fillers
+
+        return [Filler(f.text, f.start) for f in japanese_fillers(words, rules)]
     if language in NO_SPACE_LANGUAGES:
         return _fillers_no_space(words, rules)
     return _fillers_spaced(words, sentences, rules)

@@ -80,7 +80,7 @@ def _fixes(d: dict, style: _Style) -> list[str]:
 
 
 def _row(label: str, value: str, note: str = "") -> str:
-    return f"  {label:<14}{value:<34}{note}".rstrip()
+    return f"  {label:<14}{value:<34} {note}".rstrip()
 
 
 def _delivery(d: dict, style: _Style) -> list[str]:

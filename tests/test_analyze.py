@@ -131,3 +131,17 @@ def test_readme_documents_every_json_field():
     readme = (ROOT / "README.md").read_text()
     for field in DOCUMENTED_FIELDS | {"voiced_s", "target_s", "chars_per_min", "morae_per_min", "pace_windows", "judgements", "bands", "pitch", "loudness"}:
         assert f"`{field}`" in readme, field
+
+
+@pytest.mark.slow
+def test_same_audio_updates_its_attempt_unless_new_attempt_is_asked():
+    from speechcoach.store import History
+
+    clip = str(DATA / "known_ja.wav")
+    runner = CliRunner()
+    for extra in ([], ["--label", "v2"], ["--new-attempt"]):
+        result = runner.invoke(main, ["analyze", clip, "--json", *extra])
+        assert result.exit_code == 0, result.output
+    with History.open() as history:
+        attempts = history.list(10)
+    assert len(attempts) == 2

@@ -1,0 +1,12 @@
+#!/bin/sh
+# System packages for the microphone tests (tests/test_record.py, marker `mic`):
+#   libportaudio2       the PortAudio library sounddevice loads (its Linux wheel does not bundle it)
+#   pulseaudio          a private sound server whose null sink's monitor is the test microphone
+#   pulseaudio-utils    pactl / pacat / paplay, to set it up and play clips into it
+#   libasound2-plugins  ALSA's pulse plugin: how PortAudio reaches PulseAudio (a pulseaudio
+#                       dependency today; named so that it stays)
+# Run as root (CI): scripts/ci-apt.sh
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins

@@ -1,0 +1,550 @@
+"""What changed between attempts: the history table, a comparison of two attempts, and the trend
+over many (a terminal chart, or a PNG with matplotlib).
+
+Everything works on stored `Attempt`s (their analysis dicts), so nothing is re-transcribed:
+
+    with History.open() as history:
+        after, before = history.latest(2)
+    print(render_comparison(compare(before, after)))
+    chart = progress(history.chronological())
+    print(render_progress(chart)); plot_progress(chart, "progress.png")
+
+"Better" always means closer to the target band (`config.Targets`); inside the band, fewer
+fillers and long pauses and a higher score still count as better.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from .config import Band, Targets, format_duration
+from .errors import SpeechcoachError, StoreError
+from .store import Attempt, History
+
+__all__ = [
+    "Change", "Comparison", "Series", "Progress", "pick_pair", "compare", "progress", "render_comparison",
+    "render_progress", "render_history", "plot_progress", "format_when",
+]
+
+log = logging.getLogger(__name__)
+
+# Targets has a filler band per 100 words; the per-minute band comes from RUBRIC.md: "up to ~5 per
+# minute carries no measurable penalty" (the one scoring.py applies to Japanese). A `fillers_per_min`
+# Band on Targets, if one is added, wins.
+FILLERS_PER_MIN_BAND = Band(0, 5, "fillers/min", "up to ~5/min carries no penalty (RUBRIC.md)")
+# scoring.MAX_LONG_PAUSES: up to two long pauses (a breath between parts) cost nothing. Not imported:
+# scoring pulls in librosa, and `speechcoach history` should start instantly.
+LONG_PAUSES_BAND = Band(0, 2, "long pauses", "a breath between parts costs nothing")
+SCORE_RANGE = (0, 100)
+COMPONENT_TITLES = {"japan": "Why Japan", "career_change": "Why change jobs", "project": "Recent project",
+                    "plan": "Situation, plan, goals"}  # as in report.py
+# Weights for "the biggest improvement", in the same unit as a metric's relative gap (1.0 = a
+# metric 100 % outside its band): a covered part or a fixed pitfall outweighs small metric moves.
+COMPONENT_WEIGHT = 0.5
+PITFALL_WEIGHT = 0.4
+CHART_ROWS = 8  # height of a terminal chart
+CHART_COLUMN = 5  # characters per attempt in a terminal chart
+CHART_MAX_ATTEMPTS = 20  # the terminal chart shows the last 20 attempts; the PNG shows all
+PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN, PLOT_DPI = 9.0, 2.1, 110
+
+
+# ------------------------------------------------------------------------------------- metrics
+@dataclass(frozen=True)
+class _Metric:
+    key: str
+    title: str
+    unit: str
+    value: Callable[[dict], float | None]
+    fmt: Callable[[float], str]
+    lower_is_better: bool | None  # inside the band: None = no preference (pace, duration)
+    scale: float | None = None  # relative gap = distance outside the band / scale (None: band's high edge)
+
+
+def _get(d: dict, *keys: str) -> float | None:
+    for key in keys:
+        d = d.get(key) if isinstance(d, dict) else None
+    return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else None
+
+
+def _covered(d: dict) -> float | None:
+    components = d.get("components") or {}
+    return float(sum(1 for c in components.values() if c.get("covered"))) if components else None
+
+
+def _is_japanese(d: dict) -> bool:
+    return d.get("language") == "ja"  # as scoring.pace_measure: Japanese pace is counted in characters
+
+
+def _pace_value(d: dict) -> float | None:
+    return _get(d, "chars_per_min") if _is_japanese(d) else _get(d, "wpm")
+
+
+def _metrics() -> list[_Metric]:
+    return [
+        _Metric("score", "Score", "/100", lambda d: _get(d, "score"), lambda v: f"{v:.0f}", False),
+        _Metric("duration", "Duration", "m:ss", lambda d: _get(d, "duration_s"), format_duration, None),
+        _Metric("pace", "Pace", "words/min", _pace_value, lambda v: f"{v:.0f}", None),
+        _Metric("long_pauses", "Long pauses", "count", lambda d: _get(d, "pauses", "long_count"), lambda v: f"{v:.0f}", True, 4.0),
+        _Metric("fillers", "Fillers", "per min", lambda d: _get(d, "fillers", "per_min"), lambda v: f"{v:.1f}", True),
+        _Metric("components", "Parts covered", "of 4", _covered, lambda v: f"{v:.0f}", False, 1.0),
+    ]
+
+
+def _band(metric: str, d: dict, targets: Targets) -> Band | None:
+    """The target band a metric of this analysis is judged against."""
+    if metric == "duration":
+        return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
+    if metric == "pace":
+        return targets.chars_per_min if _is_japanese(d) else targets.wpm
+    if metric == "fillers":
+        return getattr(targets, "fillers_per_min", FILLERS_PER_MIN_BAND)
+    if metric == "long_pauses":
+        return LONG_PAUSES_BAND
+    if metric == "components":
+        total = len(d.get("components") or {}) or len(COMPONENT_TITLES)
+        return Band(total, total, f"of {total}", "every part of the outline")
+    return None
+
+
+def _gap(value: float | None, band: Band | None, scale: float | None) -> float | None:
+    """How far outside its band a value is, relative to `scale` (0 inside the band)."""
+    if value is None or band is None:
+        return None
+    distance = max(band.low - value, value - band.high, 0.0)
+    return distance / (scale or band.high or 1.0)
+
+
+# ------------------------------------------------------------------------------------- compare
+@dataclass(frozen=True)
+class Change:
+    """One metric, before and after. `verdict` is 'better', 'worse', 'same' or 'unknown'."""
+
+    key: str
+    title: str
+    before: float | None
+    after: float | None
+    band: Band | None
+    verdict: str
+    text_before: str
+    text_after: str
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    def to_dict(self) -> dict:
+        band = None if self.band is None else {"low": self.band.low, "high": self.band.high, "unit": self.band.unit, "source": self.band.source}
+        return {"key": self.key, "title": self.title, "before": self.before, "after": self.after,
+                "change": None if self.delta is None else round(self.delta, 2), "band": band, "verdict": self.verdict}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    before: Attempt
+    after: Attempt
+    changes: list[Change]
+    components_gained: list[str]
+    components_lost: list[str]
+    pitfalls_fixed: list[str]
+    pitfalls_new: list[str]
+    pitfalls_still: list[str]
+    biggest_improvement: str
+    biggest_gap: str
+
+    def to_dict(self) -> dict:
+        return {
+            "before": self.before.summary(),
+            "after": self.after.summary(),
+            "metrics": [c.to_dict() for c in self.changes],
+            "components": {"gained": self.components_gained, "lost": self.components_lost},
+            "pitfalls": {"fixed": self.pitfalls_fixed, "new": self.pitfalls_new, "still": self.pitfalls_still},
+            "biggest_improvement": self.biggest_improvement,
+            "biggest_gap": self.biggest_gap,
+        }
+
+
+def pick_pair(history: History, first: int | None = None, second: int | None = None) -> tuple[Attempt, Attempt]:
+    """The two attempts `compare` means: the last two (older first); with one id, that attempt and
+    the newest; with two, those two in the order given."""
+    if second is not None:
+        return history.get(first), history.get(second)
+    newest = history.latest(2)
+    if first is not None:
+        chosen = history.get(first)
+        if chosen.id == newest[0].id:
+            raise StoreError(f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`")
+        return chosen, newest[0]
+    if len(newest) < 2:
+        raise StoreError(f"compare needs two attempts and the history has {len(newest)}; "
+                         "analyse or record another attempt first")
+    return newest[1], newest[0]
+
+
+def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> Comparison:
+    """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two sentences."""
+    targets = targets or Targets()
+    a, b = before.analysis, after.analysis
+    changes = [_change(m, a, b, targets) for m in _metrics()]
+    covered_a, covered_b = _covered_ids(a), _covered_ids(b)
+    pit_a, pit_b = _pitfall_ids(a), _pitfall_ids(b)
+    gained = [c for c in covered_b if c not in covered_a]
+    lost = [c for c in covered_a if c not in covered_b]
+    fixed = [p for p in pit_a if p not in pit_b]
+    new = [p for p in pit_b if p not in pit_a]
+    still = [p for p in pit_b if p in pit_a]
+    return Comparison(
+        before, after, changes, gained, lost, fixed, new, still,
+        _biggest_improvement(changes, gained, fixed, targets, a, b),
+        _biggest_gap(b, changes),
+    )
+
+
+def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
+    va, vb = metric.value(a), metric.value(b)
+    band_a, band_b = _band(metric.key, a, targets), _band(metric.key, b, targets)
+    verdict = "unknown"
+    if va is not None and vb is not None:
+        gap_a, gap_b = _gap(va, band_a, metric.scale), _gap(vb, band_b, metric.scale)
+        if gap_a is not None and gap_b is not None and abs(gap_a - gap_b) > 1e-9:
+            verdict = "better" if gap_b < gap_a else "worse"
+        elif metric.lower_is_better is None or va == vb:
+            verdict = "same"
+        else:
+            verdict = "better" if (vb < va) == metric.lower_is_better else "worse"
+    return Change(metric.key, metric.title, va, vb, band_b, verdict, _describe(metric, a, va), _describe(metric, b, vb))
+
+
+def _describe(metric: _Metric, d: dict, value: float | None) -> str:
+    """The value as shown in the comparison table, with the detail that explains it."""
+    if value is None:
+        return "n/a"
+    text = metric.fmt(value)
+    if metric.key == "score":
+        return f"{text}/100"
+    if metric.key == "duration":
+        return f"{text} of {format_duration(_get(d, 'target_s') or Targets().duration_s)}"
+    if metric.key == "pace":
+        return f"{text} {'chars' if _is_japanese(d) else 'words'}/min"
+    if metric.key == "long_pauses":
+        longest = _get(d, "pauses", "longest_s")
+        return f"{text} (longest {longest:.1f} s)" if longest else text
+    if metric.key == "fillers":
+        per_100 = _get(d, "fillers", "per_100_words")
+        return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
+    if metric.key == "components":
+        return f"{text}/{len(d.get('components') or {}) or len(COMPONENT_TITLES)}"
+    return text
+
+
+def _covered_ids(d: dict) -> list[str]:
+    return [cid for cid, c in (d.get("components") or {}).items() if c.get("covered")]
+
+
+def _pitfall_ids(d: dict) -> list[str]:
+    seen: list[str] = []
+    for hit in d.get("pitfalls") or []:
+        if hit.get("id") not in seen:
+            seen.append(hit.get("id"))
+    return seen
+
+
+def _title(component: str) -> str:
+    return COMPONENT_TITLES.get(component, component)
+
+
+def _titles(components: list[str]) -> str:
+    return ", ".join(f'"{_title(c)}"' for c in components)
+
+
+def _biggest_improvement(changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict) -> str:
+    """One sentence on the change that closed the largest gap to a target."""
+    candidates: list[tuple[float, str]] = []
+    if gained:
+        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained)}"))
+    if fixed:
+        candidates.append((PITFALL_WEIGHT * len(fixed), f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone"))
+    metrics = {m.key: m for m in _metrics()}
+    for change in changes:
+        metric = metrics[change.key]
+        if change.key in ("score", "components") or change.verdict != "better":
+            continue
+        gap_a = _gap(change.before, _band(change.key, a, targets), metric.scale) or 0.0
+        gap_b = _gap(change.after, _band(change.key, b, targets), metric.scale) or 0.0
+        if gap_a > gap_b:
+            where = "now on target" if gap_b == 0 else "closer to"
+            candidates.append((gap_a - gap_b, f"{change.title.lower()} went from {change.text_before} to "
+                               f"{change.text_after} ({where} {_band_text(change.band)})"))
+    if candidates:
+        return "Biggest improvement: " + max(candidates, key=lambda c: c[0])[1] + "."
+    score = next(c for c in changes if c.key == "score")
+    if score.verdict == "better":
+        return f"Biggest improvement: the score rose from {score.text_before} to {score.text_after}."
+    return "Biggest improvement: none; nothing moved closer to its target this time."
+
+
+def _band_text(band: Band | None) -> str:
+    if band is None:
+        return "the target"
+    if band.unit == "s":
+        return f"{format_duration(band.low)}-{format_duration(band.high)}"
+    if band.low == band.high:
+        return f"{band.low:g} {band.unit}"
+    return f"{band.low:g}-{band.high:g} {band.unit}"
+
+
+def _biggest_gap(d: dict, changes: list[Change]) -> str:
+    """The most urgent thing left: the newest attempt's top tip (the analysis ranks them), else
+    the largest distance to a band."""
+    tips = sorted(d.get("tips") or [], key=lambda t: -(t.get("priority") or 0))
+    if tips:
+        return "Biggest remaining gap: " + tips[0]["message"]
+    missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
+    if missing:
+        return f"Biggest remaining gap: {_titles(missing)} {'is' if len(missing) == 1 else 'are'} not covered yet."
+    if d.get("pitfalls"):
+        return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
+    metrics = {m.key: m for m in _metrics()}
+    off = [(_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c) for c in changes if c.band is not None]
+    worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
+    if worst is None or worst_gap == 0:
+        return "Biggest remaining gap: none; every measure is within its target."
+    return f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target {_band_text(worst.band)}."
+
+
+def render_comparison(c: Comparison) -> str:
+    """Side by side, for the terminal."""
+    a, b = c.before, c.after
+    head = f"  {'':<14}{_attempt_name(a):<26}{_attempt_name(b):<26}change"
+    lines = [f"Attempt #{a.id} -> #{b.id}", head]
+    if a.label or b.label:
+        lines.append(f"  {'':<14}{_quoted(a.label):<26}{_quoted(b.label):<26}")
+    for change in c.changes:
+        lines.append(f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip())
+    lines.append("")
+    lines.append(f"  Parts gained:   {_titles(c.components_gained) or 'none'}")
+    lines.append(f"  Parts lost:     {_titles(c.components_lost) or 'none'}")
+    lines.append(f"  Pitfalls fixed: {', '.join(c.pitfalls_fixed) or 'none'}")
+    lines.append(f"  Pitfalls new:   {', '.join(c.pitfalls_new) or 'none'}")
+    if c.pitfalls_still:
+        lines.append(f"  Pitfalls still: {', '.join(c.pitfalls_still)}")
+    lines += ["", c.biggest_improvement, c.biggest_gap]
+    return "\n".join(lines)
+
+
+def _attempt_name(a: Attempt) -> str:
+    return f"#{a.id} {format_when(a.created_at)}"
+
+
+def _quoted(label: str | None) -> str:
+    return f'"{label}"' if label else ""
+
+
+def _delta(change: Change) -> str:
+    if change.delta is None:
+        return ""
+    if change.key == "duration":
+        sign = "+" if change.delta >= 0 else "-"
+        amount = f"{sign}{format_duration(abs(change.delta))}"
+    else:
+        amount = f"{change.delta:+.1f}" if change.key == "fillers" else f"{change.delta:+.0f}"
+    band = f"   target {_band_text(change.band)}" if change.band is not None and change.key != "components" else ""
+    return f"{amount:<7}{change.verdict}{band}"
+
+
+def format_when(created_at: str) -> str:
+    """A stored UTC timestamp in local time, minutes precision."""
+    try:
+        return datetime.fromisoformat(created_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return created_at
+
+
+# ------------------------------------------------------------------------------------ history
+def render_history(attempts: list[Attempt]) -> str:
+    """The attempts as a table, in the order given (newest first from `History.list`)."""
+    if not attempts:
+        return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
+    rows = [("ID", "When", "Score", "Length", "Pace", "Fill/min", "Parts", "Pitfalls", "Label", "File")]
+    for a in attempts:
+        pace = f"{a.chars_per_min:.0f} cpm" if a.language == "ja" and a.chars_per_min else f"{a.wpm:.0f} wpm" if a.wpm else "-"
+        parts = f"{a.components_covered}/{a.components_total}" if a.components_total else "-"
+        length = f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}" if a.duration_s is not None and a.target_s else "-"
+        rows.append((f"#{a.id}", format_when(a.created_at), _or_dash(a.score), length, pace,
+                     "-" if a.fillers_per_min is None else f"{a.fillers_per_min:.1f}", parts,
+                     _or_dash(a.pitfalls), a.label or "", a.name))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+# ----------------------------------------------------------------------------------- progress
+@dataclass(frozen=True)
+class Series:
+    """One metric over the attempts (None where an attempt has no value), with its target band."""
+
+    key: str
+    title: str
+    unit: str
+    band: Band | None
+    values: list[float | None]
+    fmt: Callable[[float], str]
+
+    def to_dict(self) -> dict:
+        band = None if self.band is None else {"low": self.band.low, "high": self.band.high, "unit": self.band.unit, "source": self.band.source}
+        return {"key": self.key, "title": self.title, "unit": self.unit, "band": band, "values": self.values}
+
+    @property
+    def axis_label(self) -> str:
+        """The y label: the unit and the target band it is judged against."""
+        if self.band is None:
+            return f"{self.title} ({self.unit})"
+        return f"{self.title} ({self.unit})\ntarget {_band_text(self.band)}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    attempts: list[Attempt]  # oldest first
+    series: list[Series]
+
+    @property
+    def best(self) -> Attempt | None:
+        """The personal best by score (the earliest, on a tie)."""
+        scored = [a for a in self.attempts if a.score is not None]
+        return max(scored, key=lambda a: (a.score, -a.id), default=None)
+
+    def to_dict(self) -> dict:
+        best = self.best
+        return {
+            "attempts": [{"id": a.id, "created_at": a.created_at, "label": a.label, "file": a.audio_path} for a in self.attempts],
+            "series": [s.to_dict() for s in self.series],
+            "best": None if best is None else {"id": best.id, "score": best.score},
+        }
+
+
+_PROGRESS_METRICS = ("score", "pace", "fillers", "duration", "components")
+
+
+def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progress:
+    """The trend of score, pace, fillers per minute, duration and parts covered, oldest first.
+
+    Bands come from `targets` (duration: the newest attempt's target; pace: characters per minute
+    when the newest attempt is Japanese, words per minute otherwise).
+    """
+    targets = targets or Targets()
+    latest = attempts[-1].analysis if attempts else {}
+    metrics = {m.key: m for m in _metrics()}
+    series = []
+    for key in _PROGRESS_METRICS:
+        metric = metrics[key]
+        values = [metric.value(a.analysis) for a in attempts]
+        if key == "pace":  # one unit per chart: leave out attempts in the other unit
+            values = [v if _is_japanese(a.analysis) == _is_japanese(latest) else None for v, a in zip(values, attempts)]
+        unit = ("chars/min" if _is_japanese(latest) else "words/min") if key == "pace" else metric.unit
+        series.append(Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt))
+    return Progress(list(attempts), series)
+
+
+def render_progress(p: Progress) -> str:
+    """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target band)."""
+    if not p.attempts:
+        return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
+    shown = p.attempts[-CHART_MAX_ATTEMPTS:]
+    skip = len(p.attempts) - len(shown)
+    lines = [f"Progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
+             + (f" (charts show the last {len(shown)})" if skip else "")]
+    best = p.best
+    if best is not None:
+        lines.append(f"Personal best: {best.score}/100 (#{best.id}, {format_when(best.created_at)})")
+    for s in p.series:
+        values = s.values[skip:]
+        lines += ["", f"{s.title} ({s.unit})" + (f" - target {_band_text(s.band)} ({s.band.source})" if s.band else "")]
+        lines += _chart(values, s.band, s.fmt)
+        lines.append(" " * 10 + "".join(f"#{a.id}".center(CHART_COLUMN) for a in shown))
+        lines.append(_trend(s, p.attempts))
+    return "\n".join(lines)
+
+
+def _trend(s: Series, attempts: list[Attempt]) -> str:
+    known = [(a, v) for a, v in zip(attempts, s.values) if v is not None]
+    if len(known) < 2:
+        return "  (needs two attempts for a trend)"
+    (first, v0), (last, v1) = known[0], known[-1]
+    return f"  #{first.id} -> #{last.id}: {s.fmt(v0)} -> {s.fmt(v1)}"
+
+
+def _chart(values: list[float | None], band: Band | None, fmt: Callable[[float], str]) -> list[str]:
+    known = [v for v in values if v is not None]
+    if not known:
+        return ["  (no values)"]
+    edges = [band.low, band.high] if band is not None else []
+    low, high = min(known + edges), max(known + edges)
+    if high - low < 1e-9:
+        low, high = low - 1, high + 1
+    step = (high - low) / (CHART_ROWS - 1)
+
+    def row_of(value: float) -> int:
+        return int(round((value - low) / step))
+
+    band_rows = range(row_of(band.low), row_of(band.high) + 1) if band is not None else range(0)
+    labelled = {0: low, CHART_ROWS - 1: high}
+    if band is not None:
+        labelled.update({row_of(band.low): band.low, row_of(band.high): band.high})
+    lines = []
+    for row in reversed(range(CHART_ROWS)):
+        label = fmt(labelled[row]) if row in labelled else ""
+        cells = "".join(("o" if v is not None and row_of(v) == row else ":" if row in band_rows else " ").center(CHART_COLUMN) for v in values)
+        lines.append(f"{label:>8} |{cells}".rstrip())
+    lines.append(" " * 8 + " +" + "-" * (CHART_COLUMN * len(values)))
+    return lines
+
+
+def plot_progress(p: Progress, path: str | Path) -> Path:
+    """Write the progress chart as a PNG: one panel per metric, the target band shaded and named
+    on the y axis. matplotlib is imported here only (Agg, no display needed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    path = Path(path)
+    fig = Figure(figsize=(PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN * len(p.series)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
+    xs = list(range(len(p.attempts)))
+    for ax, s in zip(axes, p.series):
+        points = [(x, v) for x, v in zip(xs, s.values) if v is not None]
+        if points:
+            ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
+        if s.band is not None:
+            ax.axhspan(s.band.low, s.band.high, color="tab:green", alpha=0.15, label=f"target {_band_text(s.band)}")
+            ax.axhline(s.band.low, color="tab:green", linewidth=0.8, linestyle="--")
+            ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
+        if s.key == "score":
+            ax.set_ylim(*SCORE_RANGE)
+        if s.key == "components" and s.band is not None:
+            ax.set_ylim(-0.3, s.band.high + 0.3)
+            ax.set_yticks(range(int(s.band.high) + 1))
+        if s.key == "duration":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_duration(value)))
+        ax.set_ylabel(s.axis_label, fontsize="small")
+        ax.grid(True, alpha=0.3)
+    axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
+    axes[-1].set_xlabel("attempt")
+    fig.suptitle(f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}")
+    try:
+        fig.savefig(path, dpi=PLOT_DPI)
+    except OSError as exc:
+        raise SpeechcoachError(f"cannot write the chart to {path} ({exc}); choose a writable path with --plot") from exc
+    log.info("progress chart written to %s", path)
+    return path
+
+
+def _tick(a: Attempt) -> str:
+    label = f"\n{a.label}" if a.label else ""
+    return f"#{a.id}{label}"

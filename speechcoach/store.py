@@ -1,0 +1,590 @@
+"""Every attempt, kept: the history of analyses in one SQLite file behind the `History` class.
+
+    with History.open() as history:              # SPEECHCOACH_HOME/history.db
+        saved = history.save(analysis.to_dict(), "take3.wav", label="v3, slower")
+        print(saved.id, saved.created)             # 3 True  (False: an earlier attempt was updated)
+        last_two = history.latest(2)               # newest first
+        history.get(3).analysis["score"]
+
+Design (sqlite-utils habits):
+- the analysis is stored whole, as its JSON dict, next to indexed columns for listing and charts;
+- one attempt per (audio content, engine, model): analysing the same recording again updates that
+  attempt in place (keeping its id, date and label) unless `new_attempt=True`;
+- schema changes are numbered migrations recorded in `schema_migrations`, run in one transaction
+  after a backup copy of the file (`history.db.bak-v1-20250101T120000Z`);
+- WAL, a busy timeout and `BEGIN IMMEDIATE` so that two processes can write at once, and
+  `synchronous=FULL` so that an attempt reported as saved survives a crash right after;
+- a damaged file is never deleted or rewritten: the error names it and says how to recover.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .config import home_dir
+from .errors import StoreError
+
+__all__ = ["History", "Attempt", "Saved", "ImportResult", "DB_FILENAME", "EXPORT_FORMAT", "file_sha256"]
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "history.db"
+EXPORT_FORMAT = "speechcoach-history"
+EXPORT_FORMAT_VERSION = 1
+BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another one before giving up
+HASH_CHUNK_BYTES = 1 << 20  # 1 MiB: hash recordings of any length in constant memory
+_WAL_RETRY_SLEEP_S = 0.05
+
+# The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its own.
+_V2_METRIC_COLUMNS = (
+    "language", "score", "duration_s", "target_s", "wpm", "chars_per_min", "fillers_per_min",
+    "long_pauses", "components_covered", "components_total", "pitfalls",
+)
+
+
+# ----------------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class Attempt:
+    """One stored attempt: the columns, plus the full analysis dict it was saved from."""
+
+    id: int
+    created_at: str  # UTC ISO 8601, when the attempt was first saved
+    updated_at: str  # UTC ISO 8601, when it was last (re-)analysed
+    audio_path: str
+    audio_sha256: str | None
+    engine: str
+    model: str
+    label: str | None
+    language: str | None
+    score: int | None
+    duration_s: float | None
+    target_s: float | None
+    wpm: float | None
+    chars_per_min: float | None
+    fillers_per_min: float | None
+    long_pauses: int | None
+    components_covered: int | None
+    components_total: int | None
+    pitfalls: int | None
+    analysis: dict = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """The recording's file name, for tables."""
+        return Path(self.audio_path).name
+
+    def summary(self) -> dict:
+        """The columns only (what `history --json` prints)."""
+        return {k: v for k, v in self.__dict__.items() if k != "analysis"}
+
+    def to_dict(self) -> dict:
+        """Columns and analysis: one entry of an export."""
+        return {**self.summary(), "analysis": self.analysis}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What `History.save` did: `created` is False when an earlier attempt was updated in place."""
+
+    id: int
+    created: bool
+    path: Path
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    skipped: int
+
+
+# -------------------------------------------------------------------------------- migrations
+def _migration_1(conn: sqlite3.Connection) -> None:
+    """The first schema: one row per analysis, the report as JSON."""
+    conn.execute(
+        """CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            audio_path TEXT NOT NULL,
+            engine TEXT,
+            model TEXT,
+            score INTEGER,
+            analysis TEXT NOT NULL
+        )"""
+    )
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    """Content hash (one attempt per recording), label, and metric columns for lists and charts."""
+    columns = {
+        "updated_at": "TEXT", "audio_sha256": "TEXT", "copy_no": "INTEGER NOT NULL DEFAULT 0", "label": "TEXT",
+        "language": "TEXT", "duration_s": "REAL", "target_s": "REAL", "wpm": "REAL", "chars_per_min": "REAL",
+        "fillers_per_min": "REAL", "long_pauses": "INTEGER", "components_covered": "INTEGER",
+        "components_total": "INTEGER", "pitfalls": "INTEGER",
+    }
+    for name, kind in columns.items():
+        conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
+    copies: dict[tuple, int] = {}
+    for row_id, created_at, audio_path, engine, model, text in conn.execute(
+        "SELECT id, created_at, audio_path, engine, model, analysis FROM attempts ORDER BY id"
+    ).fetchall():
+        analysis = json.loads(text)
+        digest = file_sha256(audio_path)
+        engine, model = engine or analysis.get("engine") or "", model or analysis.get("model") or ""
+        key = (digest, engine, model)
+        # Old rows had no uniqueness: number the repeats of one recording 0, 1, 2... (oldest first).
+        copy_no = copies[key] = copies.get(key, -1) + 1 if digest else 0
+        metrics = _metric_values(analysis)
+        conn.execute(
+            f"UPDATE attempts SET updated_at = ?, audio_sha256 = ?, copy_no = ?, engine = ?, model = ?, "
+            f"{', '.join(f'{c} = ?' for c in _V2_METRIC_COLUMNS)} WHERE id = ?",
+            (created_at, digest, copy_no, engine, model, *(metrics[c] for c in _V2_METRIC_COLUMNS), row_id),
+        )
+    # NULL hashes (recording gone) never collide: such attempts simply cannot be matched again.
+    conn.execute("CREATE UNIQUE INDEX attempts_identity ON attempts (audio_sha256, engine, model, copy_no)")
+    conn.execute("CREATE INDEX attempts_created ON attempts (created_at)")
+
+
+# (version, name, function). Append only: never renumber or edit one that has shipped.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
+    (1, "create attempts", _migration_1),
+    (2, "content hash, label and metric columns", _migration_2),
+]
+
+
+# ---------------------------------------------------------------------------------- helpers
+def file_sha256(path: str | Path) -> str | None:
+    """sha256 of a file's bytes, read in chunks; None when the file cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+    except OSError as exc:
+        log.info("cannot hash %s (%s): this attempt will not be matched with later ones", path, exc)
+        return None
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    # Microseconds: two attempts saved within one second must still sort, and be told apart on import.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _metric_values(analysis: dict) -> dict[str, Any]:
+    """The indexed columns of one analysis dict (None where the analysis has no such value)."""
+    components = analysis.get("components") or {}
+    pauses, fillers = analysis.get("pauses") or {}, analysis.get("fillers") or {}
+    score = _number(analysis.get("score"))
+    long_pauses = _number(pauses.get("long_count"))
+    return {
+        "language": analysis.get("language"),
+        "score": None if score is None else int(round(score)),
+        "duration_s": _number(analysis.get("duration_s")),
+        "target_s": _number(analysis.get("target_s")),
+        "wpm": _number(analysis.get("wpm")),
+        "chars_per_min": _number(analysis.get("chars_per_min")),
+        "fillers_per_min": _number(fillers.get("per_min")),
+        "long_pauses": None if long_pauses is None else int(long_pauses),
+        "components_covered": sum(1 for c in components.values() if c.get("covered")) if components else None,
+        "components_total": len(components) if components else None,
+        "pitfalls": len(analysis["pitfalls"]) if isinstance(analysis.get("pitfalls"), list) else None,
+    }
+
+
+def _as_dict(analysis: Any) -> dict:
+    data = analysis.to_dict() if hasattr(analysis, "to_dict") else analysis
+    if not isinstance(data, dict):
+        raise TypeError(f"expected an analysis dict or an object with .to_dict(), got {type(analysis).__name__}")
+    if "error" in data:
+        raise ValueError(f"not saving a failed analysis of {data.get('file')}: {data['error']}")
+    return data
+
+
+def _backups(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.bak-*"))
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", "") or ""
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """Turn an sqlite3 error into one actionable message that names the file."""
+    name, text = _error_name(exc), str(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StoreError(
+            f"history database {path} stayed locked by another speechcoach process for {BUSY_TIMEOUT_S:g} s "
+            f"({text}); wait for it to finish and run the command again"
+        )
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return StoreError(
+            f"cannot open history database {path} ({text}); check that its folder exists and is writable, "
+            "or set SPEECHCOACH_HOME to another folder"
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return StoreError(f"history database {path} is read-only ({text}); make it writable (chmod u+w) and run again")
+    if name.startswith("SQLITE_FULL") or "full" in text:
+        return StoreError(f"cannot write history database {path}: the disk is full ({text}); free some space and run again")
+    return _damaged(path, text)
+
+
+def _damaged(path: Path, reason: str) -> StoreError:
+    backups = _backups(path)
+    restore = f"restore the backup {backups[-1]} (copy it over {path.name}), or " if backups else ""
+    return StoreError(
+        f"history database {path} is damaged or is not a speechcoach history ({reason}); it was left untouched. "
+        f"To recover, {restore}move it aside (mv '{path}' '{path}.broken') and a new, empty one will be "
+        "created on the next run"
+    )
+
+
+# ---------------------------------------------------------------------------------- History
+class History:
+    """The attempts in one SQLite file. Open with `History.open()`; use as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn = conn
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "History":
+        """Open (creating or upgrading) the history; default `home_dir() / "history.db"`.
+
+        Raises StoreError, naming the file and the way out, when it is damaged, locked or unreadable.
+        """
+        path = Path(path) if path is not None else home_dir() / DB_FILENAME
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for history database {path} ({exc}); set SPEECHCOACH_HOME to a writable folder") from exc
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly a `with`.
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _store_error(path, exc) from exc
+        history = cls(path, conn)
+        try:
+            history._prepare()
+        except BaseException:
+            conn.close()
+            raise
+        return history
+
+    def _prepare(self) -> None:
+        with self._errors():
+            # Reading the header first: a file that is not SQLite fails here, before anything is written.
+            self._conn.execute("PRAGMA schema_version").fetchone()
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            # Refuse a foreign or newer file, and back up an older one, before changing anything.
+            version = self._checked_version()
+            if 0 < version < MIGRATIONS[-1][0]:
+                self._backup(version)
+            self._enable_wal()
+            # FULL: a commit is on disk before save() returns, so "saved" survives a crash or power cut.
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+
+    def _enable_wal(self) -> None:
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        # Switching needs a moment alone with the file; a second process opening a new file at the
+        # same time can get SQLITE_BUSY without the busy handler being consulted, so retry here.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_WAL_RETRY_SLEEP_S)
+
+    # -- migrations ------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        with self._errors():
+            return self._version()
+
+    def _version(self) -> int:
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" not in tables:
+            if tables:
+                raise StoreError(
+                    f"{self.path} is an SQLite file but not a speechcoach history (no schema_migrations table; "
+                    f"tables: {', '.join(sorted(tables))}); it was left untouched. Point SPEECHCOACH_HOME elsewhere "
+                    "or move the file aside"
+                )
+            return 0
+        return self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def _checked_version(self) -> int:
+        version, latest = self._version(), MIGRATIONS[-1][0]
+        if version > latest:
+            raise StoreError(
+                f"history database {self.path} was written by a newer speechcoach (schema v{version}; this one "
+                f"knows up to v{latest}); upgrade speechcoach, or move the file aside to start a new history"
+            )
+        return version
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations, all in one transaction (all or nothing)."""
+        if self._version() == MIGRATIONS[-1][0]:  # the common case: no write lock needed
+            return
+        with self._transaction():
+            version = self._checked_version()  # again, under the lock: another process may have just migrated
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for number, name, migrate in MIGRATIONS:
+                if number > version:
+                    log.info("history %s: migration %d (%s)", self.path, number, name)
+                    migrate(self._conn)
+                    self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now()))
+
+    def _backup(self, version: int) -> Path:
+        """Copy the database (consistently, WAL included) before changing its schema.
+
+        Taken outside the migration's transaction: SQLite cannot back up from a connection that
+        holds the write lock. If another process migrates first, this copy is merely redundant."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        target = self.path.with_name(f"{self.path.name}.bak-v{version}-{stamp}")
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                self._conn.backup(copy)
+            finally:
+                copy.close()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot back up history database {self.path} to {target} before upgrading its schema ({exc}); "
+                "nothing was changed: free some disk space or make the folder writable, and run again"
+            ) from exc
+        log.warning("history %s: backed up to %s before upgrading its schema", self.path, target)
+        return target
+
+    # -- transactions and errors -----------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: IMMEDIATE takes the write lock up front, so concurrent writers wait
+        (busy timeout) instead of failing on a read-to-write upgrade."""
+        with self._errors():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(
+        self,
+        analysis: Any,
+        audio_path: str | Path | None = None,
+        *,
+        label: str | None = None,
+        new_attempt: bool = False,
+    ) -> Saved:
+        """Store one analysis (a dict in the `Analysis.to_dict()` schema, or the object itself).
+
+        `audio_path` defaults to the analysis' "file". If the same recording (same bytes) was
+        analysed before with the same engine and model, that attempt is updated in place (its id,
+        date and label stay; a new `label` replaces the old one) unless `new_attempt` is True.
+        """
+        data = _as_dict(analysis)
+        audio = Path(audio_path if audio_path is not None else data.get("file") or "")
+        digest = file_sha256(audio) if str(audio) else None
+        engine, model = str(data.get("engine") or ""), str(data.get("model") or "")
+        audio_text = str(audio.resolve()) if str(audio) else ""
+        with self._transaction() as conn:
+            existing = None
+            if digest:
+                existing = conn.execute(
+                    "SELECT id, copy_no FROM attempts WHERE audio_sha256 = ? AND engine = ? AND model = ? "
+                    "ORDER BY copy_no DESC LIMIT 1",
+                    (digest, engine, model),
+                ).fetchone()
+            if existing and not new_attempt:
+                self._update(conn, existing[0], data, audio_text, label)
+                return Saved(existing[0], False, self.path)
+            copy_no = existing[1] + 1 if existing else 0
+            row_id = self._insert(conn, data, audio_text, digest, engine, model, label, copy_no, _now())
+        return Saved(row_id, True, self.path)
+
+    def _update(self, conn: sqlite3.Connection, row_id: int, data: dict, audio: str, label: str | None) -> None:
+        metrics = _metric_values(data)
+        sets = ", ".join(f"{c} = ?" for c in metrics)
+        conn.execute(
+            f"UPDATE attempts SET updated_at = ?, audio_path = ?, analysis = ?, label = COALESCE(?, label), {sets} WHERE id = ?",
+            (_now(), audio, json.dumps(data, ensure_ascii=False), label, *metrics.values(), row_id),
+        )
+
+    def _insert(self, conn, data, audio, digest, engine, model, label, copy_no, created_at, updated_at=None, row_id=None) -> int:
+        metrics = _metric_values(data)
+        columns = ("id", "created_at", "updated_at", "audio_path", "audio_sha256", "copy_no", "engine", "model", "label",
+                   "analysis", *metrics)
+        values = (row_id, created_at, updated_at or created_at, audio, digest, copy_no, engine, model, label,
+                  json.dumps(data, ensure_ascii=False), *metrics.values())
+        cursor = conn.execute(
+            f"INSERT INTO attempts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+        )
+        return int(cursor.lastrowid)
+
+    def set_label(self, attempt_id: int, label: str | None) -> None:
+        """Change (or with None, clear) the label of an attempt."""
+        with self._transaction() as conn:
+            if conn.execute("UPDATE attempts SET label = ? WHERE id = ?", (label, attempt_id)).rowcount == 0:
+                raise self._missing(attempt_id)
+
+    def forget(self, attempt_id: int) -> Attempt:
+        """Delete one attempt; returns what was deleted."""
+        with self._transaction() as conn:
+            attempt = self._get(attempt_id)
+            conn.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,))
+        return attempt
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, attempt_id: int) -> Attempt:
+        """One attempt by id; StoreError if there is no such attempt."""
+        with self._errors():
+            return self._get(attempt_id)
+
+    def _get(self, attempt_id: int) -> Attempt:
+        rows = self._select("WHERE id = ?", (attempt_id,))
+        if not rows:
+            raise self._missing(attempt_id)
+        return rows[0]
+
+    def _missing(self, attempt_id: int) -> StoreError:
+        return StoreError(f"no attempt #{attempt_id} in {self.path}; `speechcoach history` lists the attempts and their ids")
+
+    def list(self, limit: int | None = None) -> list[Attempt]:
+        """Attempts, newest first (at most `limit`)."""
+        with self._errors():
+            return self._select("ORDER BY created_at DESC, id DESC LIMIT ?", (-1 if limit is None else limit,))
+
+    def latest(self, count: int = 1) -> list[Attempt]:
+        """The `count` newest attempts, newest first."""
+        return self.list(limit=count)
+
+    def chronological(self, last: int | None = None) -> list[Attempt]:
+        """Attempts oldest first (only the `last` newest ones if given): the order of a progress chart."""
+        return list(reversed(self.list(limit=last)))
+
+    def count(self) -> int:
+        with self._errors():
+            return self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        """'ok', or SQLite's description of what is broken."""
+        with self._errors():
+            return "; ".join(r[0] for r in self._conn.execute("PRAGMA integrity_check"))
+
+    def _select(self, where: str, params: tuple) -> list[Attempt]:
+        names = [f.name for f in Attempt.__dataclass_fields__.values()]
+        rows = self._conn.execute(f"SELECT {', '.join(names)} FROM attempts {where}", params).fetchall()
+        attempts = []
+        for row in rows:
+            values = dict(zip(names, row))
+            try:
+                values["analysis"] = json.loads(values["analysis"])
+            except json.JSONDecodeError as exc:
+                raise _damaged(self.path, f"attempt #{values['id']} holds unreadable JSON: {exc}") from exc
+            attempts.append(Attempt(**values))
+        return attempts
+
+    # -- export / import -------------------------------------------------------------------
+    def export(self) -> dict:
+        """Everything, as one JSON-ready dict (oldest first); `import_` reads it back."""
+        return {
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_FORMAT_VERSION,
+            "schema_version": self.schema_version,
+            "exported_at": _now(),
+            "attempts": [a.to_dict() for a in self.chronological()],
+        }
+
+    def import_(self, data: dict) -> ImportResult:
+        """Merge an export into this history, in one transaction.
+
+        An attempt already here (same recording hash, engine, model and date) is updated if the
+        imported one is newer, else skipped; any other is added (keeping its id when that id is free).
+        """
+        attempts = _validated_export(data)
+        added = updated = skipped = 0
+        with self._transaction() as conn:
+            for item in attempts:
+                outcome = self._import_one(conn, item)
+                added, updated, skipped = added + (outcome == "added"), updated + (outcome == "updated"), skipped + (outcome == "skipped")
+        return ImportResult(added, updated, skipped)
+
+    def _import_one(self, conn: sqlite3.Connection, item: dict) -> str:
+        digest, engine, model = item.get("audio_sha256"), item.get("engine") or "", item.get("model") or ""
+        same = conn.execute(
+            "SELECT id, updated_at FROM attempts WHERE audio_sha256 IS ? AND engine = ? AND model = ? AND created_at = ?",
+            (digest, engine, model, item["created_at"]),
+        ).fetchone()
+        if same:
+            if (item.get("updated_at") or "") <= (same[1] or ""):
+                return "skipped"
+            self._update(conn, same[0], item["analysis"], item.get("audio_path") or "", item.get("label"))
+            return "updated"
+        copy_no = 0
+        if digest:
+            copy_no = conn.execute(
+                "SELECT COALESCE(MAX(copy_no) + 1, 0) FROM attempts WHERE audio_sha256 = ? AND engine = ? AND model = ?",
+                (digest, engine, model),
+            ).fetchone()[0]
+        wanted = item.get("id")
+        free = isinstance(wanted, int) and not conn.execute("SELECT 1 FROM attempts WHERE id = ?", (wanted,)).fetchone()
+        self._insert(conn, item["analysis"], item.get("audio_path") or "", digest, engine, model, item.get("label"),
+                     copy_no, item["created_at"], item.get("updated_at"), wanted if free else None)
+        return "added"
+
+
+def _validated_export(data: Any) -> list[dict]:
+    """The attempts of an export, or StoreError saying what is wrong with it."""
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise StoreError(f"not a speechcoach history export (expected \"format\": \"{EXPORT_FORMAT}\"); "
+                         "make one with `speechcoach export`")
+    if data.get("format_version", 0) > EXPORT_FORMAT_VERSION:
+        raise StoreError(f"this export has format_version {data['format_version']}; this speechcoach reads up to "
+                         f"{EXPORT_FORMAT_VERSION}: upgrade speechcoach")
+    attempts = data.get("attempts")
+    if not isinstance(attempts, list):
+        raise StoreError("the export has no \"attempts\" list; make one with `speechcoach export`")
+    for number, item in enumerate(attempts, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("analysis"), dict) or not isinstance(item.get("created_at"), str):
+            raise StoreError(f"attempt {number} of the export lacks \"created_at\" or \"analysis\"; nothing was imported")
+    return attempts
