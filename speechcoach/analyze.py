@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,16 @@ class Analysis:
         }
 
 
+def _content_language(language: str, japanese_share: float | None) -> str:
+    """The rubric for a mixed intro follows the language mostly spoken, not Whisper's label
+    (an English intro with a Japanese closing may come back labelled "ja")."""
+    if japanese_share is None:
+        return language
+    if japanese_share >= 0.5:
+        return "ja"
+    return "en" if language == "ja" else language
+
+
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -105,6 +116,24 @@ def _pauses_dict(d: DeliveryMetrics) -> dict:
         "min_pause_s": d.min_pause_s,
         "long_pause_s": d.long_pause_s,
     }
+
+
+_preloaded = threading.Event()
+
+
+def _preload_delivery_libraries() -> None:
+    """Import librosa (with scipy and numba, ~1 s) in a thread while Whisper transcribes:
+    CTranslate2 releases the GIL, so a cold process does not pay for it after transcription."""
+    if not _preloaded.is_set():
+        _preloaded.set()
+        threading.Thread(target=_import_librosa, name="preload-librosa", daemon=True).start()
+
+
+def _import_librosa() -> None:
+    try:
+        import librosa.core.pitch  # noqa: F401 - the module delivery.py uses
+    except Exception:  # noqa: BLE001 - delivery.py imports it again and reports any failure
+        log.debug("preloading librosa failed", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,7 @@ class Analyzer:
     def analyze_audio(self, audio: Audio) -> Analysis:
         targets = self.options.targets
         started = time.perf_counter()
+        _preload_delivery_libraries()
         transcript = self.models.transcribe(audio.samples)
         transcribed = time.perf_counter()
         sentences = split_sentences(transcript)
@@ -139,11 +169,15 @@ class Analyzer:
             raise AudioError(f"{audio.path}: no speech was recognised in {audio.duration_s:.0f} s of audio; speak closer to the microphone or check the file")
         delivery = measure(audio.samples, transcript, sentences, targets)
         measured = time.perf_counter()
-        content = self._content_for(transcript.language)
+        content = self._content_for(_content_language(transcript.language, delivery.japanese_share))
         content_result = content.analyse(sentences) if content else None
         judgements = judge(delivery, transcript.language, targets)
         content_dict = content_result.to_dict() if content_result else None
         tips = delivery_tips(delivery, judgements, targets, sentences) + list(content_result.tips if content_result else [])
+        if delivery.japanese_share:  # a polite Japanese intro that slips into だ/である
+            from .japanese import register_tips
+
+            tips += register_tips(sentences)
         tips.sort(key=lambda tip: -tip.priority)
         done = time.perf_counter()
         return Analysis(

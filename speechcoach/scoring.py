@@ -37,7 +37,7 @@ class Judgement:
 
 def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[str, Judgement]:
     """Each delivery metric against its band ('unknown' where it could not be measured)."""
-    pace_metric, pace_band = pace_measure(language, targets)
+    pace_metric, pace_band = pace_measure(language, targets, delivery.japanese_share)
     values = {
         "duration": (delivery.duration_s, targets.duration_band),
         pace_metric: (getattr(delivery, pace_metric), pace_band),
@@ -47,15 +47,22 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
     }
     if language in ("ja",):
         values["fillers"] = (delivery.fillers_per_min, Band(0, 5, "per min", "up to ~5/min carries no penalty"))
+    if pace_metric == "chars_per_min":  # morae: the second Japanese measure (Prafiyanto et al. 2018)
+        values["morae_per_min"] = (delivery.morae_per_min, targets.morae_per_min)
     return {
         name: Judgement(name, value, band, band.judge(value) if value is not None else "unknown")
         for name, (value, band) in values.items()
     }
 
 
-def pace_measure(language: str, targets: Targets) -> tuple[str, Band]:
-    """Which pace metric applies: words per minute, or morae/characters per minute for Japanese."""
-    if language == "ja":
+def pace_measure(language: str, targets: Targets, japanese_share: float | None = None) -> tuple[str, Band]:
+    """Which pace metric applies: words per minute, or characters per minute for Japanese.
+
+    With `japanese_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
+    judged in the script it was mostly spoken in, whatever language Whisper labelled it.
+    """
+    japanese = language == "ja" if japanese_share is None else japanese_share >= 0.5
+    if japanese:
         return "chars_per_min", targets.chars_per_min
     return "wpm", targets.wpm
 
