@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import statistics
@@ -40,24 +39,6 @@ CONFIGS = (  # (engine, model, compute type)
 )
 
 
-# ----------------------------------------------------------------------------- WER
-
-def normalise(text: str) -> list[str]:
-    text = text.lower().replace("-", " ")
-    return re.sub(r"[^\w\s']", " ", text).split()
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate: word-level Levenshtein distance / reference length."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
-
-
 # -------------------------------------------------------------------------- worker
 
 def worker(args) -> dict:
@@ -66,6 +47,7 @@ def worker(args) -> dict:
     from speechcoach.analyze import AnalyzeOptions, Analyzer
     from speechcoach.audio import load_audio
     from speechcoach.transcribe import TranscribeOptions
+    from speechcoach.wer import word_error_rate
 
     options = TranscribeOptions(engine=args.engine, model=args.model, language="en", compute_type=args.compute)
     analyzer = Analyzer(AnalyzeOptions(transcribe=options))
@@ -95,7 +77,7 @@ def worker(args) -> dict:
             "transcribe_s": round(raw_s, 2), "analysis_s": round(whole_s, 2),
             "rtf_transcribe": round(raw_s / audio.duration_s, 4), "rtf_analysis": round(whole_s / audio.duration_s, 4),
             "overhead_ratio": round(whole_s / raw_s, 3), "overhead_s": round(whole_s - raw_s, 2),
-            "wer": round(wer(truth["text"], text), 4),
+            "wer": round(word_error_rate(truth["text"], text), 4),
             "stages": analysis.timings,
         })
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import Targets, format_duration, parse_duration
+from .config import format_duration, load_targets, parse_duration
 from .errors import SpeechcoachError
 from .transcribe import DEFAULT_ENGINE, ENGINES, TranscribeOptions
 
@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 @dataclass
 class State:
     debug: bool = False
+    config: Path | None = None  # --config; None: SPEECHCOACH_HOME/config.toml if it exists
 
 
 def _fail(state: State, exc: BaseException, context: str = "") -> str:
@@ -38,8 +39,9 @@ def _fail(state: State, exc: BaseException, context: str = "") -> str:
 @click.version_option(__version__, prog_name="speechcoach")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option("-v", "--verbose", count=True, help="More status on stderr (-v: steps, -vv: everything).")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Reference bands and target from this TOML file (default: SPEECHCOACH_HOME/config.toml if present).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool, verbose: int) -> None:
+def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> None:
     """Coach for the spoken self-introduction of a job interview, offline.
 
     Analyse a recording with `speechcoach analyze FILE`, record one with
@@ -47,7 +49,7 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
     """
     level = logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
-    ctx.obj = State(debug=debug)
+    ctx.obj = State(debug=debug, config=config)
 
 
 def _duration(ctx, param, value):
@@ -66,7 +68,7 @@ def transcribe_options(func):
         click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model: tiny.en or base (bundled), another size (downloaded when online), or a local model folder / .pt file. Default: tiny.en for English, base otherwise."),
         click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (cuda if available with auto)."),
-        click.option("--target", default="3m", show_default=True, callback=_duration, metavar="DURATION", help="Target length, e.g. 3m, 90s, 1m30s (the article's advice: 3 minutes)."),
+        click.option("--target", default=None, callback=_duration, metavar="DURATION", help="Target length, e.g. 3m, 90s, 1m30s (default: config.toml's, else 3m, the article's advice)."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON Lines (one object per file) instead of the report."),
         click.option("--no-save", is_flag=True, help="Do not store this attempt in the history."),
         click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".'),
@@ -81,7 +83,7 @@ def build_analyzer(language, model, engine, device, target):
 
     options = AnalyzeOptions(
         transcribe=TranscribeOptions(engine=engine, model=model, language=language, device=device),
-        targets=replace(Targets(), duration_s=target),
+        targets=load_targets(click.get_current_context().obj.config, target_s=target),
     )
     return Analyzer(options)
 
@@ -103,7 +105,11 @@ def analyze(state: State, paths, language, model, engine, device, target, as_jso
     if not files:
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
         sys.exit(EXIT_FAILED)
-    analyzer = build_analyzer(language, model, engine, device, target)
+    try:
+        analyzer = build_analyzer(language, model, engine, device, target)
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
     code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label, jobs=jobs, new_attempt=new_attempt)
     sys.exit(code)
 
@@ -119,6 +125,8 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
     for n, path in enumerate(files, 1):
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
+        elif sys.stderr.isatty():  # a person waiting: say something is happening
+            click.echo(f"analysing {path} (transcribing with Whisper on the CPU)...", err=True)
         try:
             item = next(results)
         except KeyboardInterrupt:
@@ -202,7 +210,7 @@ def devices(state: State) -> None:
 @click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
 @click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation.")
 @click.option("--whisper-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (what `analyze --device` sets).")
-@click.option("--target", default="3m", show_default=True, callback=_duration, metavar="DURATION", help="Target length: the live line counts towards it and cues you at it and 30 s after.")
+@click.option("--target", default=None, callback=_duration, metavar="DURATION", help="Target length (default: config.toml's, else 3m): the live line counts towards it and cues you at it and 30 s after.")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON instead of the report.")
 @click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
 @click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
@@ -218,6 +226,11 @@ def record(state: State, out, input_device, max_duration, countdown, no_countdow
     """
     from .record import new_recording_path
 
+    try:
+        target = load_targets(state.config, target_s=target).duration_s
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
     path = out
     try:
         path = path if path is not None else new_recording_path()

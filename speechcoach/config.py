@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -114,3 +114,77 @@ def format_duration(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
     total = int(round(abs(seconds)))
     return f"{sign}{total // 60}:{total % 60:02d}"
+
+
+# ------------------------------------------------------------------ configuration file
+
+CONFIG_FILE = "config.toml"
+_BAND_FIELDS = ("wpm", "chars_per_min", "morae_per_min", "fillers_per_100_words", "pitch_spread_semitones", "loudness_spread_db")
+_NUMBER_FIELDS = {"target_tolerance": "duration_tolerance", "pause_min_s": "pause_min_s", "long_pause_s": "long_pause_s"}
+
+
+def config_path() -> Path:
+    return home_dir() / CONFIG_FILE
+
+
+def load_targets(path: Path | None = None, *, target_s: float | None = None) -> Targets:
+    """Targets with precedence defaults < config file < flags.
+
+    The file (`SPEECHCOACH_HOME/config.toml` unless `path` is given) may set:
+
+        target = "90s"            # or 90, "1m30s"
+        target_tolerance = 0.15
+        pause_min_s = 0.25
+        long_pause_s = 2.5
+        [bands]
+        wpm = [130, 170]          # any of: wpm, chars_per_min, morae_per_min,
+                                  # fillers_per_100_words, pitch_spread_semitones, loudness_spread_db
+    """
+    targets = Targets()
+    file = path if path is not None else config_path()
+    if path is not None or file.is_file():
+        targets = _apply_file(targets, file)
+    if target_s is not None:
+        targets = replace(targets, duration_s=target_s)
+    return targets
+
+
+def _apply_file(targets: Targets, file: Path) -> Targets:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    from .errors import SpeechcoachError
+
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpeechcoachError(f"{file}: cannot read the configuration file ({exc.strerror or exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpeechcoachError(f"{file}: not valid TOML ({exc}); fix it or move it aside") from exc
+    try:
+        return _targets_from(targets, data)
+    except (TypeError, ValueError) as exc:
+        raise SpeechcoachError(f"{file}: {exc}") from exc
+
+
+def _targets_from(targets: Targets, data: dict) -> Targets:
+    known = {"target", "bands", *_NUMBER_FIELDS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown setting {', '.join(unknown)}; expected: {', '.join(sorted(known))}")
+    changes: dict = {}
+    if "target" in data:
+        value = data["target"]
+        changes["duration_s"] = float(value) if isinstance(value, (int, float)) else parse_duration(str(value))
+    for key, attr in _NUMBER_FIELDS.items():
+        if key in data:
+            changes[attr] = float(data[key])
+    for name, value in data.get("bands", {}).items():
+        if name not in _BAND_FIELDS:
+            raise ValueError(f"unknown band {name!r}; expected one of: {', '.join(_BAND_FIELDS)}")
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value) and value[0] <= value[1]):
+            raise ValueError(f"band {name} must be [low, high], e.g. {name} = [120, 160]")
+        band = getattr(targets, name)
+        changes[name] = replace(band, low=float(value[0]), high=float(value[1]), source="your config.toml")
+    return replace(targets, **changes)

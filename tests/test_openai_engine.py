@@ -10,7 +10,6 @@ import base64
 import gzip
 import json
 import os
-import re
 import struct
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from speechcoach.convert import convert_ct2, convert_model, read_ct2, verify_che
 from speechcoach.models import resolve_ct2  # noqa: E402
 from speechcoach.openai_engine import OpenAIWhisperEngine, resolve_checkpoint  # noqa: E402
 from speechcoach.transcribe import FasterWhisperEngine, TranscribeOptions  # noqa: E402
+from speechcoach.wer import normalise, word_error_rate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN_EN = "tests/data/known_en.wav"
@@ -44,19 +44,9 @@ def ct2_dir(name: str) -> Path:
     return Path(resolve_ct2(name).location)
 
 
-def normalise(text: str) -> list[str]:
-    return re.sub(r"[^\w\s']", " ", text.lower().replace("-", " ")).split()
-
-
 def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate in percent (word-level Levenshtein distance / reference words)."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return 100.0 * row[-1] / max(1, len(ref))
+    """Word error rate in percent."""
+    return 100.0 * word_error_rate(reference, hypothesis)
 
 
 def clip(clips: dict, file: str) -> dict:
