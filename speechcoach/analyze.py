@@ -63,7 +63,7 @@ class Analysis:
             "articulation_wpm": _round(d.articulation_wpm),
             "chars_per_min": _round(d.chars_per_min),
             "morae_per_min": _round(d.morae_per_min),
-            "pace_windows": [{"start": w.start, "end": w.end, "wpm": w.wpm} for w in d.pace_windows],
+            "pace_windows": [{"start": w.start, "end": w.end, "rate": w.rate, "unit": w.unit, "wpm": w.wpm} for w in d.pace_windows],
             "pauses": _pauses_dict(d),
             "fillers": {
                 "count": len(d.fillers),
@@ -169,11 +169,13 @@ class Analyzer:
             raise AudioError(f"{audio.path}: no speech was recognised in {audio.duration_s:.0f} s of audio; speak closer to the microphone or check the file")
         delivery = measure(audio.samples, transcript, sentences, targets)
         measured = time.perf_counter()
-        content = self._content_for(_content_language(transcript.language, delivery.japanese_share))
+        # Feedback (content and delivery tips) in the language mostly spoken.
+        feedback_language = _content_language(transcript.language, delivery.japanese_share)
+        content = self._content_for(feedback_language)
         content_result = content.analyse(sentences) if content else None
         judgements = judge(delivery, transcript.language, targets)
         content_dict = content_result.to_dict() if content_result else None
-        tips = delivery_tips(delivery, judgements, targets, sentences) + list(content_result.tips if content_result else [])
+        tips = delivery_tips(delivery, judgements, targets, sentences, feedback_language) + list(content_result.tips if content_result else [])
         if delivery.japanese_share:  # a polite Japanese intro that slips into だ/である
             from .japanese import register_tips
 

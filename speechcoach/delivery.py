@@ -6,6 +6,8 @@ Definitions
 - pause: a silent gap inside the span of at least `Targets.pause_min_s` (200 ms, Gao et al. 2025);
 - voiced time: speaking span minus pauses;
 - words per minute: words / speaking span; articulation rate: words / voiced time;
+- pace windows: the same rate per 30 s of the speaking span, in words per minute, or in Japanese
+  characters per minute when the pace is judged in characters (a mostly Japanese intro);
 - fillers: counted in the Whisper transcript, a lower bound (Whisper drops many um/uh).
 """
 
@@ -41,6 +43,11 @@ UNTRANSCRIBED_MARGIN_S = 0.5
 UNTRANSCRIBED_MIN_S = 1.0
 # Japanese counts characters, not words: kana, kanji and the long-vowel mark; punctuation excluded.
 JAPANESE_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3005]")
+# Units of the pace windows (the same strings as the Targets bands they compare with).
+WORDS_PER_MIN, CHARS_PER_MIN = "words/min", "chars/min"
+# A mixed intro is judged in the script of most of its speaking time (scoring.pace_measure):
+# its pace windows count in that script too.
+JAPANESE_MAJORITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,19 @@ class Filler:
 
 @dataclass(frozen=True)
 class PaceWindow:
+    """The pace in one window of the speaking span: `count` words (or, for a Japanese intro,
+    characters) said in it, as `rate` per minute in `unit`."""
+
     start: float
     end: float
-    words: int
-    wpm: float
+    count: int
+    rate: float
+    unit: str = WORDS_PER_MIN
+
+    @property
+    def wpm(self) -> float | None:
+        """The rate in words per minute; None for a window counted in characters."""
+        return self.rate if self.unit == WORDS_PER_MIN else None
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,10 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
             by_script.latin_words, by_script.wpm, by_script.chars_per_min, by_script.morae_per_min)
         latin_share = 1.0 - by_script.ja_share if by_script.latin_minutes > 0 else 0.0
         articulation_wpm = _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
-        windows = _pace_windows(_latin_words(words, sentences), span) if word_count and language not in NO_SPACE_LANGUAGES else ()
+        if by_script.ja_share >= JAPANESE_MAJORITY:
+            windows = _char_windows(sentences, span)
+        else:
+            windows = _pace_windows(_latin_words(words, sentences), span) if word_count and language not in NO_SPACE_LANGUAGES else ()
     pitch_spread, pitch_median = _pitch(samples, voiced, hop)
     fillers = find_fillers(words, sentences, language)
     return DeliveryMetrics(
@@ -246,17 +265,56 @@ def _pauses(voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s
     return pauses
 
 
-def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
-    """Words per minute in consecutive 30-second windows of the speaking span."""
+def _window_bounds(span: tuple[float, float]) -> list[float]:
+    """Edges of consecutive 30-second windows over the speaking span."""
     bounds = list(np.arange(span[0], span[1], PACE_WINDOW_S)) + [span[1]]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_WINDOW_WORDS_S:
         del bounds[-2]  # fold a short tail into the previous window instead of a noisy rate
+    return bounds
+
+
+def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
+    """Words per minute in consecutive 30-second windows of the speaking span."""
+    bounds = _window_bounds(span)
     starts = np.array([w.start for w in words])
     windows = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         n = int(np.count_nonzero((starts >= lo) & (starts < hi) if hi < span[1] else starts >= lo))
-        windows.append(PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1)))
+        windows.append(PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1), WORDS_PER_MIN))
     return tuple(windows)
+
+
+def _char_windows(sentences: list[Sentence], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
+    """Japanese characters per minute in the same 30-second windows.
+
+    Whisper's Japanese word pieces split numbers and loanwords (2019 as 20|19), so characters are
+    counted per sentence, as for `chars_per_min`, and each sentence's count is spread over the
+    windows in proportion to the time it overlaps them. Latin-script sentences add nothing: in a
+    mixed intro their windows read slower.
+    """
+    from .japanese import count_chars, script_of  # only reached with Japanese in the transcript
+
+    bounds = _window_bounds(span)
+    if len(bounds) < 2:
+        return ()
+    counts = np.zeros(len(bounds) - 1)
+    # The outer windows take any speech timed outside the span (sentence edges are approximate).
+    edges = [-np.inf] + bounds[1:-1] + [np.inf]
+    for s in sentences:
+        if script_of(s.text) != "ja":
+            continue
+        chars = count_chars(s.text)
+        length = s.end - s.start
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+            if length <= 0:
+                counts[i] += chars if lo <= s.start < hi else 0
+            else:
+                counts[i] += chars * max(0.0, min(hi, s.end) - max(lo, s.start)) / length
+    return tuple(
+        PaceWindow(round(lo, 1), round(hi, 1), int(round(n)), round(60.0 * n / (hi - lo), 1), CHARS_PER_MIN)
+        for lo, hi, n in zip(bounds[:-1], bounds[1:], counts)
+        if hi > lo
+    )
 
 
 def _pitch(samples: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, float | None]:

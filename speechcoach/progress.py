@@ -75,12 +75,18 @@ def _covered(d: dict) -> float | None:
     return float(sum(1 for c in components.values() if c.get("covered"))) if components else None
 
 
-def _is_japanese(d: dict) -> bool:
-    return d.get("language") == "ja"  # as scoring.pace_measure: Japanese pace is counted in characters
+def _judged_in_chars(d: dict) -> bool:
+    """Whether the attempt's pace was judged in characters per minute: what scoring.pace_measure
+    chose (a mixed intro follows the script mostly spoken, not Whisper's language label). An
+    analysis stored without judgements falls back to the label."""
+    judged = d.get("judgements") or {}
+    if "chars_per_min" in judged or "wpm" in judged:
+        return "chars_per_min" in judged
+    return d.get("language") == "ja"
 
 
 def _pace_value(d: dict) -> float | None:
-    return _get(d, "chars_per_min") if _is_japanese(d) else _get(d, "wpm")
+    return _get(d, "chars_per_min") if _judged_in_chars(d) else _get(d, "wpm")
 
 
 def _metrics() -> list[_Metric]:
@@ -99,7 +105,7 @@ def _band(metric: str, d: dict, targets: Targets) -> Band | None:
     if metric == "duration":
         return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
     if metric == "pace":
-        return targets.chars_per_min if _is_japanese(d) else targets.wpm
+        return targets.chars_per_min if _judged_in_chars(d) else targets.wpm
     if metric == "fillers":
         return getattr(targets, "fillers_per_min", FILLERS_PER_MIN_BAND)
     if metric == "long_pauses":
@@ -228,7 +234,7 @@ def _describe(metric: _Metric, d: dict, value: float | None) -> str:
     if metric.key == "duration":
         return f"{text} of {format_duration(_get(d, 'target_s') or Targets().duration_s)}"
     if metric.key == "pace":
-        return f"{text} {'chars' if _is_japanese(d) else 'words'}/min"
+        return f"{text} {'chars' if _judged_in_chars(d) else 'words'}/min"
     if metric.key == "long_pauses":
         longest = _get(d, "pauses", "longest_s")
         return f"{text} (longest {longest:.1f} s)" if longest else text
@@ -370,7 +376,7 @@ def render_history(attempts: list[Attempt]) -> str:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
     rows = [("ID", "When", "Score", "Length", "Pace", "Fill/min", "Parts", "Pitfalls", "Label", "File")]
     for a in attempts:
-        pace = f"{a.chars_per_min:.0f} cpm" if a.language == "ja" and a.chars_per_min else f"{a.wpm:.0f} wpm" if a.wpm else "-"
+        pace = f"{a.chars_per_min:.0f} cpm" if _judged_in_chars(a.analysis) and a.chars_per_min else f"{a.wpm:.0f} wpm" if a.wpm else "-"
         parts = f"{a.components_covered}/{a.components_total}" if a.components_total else "-"
         length = f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}" if a.duration_s is not None and a.target_s else "-"
         rows.append((f"#{a.id}", format_when(a.created_at), _or_dash(a.score), length, pace,
@@ -435,7 +441,7 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
     """The trend of score, pace, fillers per minute, duration and parts covered, oldest first.
 
     Bands come from `targets` (duration: the newest attempt's target; pace: characters per minute
-    when the newest attempt is Japanese, words per minute otherwise).
+    when the newest attempt's pace was judged in characters, words per minute otherwise).
     """
     targets = targets or Targets()
     latest = attempts[-1].analysis if attempts else {}
@@ -445,8 +451,8 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         metric = metrics[key]
         values = [metric.value(a.analysis) for a in attempts]
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
-            values = [v if _is_japanese(a.analysis) == _is_japanese(latest) else None for v, a in zip(values, attempts)]
-        unit = ("chars/min" if _is_japanese(latest) else "words/min") if key == "pace" else metric.unit
+            values = [v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None for v, a in zip(values, attempts)]
+        unit = ("chars/min" if _judged_in_chars(latest) else "words/min") if key == "pace" else metric.unit
         series.append(Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt))
     return Progress(list(attempts), series)
 

@@ -3,36 +3,96 @@ attempt is shown exactly as a fresh one, without re-transcribing."""
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import click
 
 from .config import format_duration
+from .errors import SpeechcoachError
 
-COMPONENT_TITLES = {
+log = logging.getLogger(__name__)
+
+COMPONENT_TITLES = {  # English; other languages take the titles of their content rubric
     "japan": "Why Japan",
     "career_change": "Why change jobs",
     "project": "Recent project",
     "plan": "Situation, plan, goals",
 }
-VERDICTS = (  # (minimum score, verdict)
-    (85, "Ready: a complete, well-paced introduction. Polish the details below."),
-    (65, "A good base: fix the points below before the interview."),
-    (40, "Needs work: the introduction misses key parts interviewers listen for."),
-    (0, "Start from the outline: say why Japan, why this change, your recent project, and your plan."),
-)
+# The report's sentences (verdict lines) per language, in rubric/<lang>/report.json; the table
+# labels stay English. A language without a file reads English.
+REPORT_FILE = "report.json"
+FALLBACK_LANGUAGE = "en"
 EVIDENCE_CHARS = 70
+TITLE_COLUMNS = 24  # terminal columns for a component title in the content table
 
 
 def render_report(d: dict, *, color: bool = False, details: bool = True) -> str:
-    """The full report for one analysis dict: verdict, three fixes, then the details."""
+    """The full report for one analysis dict: verdict, three fixes, then the details.
+
+    The verdict and the component titles are in the language the feedback was given in
+    (`feedback_language`); the labels stay English.
+    """
     style = _Style(color)
-    lines = [_headline(d, style), "  " + _verdict(d["score"]), ""]
-    lines += _fixes(d, style)
+    language = feedback_language(d)
+    texts = report_texts(language)
+    lines = [_headline(d, style), "  " + _verdict(d["score"], texts), ""]
+    lines += _fixes(d, style, texts)
     if details:
         lines += ["", style.bold("Delivery")] + _delivery(d, style)
-        lines += ["", style.bold("Content")] + _content(d, style)
+        lines += ["", style.bold("Content")] + _content(d, style, component_titles(language))
     return "\n".join(lines)
+
+
+def feedback_language(d: dict) -> str:
+    """The language of an analysis's feedback: the one its pace was judged in, as the analysis
+    chose its tips (an intro mostly in Japanese is judged in characters and coached in Japanese,
+    whatever Whisper labelled it, and an intro mostly in English the other way round)."""
+    judged = d.get("judgements") or {}
+    language = d.get("language") or FALLBACK_LANGUAGE
+    if "chars_per_min" in judged:
+        return "ja"
+    if "wpm" in judged and language == "ja":
+        return FALLBACK_LANGUAGE
+    return language
+
+
+@lru_cache(maxsize=None)
+def report_texts(language: str) -> dict:
+    """The report's sentences for `language` (rubric/<language>/report.json), else English."""
+    for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
+        if not re.fullmatch(r"[a-z]{2,3}", lang or ""):
+            continue
+        try:
+            text = resources.files("speechcoach").joinpath(f"rubric/{lang}/{REPORT_FILE}").read_text("utf-8")
+        except (FileNotFoundError, ModuleNotFoundError):
+            continue
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise SpeechcoachError(f"rubric/{lang}/{REPORT_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach") from exc
+    raise SpeechcoachError(f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{REPORT_FILE} is missing; reinstall speechcoach")
+
+
+@lru_cache(maxsize=None)
+def component_titles(language: str) -> dict[str, str]:
+    """Component titles: the report's English ones, or those of the language's content rubric."""
+    if language == FALLBACK_LANGUAGE:
+        return COMPONENT_TITLES
+    from .content import load_rubric, supported_languages  # numpy and the rubric: only off English
+
+    if language not in supported_languages():
+        return COMPONENT_TITLES
+    try:
+        return {c.id: c.title for c in load_rubric(language).components}
+    except SpeechcoachError as exc:  # a broken rubric file must not take the report down
+        log.warning("%s; component titles in English", exc)
+        return COMPONENT_TITLES
 
 
 def render_error(d: dict) -> str:
@@ -54,20 +114,22 @@ class _Style:
 
 def _headline(d: dict, style: _Style) -> str:
     covered = sum(1 for c in d["components"].values() if c["covered"])
-    pace = f"{d['wpm']:.0f} wpm" if d.get("wpm") else f"{d['chars_per_min']:.0f} chars/min" if d.get("chars_per_min") else "pace n/a"
+    pace = f"{d['wpm']:.0f} wpm" if d.get("wpm") else "pace n/a"
+    if d.get("chars_per_min") and ("chars_per_min" in (d.get("judgements") or {}) or not d.get("wpm")):
+        pace = f"{d['chars_per_min']:.0f} chars/min"  # the pace that was judged, for a mixed intro
     parts = f"{covered}/{len(d['components'])} parts" if d["components"] else "content not checked"
     name = Path(d["file"]).name
     return style.bold(f"{name}: {format_duration(d['duration_s'])} of {format_duration(d['target_s'])}, {pace}, {parts} - score {d['score']}/100")
 
 
-def _verdict(score: int) -> str:
-    return next(text for minimum, text in VERDICTS if score >= minimum)
+def _verdict(score: int, texts: dict) -> str:
+    return next(v["text"] for v in sorted(texts["verdicts"], key=lambda v: -v["min_score"]) if score >= v["min_score"])
 
 
-def _fixes(d: dict, style: _Style) -> list[str]:
+def _fixes(d: dict, style: _Style, texts: dict) -> list[str]:
     tips = d["tips"][:3]
     if not tips:
-        return [style.bold("Fix first"), "  Nothing urgent. Record again to check it holds."]
+        return [style.bold("Fix first"), "  " + texts["nothing_urgent"]]
     lines = [style.bold("Fix first")]
     for n, tip in enumerate(tips, 1):
         when = f"[{format_duration(tip['start'])}] " if tip.get("start") is not None else ""
@@ -93,9 +155,13 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     if d.get("chars_per_min") is not None:
         rows.append(_row("Pace", f"{d['chars_per_min']:.0f} chars/min", style.verdict(f"{j.get('chars_per_min')}: {bands.get('chars_per_min')}", j.get("chars_per_min"))))
     if d.get("morae_per_min") is not None:
-        rows.append(_row("", f"{d['morae_per_min']:.0f} morae/min", bands.get("morae_per_min", "")))
-    if len(d["pace_windows"]) > 1:
-        rows.append(_row("Pace by 30 s", " ".join(f"{w['wpm']:.0f}" for w in d["pace_windows"]), "words/min per window"))
+        morae = j.get("morae_per_min")
+        note = f"{morae}: {bands.get('morae_per_min')}" if morae else bands.get("morae_per_min", "")
+        rows.append(_row("", f"{d['morae_per_min']:.0f} morae/min", style.verdict(note, morae)))
+    windows = [w for w in d["pace_windows"] if _window_rate(w) is not None]
+    if len(windows) > 1:
+        unit = windows[0].get("unit") or "words/min"  # stored before units: words per minute
+        rows.append(_row("Pace by 30 s", " ".join(f"{_window_rate(w):.0f}" for w in windows), f"{unit} per window"))
     p = d["pauses"]
     where = f", longest {p['longest_s']:.1f} s at {format_duration(p['longest_at'])}" if p["longest_at"] is not None else ""
     rows.append(_row("Pauses", f"{p['count']} pauses, {p['long_count']} long{where}", f"pause >= {p['min_pause_s']:g} s, long >= {p['long_pause_s']:g} s"))
@@ -111,6 +177,10 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     return rows
 
 
+def _window_rate(w: dict) -> float | None:
+    return w.get("rate", w.get("wpm"))
+
+
 def _counts(items) -> str:
     counts: dict[str, int] = {}
     for item in items:
@@ -118,26 +188,32 @@ def _counts(items) -> str:
     return ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _content(d: dict, style: _Style) -> list[str]:
+def _content(d: dict, style: _Style, titles: dict[str, str]) -> list[str]:
     if not d["components"]:
         return ["  Not checked: no rubric for this language yet."]
     rows = []
     for cid, comp in d["components"].items():
         mark = style.verdict("yes" if comp["covered"] else "NO ", comp["covered"])
-        title = COMPONENT_TITLES.get(cid, cid)
+        title = titles.get(cid, cid)
         if comp["covered"] and comp["evidence"]:
             ev = comp["evidence"][0]
-            rows.append(f"  {mark} {title:<24}{comp['seconds']:>4.0f} s  [{format_duration(ev['start'])}] \"{_clip(ev['text'])}\"")
+            rows.append(f"  {mark} {_pad(title, TITLE_COLUMNS)}{comp['seconds']:>4.0f} s  [{format_duration(ev['start'])}] \"{_clip(ev['text'])}\"")
         else:
-            rows.append(f"  {mark} {title:<24}   - s  not found")
+            rows.append(f"  {mark} {_pad(title, TITLE_COLUMNS)}   - s  not found")
     order = d["order"]
-    sequence = " -> ".join(COMPONENT_TITLES.get(c, c) for c in order["sequence"]) or "none"
+    sequence = " -> ".join(titles.get(c, c) for c in order["sequence"]) or "none"
     rows.append(f"  Order: {sequence}  {style.verdict('coherent' if order['ok'] else 'jumbled', order['ok'])}")
     if order.get("note"):
         rows.append(f"         {order['note']}")
     for hit in d["pitfalls"]:
         rows.append(f"  Pitfall {hit['id']} at {format_duration(hit['start'])}: \"{_clip(hit['text'])}\"")
     return rows
+
+
+def _pad(text: str, columns: int) -> str:
+    """`text` padded to `columns` terminal columns (a kanji or kana takes two)."""
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, columns - width)
 
 
 def _clip(text: str) -> str:

@@ -3,14 +3,23 @@
 The score (0-100) is a sum of named parts so the report can say where points were lost:
 content 50 (10 per component covered, 10 for a coherent order), delivery 50 (duration 20,
 pace 15, fillers 10, pauses 5), minus 5 per pitfall (at most 20).
+
+The tips' texts are data, one file per language (`rubric/<lang>/delivery.json`, templates with
+named placeholders), so a Japanese intro is coached in Japanese; a language without a file
+reads English.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from .config import Band, Targets, format_duration
-from .delivery import DeliveryMetrics
+from .delivery import JAPANESE_MAJORITY, DeliveryMetrics
+from .errors import SpeechcoachError
 from .feedback import Tip
 
 COMPONENT_POINTS = 10
@@ -25,6 +34,10 @@ DURATION_FALLOFF = 0.5  # 50 % shorter/longer than the band: no duration points
 PACE_FALLOFF_WPM = 40.0
 FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
+# Tip texts live in rubric/<lang>/delivery.json; a language without one reads English.
+DELIVERY_FILE = "delivery.json"
+FALLBACK_LANGUAGE = "en"
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ def pace_measure(language: str, targets: Targets, japanese_share: float | None =
     With `japanese_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
     judged in the script it was mostly spoken in, whatever language Whisper labelled it.
     """
-    japanese = language == "ja" if japanese_share is None else japanese_share >= 0.5
+    japanese = language == "ja" if japanese_share is None else japanese_share >= JAPANESE_MAJORITY
     if japanese:
         return "chars_per_min", targets.chars_per_min
     return "wpm", targets.wpm
@@ -93,55 +106,119 @@ def _closeness(value: float | None, band: Band, falloff: float) -> float:
     return max(0.0, 1.0 - distance / falloff)
 
 
-def delivery_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], targets: Targets, sentences) -> list[Tip]:
-    """Specific, timed advice on how the introduction was delivered."""
-    tips = _duration_tips(delivery, targets) + _pace_tips(delivery, judgements)
-    tips += _filler_tips(delivery, judgements, sentences) + _pause_tips(delivery)
-    if judgements["pitch"].verdict == "low":
-        tips.append(Tip("voice:monotone", 35, f"Your pitch hardly moves ({judgements['pitch'].value:.1f} semitones of spread; "
-                        f"lively speech has {judgements['pitch'].band.low:g} or more). Stress the key words: your role, the result, your goal."))
+def delivery_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], targets: Targets, sentences,
+                  language: str = FALLBACK_LANGUAGE) -> list[Tip]:
+    """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
+    `rubric/<language>/delivery.json`; English for a language without one)."""
+    texts = DeliveryTexts(language)
+    tips = _duration_tips(delivery, targets, texts) + _pace_tips(delivery, judgements, texts)
+    tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
+    pitch = judgements["pitch"]
+    if pitch.verdict == "low":
+        tips.append(Tip("voice:monotone", 35, texts.tip("voice:monotone", spread=f"{pitch.value:.1f}", low=f"{pitch.band.low:g}")))
     return tips
 
 
-def _duration_tips(delivery: DeliveryMetrics, targets: Targets) -> list[Tip]:
+# ---------------------------------------------------------------------------- tip texts
+
+
+@lru_cache(maxsize=None)
+def delivery_texts(language: str) -> dict:
+    """The delivery tip texts for `language`: its `rubric/<language>/delivery.json` over the
+    English file, so a language without a file, or a key missing from one, reads English."""
+    english = _read_texts(FALLBACK_LANGUAGE)
+    if english is None:
+        raise SpeechcoachError(f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{DELIVERY_FILE} is missing; reinstall speechcoach")
+    own = _read_texts(language) if language != FALLBACK_LANGUAGE and LANGUAGE_CODE.fullmatch(language or "") else None
+    if own is None:
+        return english
+    return {**english, **own, **{k: {**english[k], **own.get(k, {})} for k in ("tips", "fragments", "pace_units", "window_units")}}
+
+
+def _read_texts(language: str) -> dict | None:
+    try:
+        text = resources.files("speechcoach").joinpath(f"rubric/{language}/{DELIVERY_FILE}").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SpeechcoachError(f"rubric/{language}/{DELIVERY_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach") from exc
+
+
+class DeliveryTexts:
+    """The tip templates of one language, filled in with named values."""
+
+    def __init__(self, language: str):
+        self.data = delivery_texts(language)
+
+    def tip(self, tip_id: str, **values: str) -> str:
+        return self.data["tips"][tip_id].format(**values)
+
+    def fragment(self, key: str, **values: str) -> str:
+        return self.data["fragments"][key].format(**values)
+
+    def pace_unit(self, metric: str) -> str:
+        return self.data["pace_units"][metric]
+
+    def window_unit(self, unit: str) -> str:
+        return self.data["window_units"].get(unit, unit)
+
+    def join(self, items) -> str:
+        return self.data["list_separator"].join(items)
+
+    def length(self, seconds: float) -> str:
+        """A length in words where the language spells them (1分15秒), else m:ss."""
+        spelled = self.data.get("durations")
+        if not spelled:
+            return format_duration(seconds)
+        minutes, secs = divmod(int(round(seconds)), 60)
+        key = "minutes_seconds" if minutes and secs else "minutes" if minutes else "seconds"
+        return spelled[key].format(m=minutes, s=secs)
+
+
+def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts) -> list[Tip]:
     band, length = targets.duration_band, delivery.duration_s
-    target = format_duration(targets.duration_s)
+    values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
-        return [Tip("duration:short", 85, f"Your introduction lasts {format_duration(length)}; aim for about {target}. "
-                    "Add your recent project (its concept, your role, the tools) and your plan: that is where interviewers decide.")]
+        return [Tip("duration:short", 85, texts.tip("duration:short", **values))]
     if length > band.high:
-        return [Tip("duration:long", 85, f"Your introduction lasts {format_duration(length)}, over the {target} target. "
-                    "Keep only the skills relevant to this position and summarise the rest in a few points.")]
+        return [Tip("duration:long", 85, texts.tip("duration:long", **values))]
     return []
 
 
-def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement]) -> list[Tip]:
+def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
     if pace is None or pace.verdict in ("ok", "unknown"):
         return []
-    unit = "words" if pace.metric == "wpm" else "characters"
+    morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
+    values = {
+        "value": f"{pace.value:.0f}", "unit": texts.pace_unit(pace.metric),
+        "low": f"{pace.band.low:g}", "high": f"{pace.band.high:g}",
+        "morae": texts.fragment("pace:morae", morae=f"{morae.value:.0f}") if morae and morae.value is not None else "",
+    }
     if pace.verdict == "high":
-        fastest = max(delivery.pace_windows, key=lambda w: w.wpm, default=None)
-        where = f" Fastest from {format_duration(fastest.start)} to {format_duration(fastest.end)} ({fastest.wpm:.0f} wpm)." if fastest else ""
-        return [Tip("pace:fast", 70, f"You speak fast: {pace.value:.0f} {unit} per minute (comfortable: {pace.band.low:g}-{pace.band.high:g}).{where} "
-                    "Pause for a breath after each part of your introduction.", start=fastest.start if fastest else None)]
-    return [Tip("pace:slow", 55, f"You speak slowly: {pace.value:.0f} {unit} per minute (comfortable: {pace.band.low:g}-{pace.band.high:g}). "
-                "Practise the outline until the words come without searching.")]
+        fastest = max(delivery.pace_windows, key=lambda w: w.rate, default=None)
+        where = texts.fragment("pace:fast:where", start=format_duration(fastest.start), end=format_duration(fastest.end),
+                               rate=f"{fastest.rate:.0f}", window_unit=texts.window_unit(fastest.unit)) if fastest else ""
+        return [Tip("pace:fast", 70, texts.tip("pace:fast", where=where, **values), start=fastest.start if fastest else None)]
+    return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
 
 
-def _filler_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], sentences) -> list[Tip]:
+def _filler_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], sentences, texts: DeliveryTexts) -> list[Tip]:
     if judgements["fillers"].verdict != "high" or not delivery.fillers:
         return []
     worst = max(sentences, key=lambda s: sum(1 for f in delivery.fillers if s.start <= f.start <= s.end), default=None)
-    words = ", ".join(sorted({f.text for f in delivery.fillers}))
-    return [Tip("fillers", 60, f"{len(delivery.fillers)} filler words ({words}); at least that many, since Whisper drops some. "
-                "Replace them with a short silent pause.", sentence=worst.text if worst else None, start=worst.start if worst else None)]
+    words = texts.join(sorted({f.text for f in delivery.fillers}))
+    return [Tip("fillers", 60, texts.tip("fillers", count=str(len(delivery.fillers)), words=words),
+                sentence=worst.text if worst else None, start=worst.start if worst else None)]
 
 
-def _pause_tips(delivery: DeliveryMetrics) -> list[Tip]:
+def _pause_tips(delivery: DeliveryMetrics, texts: DeliveryTexts) -> list[Tip]:
     long_pauses = delivery.long_pauses
     if len(long_pauses) <= MAX_LONG_PAUSES:
         return []
     longest = max(long_pauses, key=lambda p: p.duration)
-    return [Tip("pauses:long", 45, f"{len(long_pauses)} long silences (over {delivery.long_pause_s:g} s); the longest, {longest.duration:.1f} s, "
-                f"at {format_duration(longest.start)}. Learn the order of your points so you never search for the next one.", start=longest.start)]
+    message = texts.tip("pauses:long", count=str(len(long_pauses)), threshold=f"{delivery.long_pause_s:g}",
+                        longest=f"{longest.duration:.1f}", at=format_duration(longest.start))
+    return [Tip("pauses:long", 45, message, start=longest.start)]
