@@ -62,12 +62,13 @@ def worker(args) -> dict:
         audio = load_audio(ROOT / clip)
         raw, whole, text = [], [], ""
         for _ in range(args.repeat):
+            # Both sides start from the file: raw = decode + engine.transcribe (what calling
+            # faster-whisper on the file does), whole = Analyzer.analyze_file.
             t = time.perf_counter()
-            transcript = engine.transcribe(audio.samples, "en")
+            transcript = engine.transcribe(load_audio(ROOT / clip).samples, "en")
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
-            load_audio(ROOT / clip)  # decoding is part of the whole analysis
-            analysis = analyzer.analyze_audio(audio)
+            analysis = analyzer.analyze_file(ROOT / clip)
             whole.append(time.perf_counter() - t)
             text = transcript.text
         truth = manifest[clip]
@@ -80,9 +81,18 @@ def worker(args) -> dict:
             "wer": round(word_error_rate(truth["text"], text), 4),
             "stages": analysis.timings,
         })
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"engine": args.engine, "model": args.model, "compute": args.compute, "load_s": round(load_s, 2), "repeat": args.repeat,
-            "peak_rss_mb": round(peak_mb), "rows": rows}
+            "rows": rows}
+
+
+def memory_worker(args) -> dict:
+    """A fresh process that does exactly one whole analysis of the clip: its peak RSS."""
+    from speechcoach.analyze import AnalyzeOptions, Analyzer
+    from speechcoach.transcribe import TranscribeOptions
+
+    options = TranscribeOptions(engine=args.engine, model=args.model, language="en", compute_type=args.compute)
+    Analyzer(AnalyzeOptions(transcribe=options)).analyze_file(ROOT / args.clip[-1])
+    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 def batch_worker(args) -> dict:
@@ -121,11 +131,14 @@ def run_config(engine: str, model: str, compute: str, clips: list[str], repeat: 
     cmd = [sys.executable, __file__, "--worker", "--engine", engine, "--model", model, "--compute", compute,
            "--repeat", str(repeat), *sum((["--clip", c] for c in clips), [])]
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+    memory = subprocess.run([*cmd[:2], "--memory-worker", *cmd[3:]], capture_output=True, text=True)
+    if proc.returncode != 0 or memory.returncode != 0:
+        last = ((proc.stderr or memory.stderr).strip().splitlines() or ["?"])[-1]
         print(f"  skipped {engine} {model} {compute}: {last}", file=sys.stderr)
         return None
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(json.loads(memory.stdout.strip().splitlines()[-1]))
+    return result
 
 
 def machine() -> str:
@@ -140,9 +153,12 @@ def machine() -> str:
 def markdown(results: list[dict], batch: dict | None, command: str) -> str:
     lines = [
         f"Machine: {machine()}. Command: `{command}`. Medians over `runs` repetitions; "
-        "RTF = seconds / audio seconds; import + load includes one warm-up analysis of the short clip.",
+        "RTF = seconds / audio seconds; transcription = decode + engine (the raw baseline), analysis = "
+        "decode + transcription + delivery + content + scoring, alternated in one process; import + load "
+        "includes one warm-up analysis of the short clip; peak RSS from a separate fresh process that "
+        "analyses the 3-minute clip once.",
         "",
-        "| engine | model | compute | clip | runs | import + load s | RTF transcription | RTF whole analysis | analysis / transcription | overhead s | peak RSS MB | WER |",
+        "| engine | model | compute | clip | runs | import + load s | RTF transcription | RTF whole analysis | analysis / transcription | overhead s | peak RSS MB, one 3-min analysis | WER |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -164,6 +180,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--batch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="faster-whisper")
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument("--compute", default="int8")
@@ -179,6 +196,9 @@ def main() -> int:
         return 0
     if args.batch_worker:
         print(json.dumps(batch_worker(args)))
+        return 0
+    if args.memory_worker:
+        print(json.dumps(memory_worker(args)))
         return 0
     configs = CONFIGS[:1] if args.quick else CONFIGS
     results = []

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,22 +118,20 @@ def _pauses_dict(d: DeliveryMetrics) -> dict:
     }
 
 
-_preloaded = threading.Event()
+def _return_freed_memory() -> None:
+    """Hand the transcription's freed buffers back to the OS (glibc only).
 
-
-def _preload_delivery_libraries() -> None:
-    """Import librosa (with scipy and numba, ~1 s) in a thread while Whisper transcribes:
-    CTranslate2 releases the GIL, so a cold process does not pay for it after transcription."""
-    if not _preloaded.is_set():
-        _preloaded.set()
-        threading.Thread(target=_import_librosa, name="preload-librosa", daemon=True).start()
-
-
-def _import_librosa() -> None:
+    Whisper's features and decoder buffers for a 3-minute clip (~100 MB) are freed after
+    transcription but stay in glibc's arenas, so librosa (~200 MB with scipy and numba) and the
+    embedding model would be loaded on top of them: trimming keeps one analysis of a 3-minute
+    intro near 430 MB peak instead of 520 (benchmarks/bench.py). For the same reason librosa is
+    not preloaded while Whisper runs: that saved ~1 s of a cold start but added its 200 MB to
+    the transcription's own peak.
+    """
     try:
-        import librosa.core.pitch  # noqa: F401 - the module delivery.py uses
-    except Exception:  # noqa: BLE001 - delivery.py imports it again and reports any failure
-        log.debug("preloading librosa failed", exc_info=True)
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        pass
 
 
 @dataclass(frozen=True)
@@ -161,8 +159,8 @@ class Analyzer:
     def analyze_audio(self, audio: Audio) -> Analysis:
         targets = self.options.targets
         started = time.perf_counter()
-        _preload_delivery_libraries()
         transcript = self.models.transcribe(audio.samples)
+        _return_freed_memory()
         transcribed = time.perf_counter()
         sentences = split_sentences(transcript)
         if sum(len(s.text.split()) for s in sentences) < MIN_WORDS and len(transcript.text) < MIN_WORDS * 3:

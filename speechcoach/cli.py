@@ -119,7 +119,7 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
     from .batch import analyze_files
 
-    failed = 0
+    failed = failed_saves = 0
     color = sys.stdout.isatty()
     results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
@@ -141,8 +141,8 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
                 click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
             continue
         result = item.result
-        if save:
-            _save(state, result, path, label, new_attempt)
+        if save and not _save(state, result, path, label, new_attempt):
+            failed_saves += 1
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -151,7 +151,7 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
                 click.echo("")
     if len(files) > 1:
         click.echo(f"analysed {len(files) - failed} of {len(files)} files" + (f", {failed} failed" if failed else ""), err=True)
-    return EXIT_FAILED if failed else 0
+    return EXIT_FAILED if failed or failed_saves else 0
 
 
 def render(result: dict, color: bool) -> str:
@@ -160,16 +160,19 @@ def render(result: dict, color: bool) -> str:
     return render_report(result, color=color)
 
 
-def _save(state: State, result: dict, path: Path, label: str | None, new_attempt: bool = False) -> None:
-    """Store the attempt; a failure to save is reported but never loses the printed report."""
+def _save(state: State, result: dict, path: Path, label: str | None, new_attempt: bool = False) -> bool:
+    """Store the attempt. A failure is reported (and makes the exit code 1) but never loses
+    the report, which is printed all the same."""
     try:
         from .store import History
 
         with History.open() as history:
             attempt_id = history.save(result, path, label=label, new_attempt=new_attempt).id
         result["attempt_id"] = attempt_id
+        return True
     except Exception as exc:  # noqa: BLE001 - the analysis itself succeeded
-        click.echo(f"warning: attempt not saved: {_fail(state, exc)}", err=True)
+        click.echo(f"error: attempt not saved (the report below is complete; --no-save skips saving): {_fail(state, exc)}", err=True)
+        return False
 
 
 # -- record / devices (issue #4) ----------------------------------------------------------------

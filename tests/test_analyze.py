@@ -145,3 +145,17 @@ def test_same_audio_updates_its_attempt_unless_new_attempt_is_asked():
     with History.open() as history:
         attempts = history.list(10)
     assert len(attempts) == 2
+
+
+@pytest.mark.slow
+def test_a_damaged_history_keeps_the_report_and_the_file(home):
+    db = home / "history.db"
+    db.write_bytes(b"this is not a database" * 100)
+    before = db.read_bytes()
+    result = CliRunner().invoke(main, ["analyze", str(DATA / "known_en.wav"), "--language", "en"])
+    assert result.exit_code == 1
+    assert "Fix first" in result.stdout  # the analysis is still shown in full
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "attempt not saved" in errors[0] and "history.db" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before  # never deleted or overwritten
