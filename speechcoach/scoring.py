@@ -33,6 +33,8 @@ PITFALL_PENALTY, MAX_PITFALL_PENALTY = 5, 20
 DURATION_FALLOFF = 0.5  # 50 % shorter/longer than the band: no duration points
 PACE_FALLOFF_WPM = 40.0
 FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
+RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
+MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
 # Tip texts live in rubric/<lang>/delivery.json; a language without one reads English.
 DELIVERY_FILE = "delivery.json"
@@ -189,7 +191,9 @@ def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryT
 
 def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
-    if pace is None or pace.verdict in ("ok", "unknown"):
+    if pace is not None and pace.verdict == "ok":
+        return _rush_tips(delivery, pace, texts)
+    if pace is None or pace.verdict == "unknown":
         return []
     morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
     values = {
@@ -203,6 +207,18 @@ def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], text
                                rate=f"{fastest.rate:.0f}", window_unit=texts.window_unit(fastest.unit)) if fastest else ""
         return [Tip("pace:fast", 70, texts.tip("pace:fast", where=where, **values), start=fastest.start if fastest else None)]
     return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
+
+
+def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts) -> list[Tip]:
+    """A comfortable average can hide a stretch said in a rush: name the fastest window."""
+    windows = [w for w in delivery.pace_windows if w.end - w.start >= MIN_RUSH_WINDOW_S]
+    fastest = max(windows, key=lambda w: w.rate, default=None)
+    if fastest is None or fastest.rate <= pace.band.high * (1 + RUSH_MARGIN):
+        return []
+    message = texts.tip("pace:rushed", start=format_duration(fastest.start), end=format_duration(fastest.end),
+                        rate=f"{fastest.rate:.0f}", window_unit=texts.window_unit(fastest.unit),
+                        low=f"{pace.band.low:g}", high=f"{pace.band.high:g}")
+    return [Tip("pace:rushed", 40, message, start=fastest.start)]
 
 
 def _filler_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], sentences, texts: DeliveryTexts) -> list[Tip]:

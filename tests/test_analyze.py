@@ -75,6 +75,9 @@ def test_good_intro_covers_all_four_parts_in_order(analyzer):
     assert result["order"]["ok"]
     assert result["pitfalls"] == []
     assert result["score"] >= 75
+    # A fine average (~148 wpm) with one 30 s stretch at ~174 wpm: the rush is named, with its time.
+    rushed = [t for t in result["tips"] if t["id"] == "pace:rushed"]
+    assert len(rushed) == 1 and rushed[0]["start"] is not None
     for comp in result["components"].values():
         ev = comp["evidence"][0]
         assert 0 <= ev["start"] < ev["end"] <= result["duration_s"] and ev["text"]
