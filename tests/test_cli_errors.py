@@ -74,3 +74,19 @@ def test_every_command_has_help(runner):
         result = run(runner, name, "--help")
         assert result.exit_code == 0, name
         assert command.help or command.short_help, f"{name} has no help text"
+
+
+def test_a_model_that_must_be_downloaded_offline_says_what_to_do(tmp_path, home):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import DATA
+
+    # HF_HUB_OFFLINE makes the hub client fail at once, as it does on a machine with no network.
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-m", "speechcoach", "analyze", str(DATA / "known_en.wav"), "--model", "small", "--no-save"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    assert "model 'small' is not on this machine and could not be downloaded" in result.stderr
+    assert "--model tiny.en" in result.stderr and "Traceback" not in result.stderr
