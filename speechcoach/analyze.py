@@ -17,7 +17,7 @@ from .config import Targets
 from .delivery import DeliveryMetrics, measure
 from .errors import AudioError
 from .feedback import Tip
-from .scoring import Judgement, delivery_tips, judge, score
+from .scoring import DELIVERY_POINTS, Judgement, delivery_tips, judge, score
 from .sentences import Sentence, split_sentences
 from .transcribe import ModelPool, TranscribeOptions, Transcript
 
@@ -44,7 +44,19 @@ class Analysis:
 
     @property
     def score(self) -> int:
-        return int(round(max(0.0, min(100.0, sum(self.score_parts.values())))))
+        total = sum(self.score_parts.values())
+        if self.content is None:  # no rubric for this language: delivery only, out of 100 all the same
+            total *= 100 / DELIVERY_POINTS
+        return int(round(max(0.0, min(100.0, total))))
+
+    @property
+    def score_basis(self) -> str:
+        if self.content is not None:
+            return "content and delivery"
+        from .content import supported_languages
+
+        return (f"delivery only: no content rubric for '{self.transcript.language}' "
+                f"(speechcoach checks content in: {', '.join(supported_languages())})")
 
     def to_dict(self) -> dict:
         d, t = self.delivery, self.targets
@@ -78,6 +90,7 @@ class Analysis:
             "order": content["order"],
             "pitfalls": content["pitfalls"],
             "score": self.score,
+            "score_basis": self.score_basis,
             "score_parts": self.score_parts,
             "judgements": {name: j.verdict for name, j in self.judgements.items()},
             "bands": {name: j.band.describe() for name, j in self.judgements.items()},
@@ -201,6 +214,6 @@ class Analyzer:
             if language in supported_languages():
                 self._content[language] = ContentAnalyzer(language)
             else:
-                log.warning("no content rubric for language %r; only delivery is measured", language)
+                log.info("no content rubric for language %r; only delivery is measured", language)
                 self._content[language] = None
         return self._content[language]

@@ -41,7 +41,9 @@ def render_report(d: dict, *, color: bool = False, details: bool = True) -> str:
     style = _Style(color)
     language = feedback_language(d)
     texts = report_texts(language)
-    lines = [_headline(d, style), "  " + _verdict(d["score"], texts), ""]
+    basis = d.get("score_basis", "content and delivery")
+    verdict = _verdict(d["score"], texts) if basis == "content and delivery" else f"Score on {basis}."
+    lines = [_headline(d, style), "  " + verdict, ""]
     lines += _fixes(d, style, texts)
     if details:
         lines += ["", style.bold("Delivery")] + _delivery(d, style)

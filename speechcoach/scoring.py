@@ -35,6 +35,7 @@ PACE_FALLOFF_WPM = 40.0
 FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
 RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
+DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
 # Tip texts live in rubric/<lang>/delivery.json; a language without one reads English.
 DELIVERY_FILE = "delivery.json"

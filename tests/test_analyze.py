@@ -162,3 +162,11 @@ def test_a_damaged_history_keeps_the_report_and_the_file(home):
     assert len(errors) == 1 and "attempt not saved" in errors[0] and "history.db" in errors[0]
     assert "Traceback" not in result.stderr
     assert db.read_bytes() == before  # never deleted or overwritten
+
+
+@pytest.mark.slow
+def test_a_language_without_a_rubric_is_scored_on_delivery_and_says_so():
+    result = CliRunner().invoke(main, ["analyze", str(DATA / "known_en.wav"), "--language", "de", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert "Score on delivery only: no content rubric for 'de'" in result.stdout
+    assert "Not checked" in result.stdout
