@@ -17,7 +17,7 @@ from .config import Targets
 from .delivery import DeliveryMetrics, measure
 from .errors import AudioError
 from .feedback import Tip
-from .scoring import DELIVERY_POINTS, Judgement, delivery_tips, judge, score
+from .scoring import DELIVERY_POINTS, FILLER_POINTS, Judgement, delivery_tips, judge, score
 from .sentences import Sentence, split_sentences
 from .transcribe import ModelPool, TranscribeOptions, Transcript
 
@@ -46,7 +46,7 @@ class Analysis:
     def score(self) -> int:
         total = sum(self.score_parts.values())
         if self.content is None:  # no rubric for this language: delivery only, out of 100 all the same
-            total *= 100 / DELIVERY_POINTS
+            total *= 100 / (DELIVERY_POINTS - (0 if "fillers" in self.score_parts else FILLER_POINTS))
         return int(round(max(0.0, min(100.0, total))))
 
     @property
@@ -78,11 +78,11 @@ class Analysis:
             "pace_windows": [{"start": w.start, "end": w.end, "rate": w.rate, "unit": w.unit, "wpm": w.wpm} for w in d.pace_windows],
             "pauses": _pauses_dict(d),
             "fillers": {
-                "count": len(d.fillers),
+                "count": len(d.fillers) if d.fillers_counted else None,
                 "per_100_words": _round(d.fillers_per_100_words),
                 "per_min": _round(d.fillers_per_min),
                 "items": [{"text": f.text, "start": round(f.start, 2)} for f in d.fillers],
-                "method": d.filler_method,
+                "method": d.filler_method if d.fillers_counted else "not counted: no filler list for this language",
             },
             "pitch": {"spread_semitones": d.pitch_spread_semitones, "median_hz": d.pitch_median_hz, "method": "librosa.yin over voiced frames"},
             "loudness": {"spread_db": d.loudness_spread_db, "method": "std of frame RMS (dB) over voiced frames"},
@@ -186,7 +186,9 @@ class Analyzer:
         content_result = content.analyse(sentences) if content else None
         judgements = judge(delivery, transcript.language, targets)
         content_dict = content_result.to_dict() if content_result else None
-        tips = delivery_tips(delivery, judgements, targets, sentences, feedback_language) + list(content_result.tips if content_result else [])
+        complete = bool(content_dict) and all(c["covered"] for c in content_dict["components"].values())
+        tips = delivery_tips(delivery, judgements, targets, sentences, feedback_language, complete)
+        tips += list(content_result.tips if content_result else [])
         if delivery.japanese_share:  # a polite Japanese intro that slips into だ/である
             from .japanese import register_tips
 

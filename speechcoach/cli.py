@@ -61,10 +61,22 @@ def _duration(ctx, param, value):
         raise click.BadParameter(str(exc)) from exc
 
 
+def _language(ctx, param, value):
+    """A Whisper language code, checked before any model loads ("EN" is taken as "en")."""
+    if value is None:
+        return None
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # Whisper's own list, no model needed
+
+    code = value.strip().lower()
+    if code not in _LANGUAGE_CODES:
+        raise click.BadParameter(f"{value!r} is not a Whisper language code; use a two-letter code such as en, ja, zh, ko, es, de, fr")
+    return code
+
+
 def transcribe_options(func):
     """Options shared by every command that transcribes (analyze, record)."""
     decorators = [
-        click.option("--language", default=None, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect)."),
+        click.option("--language", default=None, callback=_language, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect)."),
         click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model: tiny.en or base (bundled), another size (downloaded when online), or a local model folder / .pt file. Default: tiny.en for English, base otherwise."),
         click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (cuda if available with auto)."),
@@ -209,7 +221,7 @@ def devices(state: State) -> None:
 @click.option("--max-duration", default=None, callback=_duration, metavar="DURATION", help="Stop by itself after this long, e.g. 3m30s (for scripts).")
 @click.option("--countdown", type=click.IntRange(0, 60), default=3, show_default=True, help="Seconds of countdown before recording starts.")
 @click.option("--no-countdown", is_flag=True, help="Start recording at once (same as --countdown 0).")
-@click.option("--language", default=None, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect).")
+@click.option("--language", default=None, callback=_language, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect).")
 @click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
 @click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation.")
 @click.option("--whisper-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (what `analyze --device` sets).")

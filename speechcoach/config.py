@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .errors import SpeechcoachError
+
 HOME_ENV = "SPEECHCOACH_HOME"
 APP_NAME = "speechcoach"
 
@@ -70,6 +72,8 @@ class Targets:
     morae_per_min: Band = Band(320, 360, "morae/min", "Prafiyanto et al. 2018, doi:10.1250/ast.39.92")
     # Disfluencies per 100 words: under 2 excellent, 2-5 good, over 5 needs work.
     fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, RUBRIC.md")
+    # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty (RUBRIC.md).
+    fillers_per_min: Band = Band(0, 5, "fillers/min", "up to ~5/min carries no penalty (RUBRIC.md)")
     # A silent pause counts from 200 ms (Gao et al. 2025); a long pause from about 2 s.
     pause_min_s: float = 0.2
     long_pause_s: float = 2.0
@@ -119,7 +123,8 @@ def format_duration(seconds: float) -> str:
 # ------------------------------------------------------------------ configuration file
 
 CONFIG_FILE = "config.toml"
-_BAND_FIELDS = ("wpm", "chars_per_min", "morae_per_min", "fillers_per_100_words", "pitch_spread_semitones", "loudness_spread_db")
+_BAND_FIELDS = ("wpm", "chars_per_min", "morae_per_min", "fillers_per_100_words", "fillers_per_min",
+                "pitch_spread_semitones", "loudness_spread_db")
 _NUMBER_FIELDS = {"target_tolerance": "duration_tolerance", "pause_min_s": "pause_min_s", "long_pause_s": "long_pause_s"}
 
 
@@ -145,6 +150,8 @@ def load_targets(path: Path | None = None, *, target_s: float | None = None) -> 
     if path is not None or file.is_file():
         targets = _apply_file(targets, file)
     if target_s is not None:
+        if target_s <= 0:
+            raise SpeechcoachError(f"--target must be longer than 0 s, e.g. 3m or 90s (got {target_s:g} s)")
         targets = replace(targets, duration_s=target_s)
     return targets
 
@@ -154,8 +161,6 @@ def _apply_file(targets: Targets, file: Path) -> Targets:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
-    from .errors import SpeechcoachError
-
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -176,15 +181,34 @@ def _targets_from(targets: Targets, data: dict) -> Targets:
     changes: dict = {}
     if "target" in data:
         value = data["target"]
-        changes["duration_s"] = float(value) if isinstance(value, (int, float)) else parse_duration(str(value))
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"target must be a duration like \"3m\" or 180, not {value!r}")
+        changes["duration_s"] = float(value) if isinstance(value, (int, float)) else parse_duration(value)
     for key, attr in _NUMBER_FIELDS.items():
         if key in data:
+            if isinstance(data[key], bool) or not isinstance(data[key], (int, float)):
+                raise ValueError(f"{key} must be a number, not {data[key]!r}")
             changes[attr] = float(data[key])
-    for name, value in data.get("bands", {}).items():
+    bands = data.get("bands", {})
+    if not isinstance(bands, dict):
+        raise ValueError("bands must be a table: [bands] then lines like wpm = [120, 160]")
+    for name, value in bands.items():
         if name not in _BAND_FIELDS:
             raise ValueError(f"unknown band {name!r}; expected one of: {', '.join(_BAND_FIELDS)}")
         if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value) and value[0] <= value[1]):
             raise ValueError(f"band {name} must be [low, high], e.g. {name} = [120, 160]")
         band = getattr(targets, name)
         changes[name] = replace(band, low=float(value[0]), high=float(value[1]), source="your config.toml")
-    return replace(targets, **changes)
+    result = replace(targets, **changes)
+    check_targets(result)
+    return result
+
+
+def check_targets(targets: Targets) -> None:
+    """Refuse settings no judgement can be made with (raises ValueError saying which)."""
+    if targets.duration_s <= 0:
+        raise ValueError(f"the target must be longer than 0 s, not {targets.duration_s:g} s")
+    if not 0 <= targets.duration_tolerance < 1:
+        raise ValueError(f"target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not {targets.duration_tolerance:g}")
+    if not 0 < targets.pause_min_s <= targets.long_pause_s:
+        raise ValueError(f"pauses need 0 < pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})")

@@ -594,7 +594,9 @@ def _only_reason(p: PitfallDef, decisions) -> bool | None:
     """For the 'weak, not wrong' pitfalls: was it the only reason given for its component?"""
     if p.id not in WEAK_REASON_PITFALLS:
         return None
-    return not any(p.implies in comps and p.id not in pits for comps, pits in decisions)
+    # Another reason is a sentence of the same component that is no pitfall itself: "my boss
+    # was terrible" does not make salary any less the only acceptable reason given.
+    return not any(p.implies in comps and not pits for comps, pits in decisions)
 
 
 # ---------------------------------------------------------------------------- order

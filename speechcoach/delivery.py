@@ -109,6 +109,7 @@ class DeliveryMetrics:
     # Share of the speaking span in Japanese sentences (1 for Japanese, between 0 and 1 for a
     # mixed intro, None when no Japanese was heard): pace is judged in characters or in words.
     japanese_share: float | None = None
+    fillers_counted: bool = True  # False where no filler list exists for the language
 
     @property
     def speech_s(self) -> float:
@@ -120,11 +121,11 @@ class DeliveryMetrics:
 
     @property
     def fillers_per_100_words(self) -> float | None:
-        return 100.0 * len(self.fillers) / self.word_count if self.word_count else None
+        return 100.0 * len(self.fillers) / self.word_count if self.word_count and self.fillers_counted else None
 
     @property
     def fillers_per_min(self) -> float | None:
-        return 60.0 * len(self.fillers) / self.speech_s if self.speech_s > 0 else None
+        return 60.0 * len(self.fillers) / self.speech_s if self.speech_s > 0 and self.fillers_counted else None
 
 
 def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets) -> DeliveryMetrics:
@@ -155,7 +156,7 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
         else:
             windows = _pace_windows(_latin_words(words, sentences), span) if word_count and language not in NO_SPACE_LANGUAGES else ()
     pitch_spread, pitch_median = _pitch(samples, voiced, hop)
-    fillers = find_fillers(words, sentences, language)
+    fillers = _mixed_fillers(words, sentences) if by_script is not None else find_fillers(words, sentences, language)
     return DeliveryMetrics(
         duration_s=len(samples) / SAMPLE_RATE,
         speech_start=span[0],
@@ -170,7 +171,8 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
         pauses=tuple(pauses),
         min_pause_s=targets.pause_min_s,
         long_pause_s=targets.long_pause_s,
-        fillers=tuple(fillers),
+        fillers=tuple(fillers or ()),
+        fillers_counted=fillers is not None,
         filler_method=filler_method(transcript),
         pitch_spread_semitones=pitch_spread,
         pitch_median_hz=pitch_median,
@@ -187,11 +189,6 @@ def frame_rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
     starts = np.arange(0, len(samples) + 1, hop)
     ends = np.minimum(starts + frame, len(padded))
     return np.sqrt(np.maximum(energy[ends] - energy[starts], 0.0) / frame).astype(np.float32)
-
-
-def count_japanese_chars(text: str) -> int:
-    """Kana and kanji characters (the unit of Japanese speaking rate), punctuation excluded."""
-    return len(JAPANESE_CHAR.findall(text))
 
 
 def _pace_by_script(sentences: list[Sentence], language: str, voiced: np.ndarray, hop: int, span: tuple[float, float]):
@@ -225,6 +222,16 @@ def _transcribed_span_s(voiced: np.ndarray, hop: int, span: tuple[float, float],
     return (hi - lo) * frame_s - inside_missed
 
 
+def _mixed_fillers(words: list[Word], sentences: list[Sentence]) -> list[Filler]:
+    """Fillers of a transcript with Japanese in it: Latin-script sentences with the English list,
+    the rest with the Japanese one (an English intro closed in Japanese keeps its um/uh)."""
+    latin = _latin_words(words, sentences)
+    latin_ids = {id(w) for w in latin}
+    japanese = [w for w in words if id(w) not in latin_ids]
+    found = (find_fillers(latin, sentences, "en") or []) + (find_fillers(japanese, sentences, "ja") or [])
+    return sorted(found, key=lambda f: f.start)
+
+
 def _latin_words(words: list[Word], sentences: list[Sentence]) -> list[Word]:
     from .japanese import script_of
 
@@ -247,7 +254,9 @@ def _speech_span(voiced: np.ndarray, hop: int) -> tuple[float, float]:
     idx = np.flatnonzero(voiced)
     if idx.size == 0:
         return 0.0, 0.0
-    return idx[0] * hop / SAMPLE_RATE, (idx[-1] + 1) * hop / SAMPLE_RATE
+    # The last frame is centred near the end: cap so the span never exceeds the recording.
+    last_frame = len(voiced) - 1
+    return idx[0] * hop / SAMPLE_RATE, min((idx[-1] + 1), last_frame) * hop / SAMPLE_RATE
 
 
 def _pauses(voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s: float) -> list[Pause]:
@@ -279,7 +288,11 @@ def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWin
     starts = np.array([w.start for w in words])
     windows = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        n = int(np.count_nonzero((starts >= lo) & (starts < hi) if hi < span[1] else starts >= lo))
+        # Whisper may time the first word a little before the energy-based span: count it in
+        # the first window (and the last words in the last), so the windows add up to `wpm`.
+        low = -np.inf if lo == bounds[0] else lo
+        high = np.inf if hi == bounds[-1] else hi
+        n = int(np.count_nonzero((starts >= low) & (starts < high)))
         windows.append(PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1), WORDS_PER_MIN))
     return tuple(windows)
 
@@ -374,12 +387,13 @@ def _norm(token: str) -> str:
     return re.sub(r"[^\w']+", "", token.lower())
 
 
-def find_fillers(words: list[Word], sentences: list[Sentence], language: str) -> list[Filler]:
-    """Filler words in the transcript, with the time each was said."""
+def find_fillers(words: list[Word], sentences: list[Sentence], language: str) -> list[Filler] | None:
+    """Filler words in the transcript, with the time each was said; None if the language has
+    no filler list (then nothing can be said about fillers, not even "none found")."""
     rules = _filler_rules(language)
     if rules is None:
         log.info("no filler list for language %r; fillers not counted", language)
-        return []
+        return None
     if language == "ja":  # morphological analysis tells the filler あの from あの会社
         from .japanese import find_fillers as japanese_fillers
 
@@ -402,7 +416,7 @@ def _fillers_spaced(words: list[Word], sentences: list[Sentence], rules: dict) -
             continue
         phrase = next((p for p in phrases if tokens[i : i + len(p)] == p), None)
         hedge = next((h for h in hedges if tokens[i : i + len(h)] == h), None)
-        if phrase or (hedge and _is_hedge(tokens, i, rules)):
+        if (phrase and _is_filler_phrase(words, i, len(phrase), sentence_starts)) or (hedge and _is_hedge(tokens, i, rules)):
             n = len(phrase or hedge)
             found.append(Filler(" ".join(tokens[i : i + n]), word.start))
             skip_until = i + n - 1
@@ -413,6 +427,14 @@ def _fillers_spaced(words: list[Word], sentences: list[Sentence], rules: dict) -
         elif tok == rules["like_word"] and _is_filler_like(words, i):
             found.append(Filler(tok, word.start))
     return found
+
+
+def _is_filler_phrase(words: list[Word], i: int, n: int, sentence_starts: set[float]) -> bool:
+    """'you know' / 'I mean' as fillers are set off by commas ("it was, you know, hard") or open
+    a sentence; "Do you know our app?" and "What I mean is" are not counted (a lower bound)."""
+    before = words[i - 1].text.strip() if i > 0 else ""
+    last = words[i + n - 1].text.strip()
+    return round(words[i].start, 3) in sentence_starts or before.endswith(",") or last.endswith(",")
 
 
 def _is_hedge(tokens: list[str], i: int, rules: dict) -> bool:

@@ -32,10 +32,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Targets has a filler band per 100 words; the per-minute band comes from RUBRIC.md: "up to ~5 per
-# minute carries no measurable penalty" (the one scoring.py applies to Japanese). A `fillers_per_min`
-# Band on Targets, if one is added, wins.
-FILLERS_PER_MIN_BAND = Band(0, 5, "fillers/min", "up to ~5/min carries no penalty (RUBRIC.md)")
 # scoring.MAX_LONG_PAUSES: up to two long pauses (a breath between parts) cost nothing. Not imported:
 # scoring pulls in librosa, and `speechcoach history` should start instantly.
 LONG_PAUSES_BAND = Band(0, 2, "long pauses", "a breath between parts costs nothing")
@@ -107,7 +103,7 @@ def _band(metric: str, d: dict, targets: Targets) -> Band | None:
     if metric == "pace":
         return targets.chars_per_min if _judged_in_chars(d) else targets.wpm
     if metric == "fillers":
-        return getattr(targets, "fillers_per_min", FILLERS_PER_MIN_BAND)
+        return targets.fillers_per_min
     if metric == "long_pauses":
         return LONG_PAUSES_BAND
     if metric == "components":

@@ -151,11 +151,12 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     j, bands = d["judgements"], d["bands"]
     rows = [_row("Duration", f"{format_duration(d['duration_s'])} (speech {format_duration(d['speech_s'])})",
                  style.verdict(f"{j.get('duration', '')}: {bands.get('duration', '')}", j.get("duration")))]
+    # A mixed intro has both paces; only the one of the language mostly spoken is judged.
     if d.get("wpm") is not None:
-        rows.append(_row("Pace", f"{d['wpm']:.0f} words/min (articulation {d['articulation_wpm']:.0f})",
-                         style.verdict(f"{j.get('wpm')}: {bands.get('wpm')}", j.get("wpm"))))
+        articulation = f" (articulation {d['articulation_wpm']:.0f})" if d.get("articulation_wpm") is not None else ""
+        rows.append(_row("Pace", f"{d['wpm']:.0f} words/min{articulation}", _judged(j, bands, "wpm", style)))
     if d.get("chars_per_min") is not None:
-        rows.append(_row("Pace", f"{d['chars_per_min']:.0f} chars/min", style.verdict(f"{j.get('chars_per_min')}: {bands.get('chars_per_min')}", j.get("chars_per_min"))))
+        rows.append(_row("Pace", f"{d['chars_per_min']:.0f} chars/min", _judged(j, bands, "chars_per_min", style)))
     if d.get("morae_per_min") is not None:
         morae = j.get("morae_per_min")
         note = f"{morae}: {bands.get('morae_per_min')}" if morae else bands.get("morae_per_min", "")
@@ -170,13 +171,22 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     f = d["fillers"]
     rate = f" ({f['per_100_words']:.1f} per 100 words)" if f.get("per_100_words") is not None else f" ({f['per_min']:.1f}/min)" if f.get("per_min") is not None else ""
     kinds = _counts(item["text"] for item in f["items"])
-    rows.append(_row("Fillers", f"{f['count']}{rate}", style.verdict(f"{j.get('fillers')}: {kinds or 'none found'}", j.get("fillers"))))
-    rows.append(_row("", "", "(a lower bound: Whisper leaves out many um/uh)"))
+    if j.get("fillers") == "unknown":
+        rows.append(_row("Fillers", "not counted", "no filler list for this language"))
+    else:
+        rows.append(_row("Fillers", f"{f['count']}{rate}", style.verdict(f"{j.get('fillers')}: {kinds or 'none found'}", j.get("fillers"))))
+        rows.append(_row("", "", "(a lower bound: Whisper leaves out many um/uh)"))
     if d["pitch"]["spread_semitones"] is not None:
         rows.append(_row("Pitch", f"{d['pitch']['spread_semitones']:.1f} semitones spread", style.verdict(f"{j.get('pitch')}: {bands.get('pitch')}", j.get("pitch"))))
     if d["loudness"]["spread_db"] is not None:
         rows.append(_row("Loudness", f"{d['loudness']['spread_db']:.1f} dB spread", style.verdict(f"{j.get('loudness')}: {bands.get('loudness')}", j.get("loudness"))))
     return rows
+
+
+def _judged(j: dict, bands: dict, metric: str, style: _Style) -> str:
+    if metric not in j:
+        return "(not judged: the intro is mostly in the other language)"
+    return style.verdict(f"{j[metric]}: {bands.get(metric)}", j[metric])
 
 
 def _window_rate(w: dict) -> float | None:

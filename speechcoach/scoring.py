@@ -61,8 +61,8 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
         "pitch": (delivery.pitch_spread_semitones, targets.pitch_spread_semitones),
         "loudness": (delivery.loudness_spread_db, targets.loudness_spread_db),
     }
-    if language in ("ja",):
-        values["fillers"] = (delivery.fillers_per_min, Band(0, 5, "per min", "up to ~5/min carries no penalty"))
+    if pace_metric == "chars_per_min":  # Japanese has no words to count fillers per 100 of
+        values["fillers"] = (delivery.fillers_per_min, targets.fillers_per_min)
     if pace_metric == "chars_per_min":  # morae: the second Japanese measure (Prafiyanto et al. 2018)
         values["morae_per_min"] = (delivery.morae_per_min, targets.morae_per_min)
     return {
@@ -87,9 +87,10 @@ def score(delivery: DeliveryMetrics, judgements: dict[str, Judgement], content: 
     """The score's parts; their sum (clipped to 0-100) is the score."""
     parts = {
         "duration": DURATION_POINTS * _closeness(delivery.duration_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF),
-        "fillers": FILLER_POINTS * _closeness(judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100),
         "pauses": PAUSE_POINTS * (1.0 if len(delivery.long_pauses) <= MAX_LONG_PAUSES else 0.5 if len(delivery.long_pauses) <= 2 * MAX_LONG_PAUSES else 0.0),
     }
+    if judgements["fillers"].verdict != "unknown":  # no filler list for the language: not scored
+        parts["fillers"] = FILLER_POINTS * _closeness(judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100)
     pace = next(j for name, j in judgements.items() if name in ("wpm", "chars_per_min"))
     falloff = PACE_FALLOFF_WPM if pace.metric == "wpm" else 80.0
     parts["pace"] = PACE_POINTS * _closeness(pace.value, pace.band, falloff)
@@ -97,8 +98,14 @@ def score(delivery: DeliveryMetrics, judgements: dict[str, Judgement], content: 
         covered = sum(1 for c in content["components"].values() if c["covered"])
         parts["components"] = COMPONENT_POINTS * covered
         parts["order"] = ORDER_POINTS if content["order"]["ok"] and covered >= 2 else 0
-        parts["pitfalls"] = -min(MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(content["pitfalls"]))
+        parts["pitfalls"] = -min(MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"])))
     return {k: round(v, 1) for k, v in parts.items()}
+
+
+def penalised_pitfalls(hits: list[dict]) -> set[str]:
+    """Pitfall ids that cost points: each kind once, however many sentences show it; culture
+    or salary only when it was the only reason given (RUBRIC: "not a crime, but weak")."""
+    return {h["id"] for h in hits if h.get("only_reason", True) is not False}
 
 
 def _closeness(value: float | None, band: Band, falloff: float) -> float:
@@ -110,11 +117,11 @@ def _closeness(value: float | None, band: Band, falloff: float) -> float:
 
 
 def delivery_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], targets: Targets, sentences,
-                  language: str = FALLBACK_LANGUAGE) -> list[Tip]:
+                  language: str = FALLBACK_LANGUAGE, all_parts_covered: bool = False) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
     `rubric/<language>/delivery.json`; English for a language without one)."""
     texts = DeliveryTexts(language)
-    tips = _duration_tips(delivery, targets, texts) + _pace_tips(delivery, judgements, texts)
+    tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(delivery, judgements, texts)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     pitch = judgements["pitch"]
     if pitch.verdict == "low":
@@ -180,11 +187,13 @@ class DeliveryTexts:
         return spelled[key].format(m=minutes, s=secs)
 
 
-def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts) -> list[Tip]:
+def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool) -> list[Tip]:
     band, length = targets.duration_band, delivery.duration_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
-        return [Tip("duration:short", 85, texts.tip("duration:short", **values))]
+        # With every part there, "add your project and plan" would be wrong: deepen them instead.
+        key = "duration:short:complete" if all_parts_covered else "duration:short"
+        return [Tip("duration:short", 85, texts.tip(key, **values))]
     if length > band.high:
         return [Tip("duration:long", 85, texts.tip("duration:long", **values))]
     return []

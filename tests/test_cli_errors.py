@@ -90,3 +90,23 @@ def test_a_model_that_must_be_downloaded_offline_says_what_to_do(tmp_path, home)
     assert result.returncode == 1
     assert "model 'small' is not on this machine and could not be downloaded" in result.stderr
     assert "--model tiny.en" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_language_codes_are_checked_before_any_model_loads(runner, tmp_path):
+    result = run(runner, "analyze", str(tmp_path / "x.wav"), "--language", "english")
+    assert result.exit_code == 2
+    assert "'english' is not a Whisper language code" in result.stderr
+
+
+@pytest.mark.parametrize("setting", ['target = "0s"', "pause_min_s = -1", "target_tolerance = 2", "bands = 5", "target = true"])
+def test_impossible_settings_are_refused_in_one_line(runner, home, setting):
+    (home / "config.toml").write_text(setting + "\n")
+    result = run(runner, "analyze", str(home / "x.wav"), "--no-save")
+    assert result.exit_code == 1
+    assert "config.toml:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_zero_target_flag_is_refused(runner, tmp_path):
+    result = run(runner, "analyze", str(tmp_path / "x.wav"), "--target", "0s")
+    assert result.exit_code == 1
+    assert "--target must be longer than 0 s" in result.stderr

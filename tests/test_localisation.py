@@ -25,7 +25,7 @@ from speechcoach.store import History
 RUBRIC = ROOT / "speechcoach" / "rubric"
 LANGUAGES = ("en", "ja")
 # Every tip `scoring.delivery_tips` can give.
-TIP_IDS = {"duration:short", "duration:long", "pace:fast", "pace:slow", "pace:rushed", "fillers", "pauses:long", "voice:monotone"}
+TIP_IDS = {"duration:short", "duration:short:complete", "duration:long", "pace:fast", "pace:slow", "pace:rushed", "fillers", "pauses:long", "voice:monotone"}
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 ENGLISH_RUN = re.compile(r"[A-Za-z]+(?:[ ,']+[A-Za-z]+){2,}")  # three Latin words in a row: an English phrase
 INTRO_JA = ROOT / "samples" / "intro_ja.m4a"
