@@ -50,12 +50,23 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
-            )
+            found.extend(sorted(p for p in path.rglob("*") if _is_audio_file(p)))
         else:
             found.append(path)
-    return found
+    # The same recording named twice (or through a link) is analysed once.
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve() if path.exists() else path
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def _is_audio_file(path: Path) -> bool:
+    # Hidden files are skipped: macOS leaves "._intro.m4a" metadata twins on shared drives.
+    return path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
 
 
 def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Iterator
 
 from .analyze import AnalyzeOptions, Analyzer
 from .audio import Audio, load_audio
-from .errors import SpeechcoachError
+from .errors import ModelError, SpeechcoachError
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,26 @@ def _sequential(paths: list[Path], analyzer: Analyzer) -> Iterator[FileResult]:
     # Decode the next file in a thread while this one is transcribed: CTranslate2 releases
     # the GIL, and decoding a 3-minute m4a is ~0.1-0.2 s we need not wait for.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
-        pending: Future = pool.submit(load_audio, paths[0]) if paths else None
+        pending: Future = pool.submit(_timed_load, paths[0]) if paths else None
         for i, path in enumerate(paths):
-            future, pending = pending, (pool.submit(load_audio, paths[i + 1]) if i + 1 < len(paths) else None)
+            future, pending = pending, (pool.submit(_timed_load, paths[i + 1]) if i + 1 < len(paths) else None)
             yield _analyze_decoded(path, future, analyzer)
+
+
+def _timed_load(path: Path) -> tuple[Audio, float]:
+    started = time.perf_counter()
+    audio = load_audio(path)
+    return audio, time.perf_counter() - started
 
 
 def _analyze_decoded(path: Path, future: Future, analyzer: Analyzer) -> FileResult:
     try:
-        audio: Audio = future.result()
-        return FileResult(path, result=analyzer.analyze_audio(audio).to_dict())
-    except KeyboardInterrupt:
-        raise
+        audio, decode_s = future.result()
+        analysis = analyzer.analyze_audio(audio)
+        analysis.timings["decode"] = decode_s
+        return FileResult(path, result=analysis.to_dict())
+    except (KeyboardInterrupt, ModelError):
+        raise  # a model that cannot load fails every file alike: stop the batch, say it once
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
         return FileResult(path, error=_message(path, exc), exception=exc)
 
@@ -81,6 +90,8 @@ def _init_worker(options: AnalyzeOptions) -> None:
 def _work(path: Path) -> FileResult:
     try:
         return FileResult(path, result=_worker.analyze_file(path).to_dict())
+    except ModelError:
+        raise
     except Exception as exc:  # noqa: BLE001 - reported per file, like the sequential path
         return FileResult(path, error=_message(path, exc))
 

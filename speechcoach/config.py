@@ -31,10 +31,20 @@ def home_dir() -> Path:
 
     `SPEECHCOACH_HOME` wins; otherwise the platform's user data folder. Created on first use.
     """
-    override = os.environ.get(HOME_ENV)
-    path = Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    path = _home_path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpeechcoachError(
+            f"cannot create the speechcoach folder {path} ({exc.strerror or exc}); "
+            f"set {HOME_ENV} to a folder you can write to"
+        ) from exc
     return path
+
+
+def _home_path() -> Path:
+    override = os.environ.get(HOME_ENV)
+    return Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ _NUMBER_FIELDS = {"target_tolerance": "duration_tolerance", "pause_min_s": "paus
 
 
 def config_path() -> Path:
-    return home_dir() / CONFIG_FILE
+    return _home_path() / CONFIG_FILE  # only looked at: reading settings creates no folder
 
 
 def load_targets(path: Path | None = None, *, target_s: float | None = None) -> Targets:

@@ -107,6 +107,7 @@ def test_cli_batch_reports_every_file_in_order_and_fails_with_1(tmp_path):
     for good in (lines[0], lines[2]):
         assert DOCUMENTED_FIELDS <= set(good)
         assert good["transcript"]["segments"] and good["components"]
+        assert {"decode", "transcribe", "delivery", "content"} <= set(good["timings"])
     assert result.stderr.count("loaded faster-whisper") == 1  # one model load for the whole batch
     assert "analysed 2 of 3 files, 1 failed" in result.stderr
 
