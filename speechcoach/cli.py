@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,9 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
         except KeyboardInterrupt:
             click.echo("interrupted: the files analysed so far are reported above", err=True)
             return EXIT_INTERRUPTED
+        except (SpeechcoachError, BrokenProcessPool) as exc:  # the model, or a worker process, is gone
+            _batch_stopped(state, exc, files[n - 1 :], as_json)
+            return EXIT_FAILED
         if not item.ok:
             if state.debug and item.exception is not None:
                 raise item.exception
@@ -164,6 +168,18 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
     if len(files) > 1:
         click.echo(f"analysed {len(files) - failed} of {len(files)} files" + (f", {failed} failed" if failed else ""), err=True)
     return EXIT_FAILED if failed or failed_saves else 0
+
+
+def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: bool) -> None:
+    """Every remaining file fails for the same reason: say it once, list them as not analysed."""
+    if isinstance(exc, BrokenProcessPool):
+        message = f"a worker process died (out of memory? try fewer --jobs); {len(left)} file(s) not analysed"
+    else:
+        message = _fail(state, exc)
+    click.echo(f"error: {message}", err=True)
+    if as_json:
+        for path in left:
+            click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
 
 
 def render(result: dict, color: bool) -> str:

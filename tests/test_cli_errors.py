@@ -110,3 +110,35 @@ def test_a_zero_target_flag_is_refused(runner, tmp_path):
     result = run(runner, "analyze", str(tmp_path / "x.wav"), "--target", "0s")
     assert result.exit_code == 1
     assert "--target must be longer than 0 s" in result.stderr
+
+
+def test_the_same_file_twice_is_reported_once(runner, tmp_path):
+    missing = str(tmp_path / "a.wav")
+    result = run(runner, "analyze", missing, missing, "--json", "--no-save")
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_hidden_metadata_twins_in_a_folder_are_skipped(runner, tmp_path):
+    (tmp_path / "._intro.m4a").write_bytes(b"\x00\x05\x16\x07" * 64)  # what macOS leaves on shared drives
+    result = run(runner, "analyze", str(tmp_path), "--no-save")
+    assert result.exit_code == 1 and "no audio files found" in result.stderr
+
+
+def test_a_model_that_cannot_load_stops_the_batch_with_one_message(runner):
+    from conftest import DATA
+
+    files = [str(DATA / "known_en.wav"), str(DATA / "known_en.flac")]
+    result = run(runner, "analyze", *files, "--model", "no-such-model", "--json", "--no-save")
+    assert result.exit_code == 1
+    assert result.stderr.count("unknown model 'no-such-model'") == 1
+    assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == files
+
+
+def test_an_unusable_home_folder_is_one_line(runner, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SPEECHCOACH_HOME", str(blocker / "home"))
+    result = run(runner, "analyze", str(tmp_path / "x.wav"), "--model", "base")
+    assert "Traceback" not in result.stderr
+    result = run(runner, "models")
+    assert result.exit_code == 1 and "cannot create the speechcoach folder" in result.stderr
