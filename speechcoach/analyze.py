@@ -177,7 +177,9 @@ class Analyzer:
         transcribed = time.perf_counter()
         sentences = split_sentences(transcript)
         if sum(len(s.text.split()) for s in sentences) < MIN_WORDS and len(transcript.text) < MIN_WORDS * 3:
-            raise AudioError(f"{audio.path}: no speech was recognised in {audio.duration_s:.0f} s of audio; speak closer to the microphone or check the file")
+            heard = f"only {transcript.text.strip()!r} was recognised" if transcript.text.strip() else "no speech was recognised"
+            raise AudioError(f"{audio.path}: {heard} in {audio.duration_s:.0f} s of audio; too little to coach: "
+                             "record your whole introduction, close to the microphone")
         delivery = measure(audio.samples, transcript, sentences, targets)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.

@@ -79,9 +79,9 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     audio = Audio(path=path, samples=samples)
     peak = float(np.max(np.abs(samples)))
     if peak < SILENCE_PEAK:
+        level = "digital silence" if peak == 0 else f"peak {20 * np.log10(peak):.0f} dBFS"
         raise AudioError(
-            f"{path}: the recording is silent (peak {20 * np.log10(max(peak, 1e-10)):.0f} dBFS); "
-            "check that the microphone is not muted and record again"
+            f"{path}: the recording is silent ({level}); check that the microphone is not muted and record again"
         )
     if audio.duration_s < MIN_SPEECH_S:
         raise AudioError(
