@@ -282,7 +282,8 @@ def _record_failed(state: State, exc: Exception, path: Path | None, as_json: boo
     message = _fail(state, exc, "record")
     click.echo(f"error: {message}", err=True)
     if as_json:  # like `analyze --json`: a script always gets one object per file
-        click.echo(json.dumps({"file": str(path) if path else None, "error": message}, ensure_ascii=False))
+        # "file" names only a recording that exists: a script must not go looking for one never created.
+        click.echo(json.dumps({"file": str(path) if path and path.exists() else None, "error": message}, ensure_ascii=False))
     sys.exit(EXIT_FAILED)
 
 
@@ -486,7 +487,7 @@ def _history_command(func):
 
 @main.command()
 @click.option("-n", "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Show the newest N attempts (0: all).")
-@click.option("--json", "as_json", is_flag=True, help="Print the attempts as a JSON list (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per attempt, one per line (newest first).")
 @click.pass_obj
 @_history_command
 def history(state: State, store, limit, as_json):
@@ -494,8 +495,9 @@ def history(state: State, store, limit, as_json):
     from .progress import render_history
 
     attempts = store.list(limit=limit or None)
-    if as_json:
-        click.echo(json.dumps([a.summary() for a in attempts], ensure_ascii=False, indent=2))
+    if as_json:  # JSON Lines, like analyze/record/show
+        for attempt in attempts:
+            click.echo(json.dumps(attempt.summary(), ensure_ascii=False))
     else:
         click.echo(render_history(attempts))
 
@@ -536,23 +538,25 @@ def compare(state: State, store, ids, as_json):
 
     if len(ids) > 2:
         raise click.UsageError("give at most two attempt IDs")
-    comparison = compare_attempts(*pick_pair(store, *ids))
-    click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) if as_json else render_comparison(comparison))
+    comparison = compare_attempts(*pick_pair(store, *ids), load_targets(state.config))
+    click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False) if as_json else render_comparison(comparison))
 
 
 @main.command()
 @click.option("--last", "last", type=click.IntRange(min=1), default=None, help="Only the newest N attempts.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the chart as a PNG, e.g. progress.png.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the chart to this file, in the format its suffix names (png, pdf, svg...), e.g. progress.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @click.pass_obj
 @_history_command
 def progress(state: State, store, last, plot, as_json):
     """Your trend over attempts: score, pace, fillers per minute, duration, parts covered."""
-    from .progress import plot_progress, render_progress
+    from .progress import check_plot_path, plot_progress, render_progress
     from .progress import progress as progress_of
 
-    result = progress_of(store.chronological(last=last))
-    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else render_progress(result))
+    if plot is not None:
+        check_plot_path(plot)  # before any output: a bad --plot fails the command, not half of it
+    result = progress_of(store.chronological(last=last), load_targets(state.config))
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render_progress(result))
     if plot is not None:
         click.echo(f"chart written to {plot_progress(result, plot)}", err=True)
 
@@ -565,8 +569,7 @@ def forget(state: State, store, ids):
     """Delete attempts from the history (`speechcoach export` first keeps a copy)."""
     from .progress import format_when
 
-    for attempt_id in ids:
-        gone = store.forget(attempt_id)
+    for gone in store.forget_all(ids):  # all or none: an unknown id deletes nothing
         click.echo(f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True)
 
 
@@ -592,7 +595,9 @@ def import_history(state: State, store, source):
 
     try:
         data = json.load(source)
-    except json.JSONDecodeError as exc:
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"{source.name} is not UTF-8 text ({exc.reason}); give a file made by `speechcoach export`") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a number too long, nesting too deep
         raise StoreError(f"{source.name} is not valid JSON ({exc}); give a file made by `speechcoach export`") from exc
     result = store.import_(data)
     click.echo(f"imported {result.added} new, {result.updated} updated, {result.skipped} already there", err=True)

@@ -27,7 +27,7 @@ from .store import Attempt, History
 
 __all__ = [
     "Change", "Comparison", "Series", "Progress", "pick_pair", "compare", "progress", "render_comparison",
-    "render_progress", "render_history", "plot_progress", "format_when",
+    "render_progress", "render_history", "plot_progress", "check_plot_path", "format_when",
 ]
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,9 @@ def _gap(value: float | None, band: Band | None, scale: float | None) -> float |
 # ------------------------------------------------------------------------------------- compare
 @dataclass(frozen=True)
 class Change:
-    """One metric, before and after. `verdict` is 'better', 'worse', 'same' or 'unknown'."""
+    """One metric, before and after. `verdict` is 'better', 'worse', 'same' or 'unknown'.
+    `comparable` is False when the two values are in different units (a pace in words per minute
+    and one in characters per minute): no change, and the verdict 'unknown'."""
 
     key: str
     title: str
@@ -133,15 +135,19 @@ class Change:
     verdict: str
     text_before: str
     text_after: str
+    comparable: bool = True
 
     @property
     def delta(self) -> float | None:
-        return None if self.before is None or self.after is None else self.after - self.before
+        if not self.comparable or self.before is None or self.after is None:
+            return None
+        return self.after - self.before
 
     def to_dict(self) -> dict:
         band = None if self.band is None else {"low": self.band.low, "high": self.band.high, "unit": self.band.unit, "source": self.band.source}
         return {"key": self.key, "title": self.title, "before": self.before, "after": self.after,
-                "change": None if self.delta is None else round(self.delta, 2), "band": band, "verdict": self.verdict}
+                "change": None if self.delta is None else round(self.delta, 2), "band": band, "verdict": self.verdict,
+                "comparable": self.comparable}
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,9 @@ def pick_pair(history: History, first: int | None = None, second: int | None = N
     """The two attempts `compare` means: the last two (older first); with one id, that attempt and
     the newest; with two, those two in the order given."""
     if second is not None:
+        if first == second:
+            raise StoreError(f"attempt #{first} was given twice; compare two different attempts, e.g. "
+                             "`speechcoach compare` (the last two); `speechcoach history` lists the ids")
         return history.get(first), history.get(second)
     newest = history.latest(2)
     if first is not None:
@@ -208,8 +217,9 @@ def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> 
 def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
     va, vb = metric.value(a), metric.value(b)
     band_a, band_b = _band(metric.key, a, targets), _band(metric.key, b, targets)
+    comparable = metric.key != "pace" or _judged_in_chars(a) == _judged_in_chars(b)
     verdict = "unknown"
-    if va is not None and vb is not None:
+    if va is not None and vb is not None and comparable:
         gap_a, gap_b = _gap(va, band_a, metric.scale), _gap(vb, band_b, metric.scale)
         if gap_a is not None and gap_b is not None and abs(gap_a - gap_b) > 1e-9:
             verdict = "better" if gap_b < gap_a else "worse"
@@ -217,10 +227,11 @@ def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
             verdict = "same"
         else:
             verdict = "better" if (vb < va) == metric.lower_is_better else "worse"
-    return Change(metric.key, metric.title, va, vb, band_b, verdict, _describe(metric, a, va), _describe(metric, b, vb))
+    return Change(metric.key, metric.title, va, vb, band_b, verdict, _describe(metric, a, va, targets),
+                  _describe(metric, b, vb, targets), comparable)
 
 
-def _describe(metric: _Metric, d: dict, value: float | None) -> str:
+def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -> str:
     """The value as shown in the comparison table, with the detail that explains it."""
     if value is None:
         return "n/a"
@@ -228,7 +239,7 @@ def _describe(metric: _Metric, d: dict, value: float | None) -> str:
     if metric.key == "score":
         return f"{text}/100"
     if metric.key == "duration":
-        return f"{text} of {format_duration(_get(d, 'target_s') or Targets().duration_s)}"
+        return f"{text} of {format_duration(_get(d, 'target_s') or targets.duration_s)}"
     if metric.key == "pace":
         return f"{text} {'chars' if _judged_in_chars(d) else 'words'}/min"
     if metric.key == "long_pauses":
@@ -346,6 +357,8 @@ def _quoted(label: str | None) -> str:
 
 
 def _delta(change: Change) -> str:
+    if not change.comparable and change.before is not None and change.after is not None:
+        return "n/a (different units)"
     if change.delta is None:
         return ""
     if change.key == "duration":
@@ -507,14 +520,29 @@ def _chart(values: list[float | None], band: Band | None, fmt: Callable[[float],
     return lines
 
 
+def check_plot_path(path: str | Path) -> str:
+    """The chart format its file name asks for (png, pdf, svg...), or SpeechcoachError naming the
+    ones matplotlib writes. No suffix is refused too: matplotlib would add ".png" to the name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        given = f'"{Path(path).suffix}" is not a chart format' if suffix else "has no suffix"
+        raise SpeechcoachError(f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
+                               "(e.g. progress.png)")
+    return suffix
+
+
 def plot_progress(p: Progress, path: str | Path) -> Path:
-    """Write the progress chart as a PNG: one panel per metric, the target band shaded and named
-    on the y axis. matplotlib is imported here only (Agg, no display needed)."""
+    """Write the progress chart (PNG, or the format the suffix names): one panel per metric, the
+    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no display)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
     path = Path(path)
+    chart_format = check_plot_path(path)
     fig = Figure(figsize=(PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN * len(p.series)), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
@@ -540,7 +568,7 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
     axes[-1].set_xlabel("attempt")
     fig.suptitle(f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}")
     try:
-        fig.savefig(path, dpi=PLOT_DPI)
+        fig.savefig(path, dpi=PLOT_DPI, format=chart_format)
     except OSError as exc:
         raise SpeechcoachError(f"cannot write the chart to {path} ({exc}); choose a writable path with --plot") from exc
     log.info("progress chart written to %s", path)

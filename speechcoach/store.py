@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ EXPORT_FORMAT_VERSION = 1
 BUSY_TIMEOUT_S = 15.0  # how long a writer waits for another one before giving up
 HASH_CHUNK_BYTES = 1 << 20  # 1 MiB: hash recordings of any length in constant memory
 _WAL_RETRY_SLEEP_S = 0.05
+# Only these mean the file itself is broken (sqlite3 sets sqlite_errorname; the texts cover both).
+_DAMAGE_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+_DAMAGE_TEXTS = ("file is not a database", "database disk image is malformed")
 
 # The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its own.
 _V2_METRIC_COLUMNS = (
@@ -239,7 +243,14 @@ def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"history database {path} is read-only ({text}); make it writable (chmod u+w) and run again")
     if name.startswith("SQLITE_FULL") or "full" in text:
         return StoreError(f"cannot write history database {path}: the disk is full ({text}); free some space and run again")
-    return _damaged(path, text)
+    if name.startswith(_DAMAGE_CODES) or any(t in text for t in _DAMAGE_TEXTS):
+        return _damaged(path, text)
+    # Anything else (a bad value bound to a query, a misuse) is not the file's fault: telling the
+    # user to move a healthy history aside would lose it. The write was rolled back.
+    return StoreError(
+        f"history database {path}: unexpected SQLite error ({name or type(exc).__name__}: {text}); nothing was changed. "
+        "Rerun with --debug for details and report it"
+    )
 
 
 def _damaged(path: Path, reason: str) -> StoreError:
@@ -474,6 +485,14 @@ class History:
             conn.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,))
         return attempt
 
+    def forget_all(self, attempt_ids: list[int]) -> list[Attempt]:
+        """Delete several attempts, all or none: an unknown id raises StoreError before anything
+        is deleted. Returns what was deleted, in the order given (a repeated id counts once)."""
+        with self._transaction() as conn:
+            attempts = [self._get(attempt_id) for attempt_id in dict.fromkeys(attempt_ids)]
+            conn.executemany("DELETE FROM attempts WHERE id = ?", [(a.id,) for a in attempts])
+        return attempts
+
     # -- reading ---------------------------------------------------------------------------
     def get(self, attempt_id: int) -> Attempt:
         """One attempt by id; StoreError if there is no such attempt."""
@@ -574,17 +593,137 @@ class History:
 
 
 def _validated_export(data: Any) -> list[dict]:
-    """The attempts of an export, or StoreError saying what is wrong with it."""
+    """The attempts of an export, or StoreError saying what is wrong with it (before any SQL: a
+    bad value must be named as such, not surface as a database error)."""
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise StoreError(f"not a speechcoach history export (expected \"format\": \"{EXPORT_FORMAT}\"); "
                          "make one with `speechcoach export`")
-    if data.get("format_version", 0) > EXPORT_FORMAT_VERSION:
-        raise StoreError(f"this export has format_version {data['format_version']}; this speechcoach reads up to "
+    version = data.get("format_version", 0)
+    if not _INT.test(version):
+        raise StoreError(f"the export's \"format_version\" is {_kind(version)}, not a whole number; "
+                         "make a new one with `speechcoach export`")
+    if version > EXPORT_FORMAT_VERSION:
+        raise StoreError(f"this export has format_version {version}; this speechcoach reads up to "
                          f"{EXPORT_FORMAT_VERSION}: upgrade speechcoach")
     attempts = data.get("attempts")
     if not isinstance(attempts, list):
         raise StoreError("the export has no \"attempts\" list; make one with `speechcoach export`")
     for number, item in enumerate(attempts, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("analysis"), dict) or not isinstance(item.get("created_at"), str):
-            raise StoreError(f"attempt {number} of the export lacks \"created_at\" or \"analysis\"; nothing was imported")
+        problem = _shape_problem(item, _ITEM_SHAPE, "")
+        if problem:
+            ident = f" (#{item['id']})" if isinstance(item, dict) and _ID.test(item.get("id")) else ""
+            raise StoreError(f"attempt {number} of the export{ident} {problem}; nothing was imported: "
+                             "fix or remove that attempt, or export again with `speechcoach export`")
     return attempts
+
+
+# ------------------------------------------------------------------------- the shape of an import
+# What `show` (report.py) and compare/progress (progress.py) read from a stored analysis, with
+# the types they rely on: an imported attempt that passes cannot crash them later.
+@dataclass(frozen=True)
+class _Leaf:
+    name: str
+    test: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class _Nullable:
+    """The key must be there; its value may be null."""
+    spec: Any
+
+
+@dataclass(frozen=True)
+class _Optional(_Nullable):
+    """The key may be missing, or null."""
+
+
+@dataclass(frozen=True)
+class _Map:
+    """An object with any keys, each value of this shape (components by id)."""
+    spec: Any
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
+
+
+_MAX_ID = 2**63 - 1  # SQLite's INTEGER
+_NUM = _Leaf("a number", _is_number)
+_INT = _Leaf("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool))
+_ID = _Leaf("a whole number from 1", lambda v: _INT.test(v) and 1 <= v <= _MAX_ID)
+_SCORE = _Leaf("a whole number from 0 to 100", lambda v: _INT.test(v) and 0 <= v <= 100)
+_STR = _Leaf("a string", lambda v: isinstance(v, str))
+_BOOL = _Leaf("true or false", lambda v: isinstance(v, bool))
+_TEXTS = _Map(_STR)
+
+_ANALYSIS_SHAPE = {
+    "file": _STR, "language": _Optional(_STR), "engine": _Optional(_STR), "model": _Optional(_STR),
+    "duration_s": _NUM, "speech_s": _NUM, "target_s": _NUM,
+    "wpm": _Optional(_NUM), "articulation_wpm": _Optional(_NUM), "chars_per_min": _Optional(_NUM),
+    "morae_per_min": _Optional(_NUM),
+    "pace_windows": [{"rate": _Optional(_NUM), "wpm": _Optional(_NUM), "unit": _Optional(_STR)}],
+    "pauses": {"count": _INT, "long_count": _INT, "longest_s": _Nullable(_NUM), "longest_at": _Nullable(_NUM),
+               "min_pause_s": _NUM, "long_pause_s": _NUM},
+    "fillers": {"count": _Nullable(_INT), "per_100_words": _Optional(_NUM), "per_min": _Optional(_NUM),
+                "items": [{"text": _STR}]},
+    "pitch": {"spread_semitones": _Nullable(_NUM)},
+    "loudness": {"spread_db": _Nullable(_NUM)},
+    "components": _Map({"covered": _BOOL, "seconds": _NUM, "evidence": [{"text": _STR, "start": _NUM}]}),
+    "order": {"sequence": [_STR], "ok": _BOOL, "note": _Optional(_STR)},
+    "pitfalls": [{"id": _STR, "text": _STR, "start": _NUM}],
+    "score": _SCORE, "score_basis": _Optional(_STR),
+    "judgements": _TEXTS, "bands": _TEXTS,
+    "tips": [{"message": _STR, "priority": _Optional(_NUM), "sentence": _Optional(_STR), "start": _Optional(_NUM),
+              "say_instead": _Optional(_STR)}],
+    "transcript": {"text": _Optional(_STR), "segments": _Optional([{}])},
+}
+_ITEM_SHAPE = {
+    "id": _Optional(_ID), "created_at": _STR, "updated_at": _Optional(_STR), "audio_path": _Optional(_STR),
+    "audio_sha256": _Optional(_STR), "engine": _Optional(_STR), "model": _Optional(_STR), "label": _Optional(_STR),
+    "analysis": _ANALYSIS_SHAPE,
+}
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type, in words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
+    """What is wrong with `value` against `spec` (None: nothing), e.g. 'has "analysis.score" as a string
+    (expected a whole number from 0 to 100)'."""
+    or_null = ""
+    if isinstance(spec, _Nullable):
+        if value is None:
+            return None
+        spec, or_null = spec.spec, " or null"
+    if isinstance(spec, _Leaf):
+        return None if spec.test(value) else _wrong(where, value, spec.name + or_null)
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return _wrong(where, value, "a list" + or_null)
+        return next((p for n, v in enumerate(value) if (p := _shape_problem(v, spec[0], f"{where}[{n}]"))), None)
+    if not isinstance(value, dict):
+        return _wrong(where, value, "an object" + or_null)
+    if isinstance(spec, _Map):
+        return next((p for k, v in value.items() if (p := _shape_problem(v, spec.spec, f"{where}.{k}"))), None)
+    for key, sub in spec.items():
+        path = f"{where}.{key}" if where else key
+        if key not in value:
+            if isinstance(sub, _Optional):
+                continue
+            return f'lacks "{path}"'
+        problem = _shape_problem(value[key], sub, path)
+        if problem:
+            return problem
+    return None
+
+
+def _wrong(where: str, value: Any, expected: str) -> str:
+    return f'has "{where}" as {_kind(value)} (expected {expected})' if where else f"is {_kind(value)} (expected {expected})"

@@ -32,6 +32,11 @@ def run(runner, *args, **kwargs):
     return runner.invoke(main, [str(a) for a in args], **kwargs)
 
 
+def json_lines(text: str) -> list:
+    """`history --json` prints JSON Lines, like analyze/record/show: one compact object per line."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
 @pytest.fixture
 def three_attempts(home, tmp_path) -> list[dict]:
     """Three attempts, each better than the last, as a user practising would save them."""
@@ -62,10 +67,17 @@ def test_history_lists_the_attempts_newest_first(runner, three_attempts):
 
 def test_history_json_and_limit(runner, three_attempts):
     result = run(runner, "history", "--json")
-    listed = json.loads(result.stdout)
+    listed = json_lines(result.stdout)
     assert [(a["id"], a["label"], a["score"]) for a in listed] == [(3, "v3, slower", 81), (2, "v2", 62), (1, "v1", 48)]
     assert "analysis" not in listed[0]
-    assert [a["id"] for a in json.loads(run(runner, "history", "--json", "-n", "1").stdout)] == [3]
+    assert [a["id"] for a in json_lines(run(runner, "history", "--json", "-n", "1").stdout)] == [3]
+
+
+def test_compare_and_progress_json_are_one_line(runner, three_attempts):
+    for args in (["compare", "--json"], ["progress", "--json"]):
+        result = run(runner, *args)
+        assert result.exit_code == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 1 and json.loads(result.stdout)
 
 
 def test_history_when_there_is_none(runner):
@@ -173,6 +185,48 @@ def test_compare_bad_ids(runner, three_attempts):
     assert run(runner, "compare", "1", "2", "3").exit_code == 2
 
 
+def test_compare_an_attempt_with_itself_is_refused(runner, three_attempts):
+    result = run(runner, "compare", "2", "2")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == ("error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
+                             "(the last two); `speechcoach history` lists the ids\n")
+
+
+def japanese_analysis(audio: Path) -> dict:
+    """A Japanese attempt: its pace judged in characters per minute, with no words per minute."""
+    analysis = make_analysis(audio, language="ja", wpm=None)
+    judgements = {k: v for k, v in analysis["judgements"].items() if k != "wpm"}
+    return {**analysis, "chars_per_min": 381.0, "judgements": {**judgements, "chars_per_min": "high"}}
+
+
+def test_compare_paces_in_different_units_shows_no_change(runner, three_attempts, tmp_path):
+    audio = make_audio(tmp_path, "ja.wav")
+    with History.open() as history:
+        history.save(japanese_analysis(audio), audio)
+    result = run(runner, "compare")  # #3 in English (151 words/min) -> #4 in Japanese (381 chars/min)
+    assert result.exit_code == 0, result.stderr
+    pace = next(line for line in result.stdout.splitlines() if line.startswith("  Pace"))
+    assert pace.split() == ["Pace", "151", "words/min", "381", "chars/min", "n/a", "(different", "units)"]
+    metrics = {m["key"]: m for m in json.loads(run(runner, "compare", "--json").stdout)["metrics"]}
+    assert (metrics["pace"]["change"], metrics["pace"]["verdict"], metrics["pace"]["comparable"]) == (None, "unknown", False)
+    assert (metrics["score"]["change"], metrics["score"]["comparable"]) == (-19, True)
+
+
+def test_compare_and_progress_judge_against_the_config_bands(runner, three_attempts, home, tmp_path):
+    (home / "config.toml").write_text("target_tolerance = 0.1\n[bands]\nwpm = [140, 180]\nfillers_per_min = [0, 2]\n")
+    compared = {m["key"]: m for m in json.loads(run(runner, "compare", "--json").stdout)["metrics"]}
+    assert compared["pace"]["band"] == {"low": 140, "high": 180, "unit": "words/min", "source": "your config.toml"}
+    assert compared["pace"]["verdict"] == "same"  # 172 -> 151 words/min: both inside 140-180
+    assert compared["duration"]["band"]["low"] == 162  # 3:00 -10 %
+    series = {s["key"]: s for s in json.loads(run(runner, "progress", "--json").stdout)["series"]}
+    assert (series["pace"]["band"]["low"], series["fillers"]["band"]["high"], series["duration"]["band"]["high"]) == (140, 2, 198)
+    assert "Pace (words/min) - target 140-180 words/min (your config.toml)" in run(runner, "progress").stdout
+    other = tmp_path / "other.toml"  # --config wins over SPEECHCOACH_HOME/config.toml
+    other.write_text("[bands]\nwpm = [100, 130]\n")
+    compared = {m["key"]: m for m in json.loads(run(runner, "--config", other, "compare", "--json").stdout)["metrics"]}
+    assert (compared["pace"]["band"]["high"], compared["pace"]["verdict"]) == (130, "better")
+
+
 # ------------------------------------------------------------------------------------- progress
 def test_progress_chart_in_the_terminal(runner, three_attempts):
     result = run(runner, "progress")
@@ -240,6 +294,23 @@ def test_progress_plot_to_a_folder_that_does_not_exist(runner, three_attempts, t
     assert result.stderr.endswith("); choose a writable path with --plot\n")
 
 
+@pytest.mark.parametrize("name", ["progress.xyz", "progress"])
+def test_progress_plot_in_a_format_matplotlib_cannot_write_is_one_line(runner, three_attempts, tmp_path, name):
+    target = tmp_path / name
+    result = run(runner, "progress", "--plot", target)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: --plot {target} ")
+    assert all(f" {kind}," in result.stderr for kind in ("pdf", "png", "svg"))
+    assert not target.exists() and not target.with_suffix(".png").exists()
+
+
+def test_progress_plot_as_svg(runner, three_attempts, tmp_path):
+    svg = tmp_path / "progress.SVG"
+    result = run(runner, "progress", "--plot", svg)
+    assert (result.exit_code, result.stderr) == (0, f"chart written to {svg}\n")
+    assert svg.read_text().startswith("<?xml") and "<svg" in svg.read_text()
+
+
 def test_progress_with_no_attempts(runner):
     result = run(runner, "progress")
     assert (result.exit_code, result.stdout) == (0, "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one.\n")
@@ -250,9 +321,19 @@ def test_forget(runner, three_attempts):
     result = run(runner, "forget", "2")
     assert result.exit_code == 0
     assert result.stderr.startswith("forgot attempt #2 (v2.wav, ")
-    assert [a["id"] for a in json.loads(run(runner, "history", "--json").stdout)] == [3, 1]
+    assert [a["id"] for a in json_lines(run(runner, "history", "--json").stdout)] == [3, 1]
     again = run(runner, "forget", "2")
     assert again.exit_code == 1 and again.stderr.startswith("error: no attempt #2 in ")
+
+
+def test_forget_several_deletes_all_or_none(runner, three_attempts):
+    result = run(runner, "forget", "1", "2", "5")
+    assert result.exit_code == 1 and result.stderr.startswith("error: no attempt #5 in ")
+    assert [a["id"] for a in json_lines(run(runner, "history", "--json").stdout)] == [3, 2, 1]
+    both = run(runner, "forget", "1", "2", "1")
+    assert both.exit_code == 0, both.stderr
+    assert [line.split()[2] for line in both.stderr.splitlines()] == ["#1", "#2"]
+    assert [a["id"] for a in json_lines(run(runner, "history", "--json").stdout)] == [3]
 
 
 def test_export_then_import_elsewhere(runner, three_attempts, tmp_path, monkeypatch):
@@ -280,6 +361,38 @@ def test_import_refuses_what_is_not_an_export(runner, tmp_path):
     result = run(runner, "import", other)
     assert result.stderr == ('error: not a speechcoach history export (expected "format": "speechcoach-history"); '
                              "make one with `speechcoach export`\n")
+
+
+def test_import_of_a_file_that_is_not_utf8_is_one_line(runner, tmp_path):
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes('{"format": "speechcoach-history", "label": "caf\u00e9"}'.encode("latin-1"))
+    result = run(runner, "import", latin)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {latin} is not UTF-8 text (") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda e: e.update(format_version="2"), 'the export\'s "format_version" is a string, not a whole number; '
+                                             "make a new one with `speechcoach export`"),
+    (lambda e: e["attempts"][1].update(audio_sha256=["ab", "cd"]),
+     'attempt 2 of the export (#2) has "audio_sha256" as a list (expected a string or null)'),
+    (lambda e: e["attempts"][0].update(label={"text": "v1"}), 'attempt 1 of the export (#1) has "label" as an object (expected a string or null)'),
+    (lambda e: e["attempts"][2]["analysis"].update(components=[]),
+     'attempt 3 of the export (#3) has "analysis.components" as a list (expected an object)'),
+    (lambda e: e["attempts"][0].update(analysis={}), 'attempt 1 of the export (#1) lacks "analysis.file"'),
+])
+def test_import_refuses_a_bad_attempt_in_one_line_and_imports_nothing(runner, three_attempts, tmp_path, monkeypatch, change, problem):
+    exported = json.loads(run(runner, "export").stdout)
+    change(exported)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(exported))
+    monkeypatch.setenv("SPEECHCOACH_HOME", str(tmp_path / "other-home"))
+    result = run(runner, "import", bad)
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: {problem}")
+    assert "damaged" not in result.stderr  # the history is fine: the file was bad
+    assert run(runner, "history", "--json").stdout == ""
+    assert run(runner, "show").stderr.startswith("error: no attempts yet")
 
 
 # --------------------------------------------------------------------------- a damaged database
@@ -324,7 +437,7 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     assert first.exit_code == 0, first.stderr
     again = run(runner, "analyze", clip, "--label", "v2, slower")
     assert again.exit_code == 0, again.stderr
-    listed = json.loads(run(runner, "history", "--json").stdout)
+    listed = json_lines(run(runner, "history", "--json").stdout)
     assert [(a["id"], a["label"]) for a in listed] == [(1, "v2, slower")]
     assert listed[0]["audio_path"] == str(clip.resolve()) and listed[0]["wpm"] > 0
 
@@ -337,8 +450,8 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     shutil.copy(DATA / "known_en.flac", other)
     third = run(runner, "analyze", other, "--label", "v3")
     assert third.exit_code == 0, third.stderr
-    assert [a["label"] for a in json.loads(run(runner, "history", "--json").stdout)] == ["v3", "v2, slower"]
+    assert [a["label"] for a in json_lines(run(runner, "history", "--json").stdout)] == ["v3", "v2, slower"]
     compared = run(runner, "compare")
     assert compared.exit_code == 0 and compared.stdout.startswith("Attempt #1 -> #2\n")
     assert run(runner, "analyze", other, "--no-save", "--label", "not stored").exit_code == 0
-    assert len(json.loads(run(runner, "history", "--json").stdout)) == 2
+    assert len(json_lines(run(runner, "history", "--json").stdout)) == 2

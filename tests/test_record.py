@@ -466,8 +466,9 @@ def test_no_input_device_gives_one_clear_line(portaudio, tmp_path, cli_runs):
         assert run.finish(60) == 1
         one_error_line(run.err, "no microphone found: connect one")
     assert not out.exists()
-    # --json gives scripts the same one object per file as `analyze --json`
-    assert json.loads(cli_runs[0].out) == {"file": str(out), "error": cli_runs[0].err.strip()[len("error: "):]}
+    # --json gives scripts the same one object per file as `analyze --json`; "file" is null, as
+    # no recording was created (a script must not go looking for it)
+    assert json.loads(cli_runs[0].out) == {"file": None, "error": cli_runs[0].err.strip()[len("error: "):]}
 
 
 def _portaudio_path() -> str:

@@ -213,6 +213,16 @@ def test_forget_deletes_one_attempt_and_a_missing_id_says_how_to_find_ids(tmp_pa
     assert str(err.value) == f"no attempt #{drop} in {db}; `speechcoach history` lists the attempts and their ids"
 
 
+def test_forget_all_checks_every_id_before_deleting_any(tmp_path):
+    with History.open() as history:
+        ids = [history.save(make_analysis(p), p).id for p in (make_audio(tmp_path, f"t{n}.wav") for n in range(3))]
+        with pytest.raises(StoreError, match="no attempt #99 in "):
+            history.forget_all([ids[0], ids[1], 99])
+        assert history.count() == 3
+        assert [a.id for a in history.forget_all([ids[2], ids[0], ids[2]])] == [ids[2], ids[0]]
+        assert [a.id for a in history.list()] == [ids[1]]
+
+
 def test_set_label(tmp_path):
     audio = make_audio(tmp_path, "a.wav")
     with History.open() as history:
@@ -275,6 +285,95 @@ def test_a_bad_export_is_refused_and_nothing_is_imported(tmp_path, data, message
         with pytest.raises(StoreError, match=message):
             history.import_(data)
         assert history.count() == 0
+
+
+def _set(path: str, value):
+    """A change to the first attempt of an export: `path` like "analysis.pauses.longest_s"; a
+    value of KeyError deletes the key."""
+    def change(export: dict) -> None:
+        *parents, last = path.split(".")
+        target = export["attempts"][0]
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        if value is KeyError:
+            del target[last]
+        else:
+            target[last] = value
+    return change
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda e: e.update(format_version="2"), 'the export\'s "format_version" is a string, not a whole number'),
+    (_set("audio_sha256", ["ab"]), 'has "audio_sha256" as a list (expected a string or null)'),
+    (_set("label", {"v": 1}), 'has "label" as an object (expected a string or null)'),
+    (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
+    (_set("created_at", 20250101), 'has "created_at" as the number 20250101 (expected a string)'),
+    (_set("analysis", {}), 'lacks "analysis.file"'),
+    (_set("analysis.components", []), 'has "analysis.components" as a list (expected an object)'),
+    (_set("analysis.components.japan.covered", "yes"), 'has "analysis.components.japan.covered" as a string (expected true or false)'),
+    (_set("analysis.score", 62.5), 'has "analysis.score" as the number 62.5 (expected a whole number from 0 to 100)'),
+    (_set("analysis.score", 250), 'has "analysis.score" as the number 250 (expected a whole number from 0 to 100)'),
+    (_set("analysis.duration_s", float("nan")), 'has "analysis.duration_s" as the number nan (expected a number)'),
+    (_set("analysis.duration_s", "2:05"), 'has "analysis.duration_s" as a string (expected a number)'),
+    (_set("analysis.order", {"sequence": "japan", "ok": True}), 'has "analysis.order.sequence" as a string (expected a list)'),
+    (_set("analysis.pitfalls", {"badmouth": 1}), 'has "analysis.pitfalls" as an object (expected a list)'),
+    (_set("analysis.pitfalls.0.start", None), 'has "analysis.pitfalls[0].start" as null (expected a number)'),
+    (_set("analysis.tips.0.message", KeyError), 'lacks "analysis.tips[0].message"'),
+    (_set("analysis.judgements.wpm", ["high"]), 'has "analysis.judgements.wpm" as a list (expected a string)'),
+    (_set("analysis.pauses.longest_at", KeyError), 'lacks "analysis.pauses.longest_at"'),
+    (_set("analysis.transcript", "hello"), 'has "analysis.transcript" as a string (expected an object)'),
+])
+def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(tmp_path, change, problem):
+    audio = make_audio(tmp_path, "a.wav")
+    with History.open(tmp_path / "one.db") as one:
+        one.save(make_analysis(audio), audio)
+        one.save(make_analysis(make_audio(tmp_path, "b.wav")), tmp_path / "b.wav")
+        exported = one.export()
+    change(exported)
+    with History.open() as history:
+        with pytest.raises(StoreError) as err:
+            history.import_(exported)
+        assert history.count() == 0
+    message = str(err.value)
+    assert problem in message and "damaged" not in message
+    if "format_version" not in message:
+        assert message.startswith("attempt 1 of the export ") and message.endswith(
+            "; nothing was imported: fix or remove that attempt, or export again with `speechcoach export`")
+
+
+def test_an_analysis_with_only_the_optional_fields_left_out_imports_and_renders(tmp_path):
+    """The shape check refuses only what the report cannot show: an analysis without the optional
+    fields (no pitch/loudness methods, no timings, no score_parts...) still imports."""
+    from speechcoach.report import render_report
+
+    audio = make_audio(tmp_path, "a.wav")
+    with History.open(tmp_path / "one.db") as one:
+        one.save(make_analysis(audio), audio)
+        exported = one.export()
+    analysis = exported["attempts"][0]["analysis"]
+    for key in ("timings", "score_parts", "voiced_s", "word_count", "wpm", "articulation_wpm", "chars_per_min",
+                "morae_per_min", "language", "engine", "model"):
+        del analysis[key]
+    analysis["fillers"]["count"] = None
+    with History.open() as history:
+        assert history.import_(exported).added == 1
+        report = render_report(history.latest(1)[0].analysis)
+    assert report.startswith("a.wav: 2:05 of 3:00, pace n/a, 2/4 parts - score 62/100\n")
+
+
+def test_only_a_broken_file_is_called_damaged(tmp_path):
+    """An SQLite error caused by a bad value (here: binding a list) is not a damaged database:
+    telling the user to move a healthy history aside would lose it."""
+    with pytest.raises(sqlite3.Error) as bad_value:
+        sqlite3.connect(":memory:").execute("SELECT ?", (["a list"],))
+    message = str(store._store_error(tmp_path / "history.db", bad_value.value))
+    assert "damaged" not in message and "move it aside" not in message
+    assert message.startswith(f"history database {tmp_path / 'history.db'}: unexpected SQLite error (")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not sqlite" * 500)
+    with pytest.raises(sqlite3.DatabaseError) as not_a_db:
+        sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master")
+    assert "is damaged or is not a speechcoach history" in str(store._store_error(garbage, not_a_db.value))
 
 
 # ---------------------------------------------------------------------------------- migrations
