@@ -171,3 +171,14 @@ def test_a_language_without_a_rubric_is_scored_on_delivery_and_says_so():
     assert result.exit_code == 0, result.output
     assert "Score on delivery only: no content rubric for 'de'" in result.stdout
     assert "Not checked" in result.stdout
+
+
+@pytest.mark.slow
+def test_jobs_runs_worker_processes_and_keeps_input_order():
+    files = [str(DATA / "known_en_stereo44k.wav"), str(DATA / "corrupt.mp3"), str(DATA / "known_en.wav")]
+    result = CliRunner().invoke(main, ["analyze", *files, "--jobs", "2", "--json", "--no-save", "--language", "en"])
+    assert result.exit_code == 1, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == files
+    assert "error" in lines[1] and lines[0]["score"] >= 0 and lines[2]["word_count"] > 30
+    assert "decode" in lines[2]["timings"]
