@@ -8,6 +8,7 @@ a hundred recordings is reported in full even when a few files are damaged.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -101,5 +102,8 @@ def _parallel(paths: list[Path], options: AnalyzeOptions, jobs: int) -> Iterator
     threads = max(1, (os.cpu_count() or 1) // jobs)
     options = replace(options, transcribe=replace(options.transcribe, cpu_threads=threads))
     log.info("analysing with %d processes x %d threads", jobs, threads)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,)) as pool:
+    # "spawn", not fork: forking a process whose CTranslate2/OpenMP threads are running (a model
+    # already loaded, e.g. by a previous batch in the same process) can deadlock the children.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)) as pool:
         yield from pool.map(_work, paths)

@@ -23,6 +23,7 @@ from importlib import resources
 import numpy as np
 
 from .config import SAMPLE_RATE, Targets
+from .japanese import JAPANESE_CHAR  # light: SudachiPy loads only when readings are needed
 from .sentences import NO_SPACE_LANGUAGES, Sentence
 from .transcribe import Transcript, Word
 
@@ -41,8 +42,6 @@ PITCH_CHUNK_FRAMES = 940  # ~30 s of audio per yin call (bounds its working memo
 # Japanese/mixed pace (see _untranscribed_s); shorter stretches are timestamp noise.
 UNTRANSCRIBED_MARGIN_S = 0.5
 UNTRANSCRIBED_MIN_S = 1.0
-# Japanese counts characters, not words: kana, kanji and the long-vowel mark; punctuation excluded.
-JAPANESE_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff\u3005]")
 # Units of the pace windows (the same strings as the Targets bands they compare with).
 WORDS_PER_MIN, CHARS_PER_MIN = "words/min", "chars/min"
 # A mixed intro is judged in the script of most of its speaking time (scoring.pace_measure):
