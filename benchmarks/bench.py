@@ -41,6 +41,7 @@ CONFIGS = (  # (engine, model, compute type)
 
 # -------------------------------------------------------------------------- worker
 
+
 def worker(args) -> dict:
     """Runs in its own process: cold import + load, then timed transcription vs analysis."""
     started = time.perf_counter()
@@ -49,7 +50,9 @@ def worker(args) -> dict:
     from speechcoach.transcribe import TranscribeOptions
     from speechcoach.wer import word_error_rate
 
-    options = TranscribeOptions(engine=args.engine, model=args.model, language="en", compute_type=args.compute)
+    options = TranscribeOptions(
+        engine=args.engine, model=args.model, language="en", compute_type=args.compute
+    )
     analyzer = Analyzer(AnalyzeOptions(transcribe=options))
     engine = analyzer.models.get(args.model)
     manifest = {c["file"]: c for c in json.loads(CLIPS.read_text())["clips"]}
@@ -73,16 +76,28 @@ def worker(args) -> dict:
             text = transcript.text
         truth = manifest[clip]
         raw_s, whole_s = statistics.median(raw), statistics.median(whole)
-        rows.append({
-            "clip": clip, "duration_s": round(audio.duration_s, 1),
-            "transcribe_s": round(raw_s, 2), "analysis_s": round(whole_s, 2),
-            "rtf_transcribe": round(raw_s / audio.duration_s, 4), "rtf_analysis": round(whole_s / audio.duration_s, 4),
-            "overhead_ratio": round(whole_s / raw_s, 3), "overhead_s": round(whole_s - raw_s, 2),
-            "wer": round(word_error_rate(truth["text"], text), 4),
-            "stages": analysis.timings,
-        })
-    return {"engine": args.engine, "model": args.model, "compute": args.compute, "load_s": round(load_s, 2), "repeat": args.repeat,
-            "rows": rows}
+        rows.append(
+            {
+                "clip": clip,
+                "duration_s": round(audio.duration_s, 1),
+                "transcribe_s": round(raw_s, 2),
+                "analysis_s": round(whole_s, 2),
+                "rtf_transcribe": round(raw_s / audio.duration_s, 4),
+                "rtf_analysis": round(whole_s / audio.duration_s, 4),
+                "overhead_ratio": round(whole_s / raw_s, 3),
+                "overhead_s": round(whole_s - raw_s, 2),
+                "wer": round(word_error_rate(truth["text"], text), 4),
+                "stages": analysis.timings,
+            }
+        )
+    return {
+        "engine": args.engine,
+        "model": args.model,
+        "compute": args.compute,
+        "load_s": round(load_s, 2),
+        "repeat": args.repeat,
+        "rows": rows,
+    }
 
 
 def memory_worker(args) -> dict:
@@ -90,7 +105,9 @@ def memory_worker(args) -> dict:
     from speechcoach.analyze import AnalyzeOptions, Analyzer
     from speechcoach.transcribe import TranscribeOptions
 
-    options = TranscribeOptions(engine=args.engine, model=args.model, language="en", compute_type=args.compute)
+    options = TranscribeOptions(
+        engine=args.engine, model=args.model, language="en", compute_type=args.compute
+    )
     Analyzer(AnalyzeOptions(transcribe=options)).analyze_file(ROOT / args.clip[-1])
     return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
@@ -115,21 +132,55 @@ def batch_worker(args) -> dict:
         raw_s = time.perf_counter() - t
         env = dict(os.environ, SPEECHCOACH_HOME=os.environ.get("SPEECHCOACH_HOME", tmp))
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "speechcoach", "analyze", *map(str, files), "--json", "--no-save",
-                              "--language", "en", "--model", "tiny.en"], capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "speechcoach",
+                "analyze",
+                *map(str, files),
+                "--json",
+                "--no-save",
+                "--language",
+                "en",
+                "--model",
+                "tiny.en",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         whole_s = time.perf_counter() - t
     ok = sum(1 for line in out.stdout.splitlines() if '"score"' in line)
-    return {"files": args.batch, "analysed": ok, "raw_transcriptions_s": round(raw_s, 1),
-            "cli_batch_s": round(whole_s, 1), "ratio": round(whole_s / raw_s, 3)}
+    return {
+        "files": args.batch,
+        "analysed": ok,
+        "raw_transcriptions_s": round(raw_s, 1),
+        "cli_batch_s": round(whole_s, 1),
+        "ratio": round(whole_s / raw_s, 3),
+    }
 
 
 # -------------------------------------------------------------------------- driver
 
+
 def run_config(engine: str, model: str, compute: str, clips: list[str], repeat: int) -> dict | None:
     # openai-whisper is 3-10x slower: one repetition keeps the run under half an hour.
     repeat = 1 if engine == "openai-whisper" else repeat
-    cmd = [sys.executable, __file__, "--worker", "--engine", engine, "--model", model, "--compute", compute,
-           "--repeat", str(repeat), *sum((["--clip", c] for c in clips), [])]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--engine",
+        engine,
+        "--model",
+        model,
+        "--compute",
+        compute,
+        "--repeat",
+        str(repeat),
+        *sum((["--clip", c] for c in clips), []),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     memory = subprocess.run([*cmd[:2], "--memory-worker", *cmd[3:]], capture_output=True, text=True)
     if proc.returncode != 0 or memory.returncode != 0:
@@ -144,7 +195,11 @@ def run_config(engine: str, model: str, compute: str, clips: list[str], repeat: 
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
@@ -169,15 +224,20 @@ def markdown(results: list[dict], batch: dict | None, command: str) -> str:
                 f"{r['peak_rss_mb']} | {row['wer']:.1%} |"
             )
     if batch:
-        lines += ["", f"Batch: {batch['files']} copies of the 3-minute clip in one `speechcoach analyze` process "
-                  f"(cold start included): {batch['cli_batch_s']} s vs {batch['raw_transcriptions_s']} s for "
-                  f"{batch['files']} raw transcriptions (model already loaded) = **{batch['ratio']}x**; "
-                  f"{batch['analysed']}/{batch['files']} analysed."]
+        lines += [
+            "",
+            f"Batch: {batch['files']} copies of the 3-minute clip in one `speechcoach analyze` process "
+            f"(cold start included): {batch['cli_batch_s']} s vs {batch['raw_transcriptions_s']} s for "
+            f"{batch['files']} raw transcriptions (model already loaded) = **{batch['ratio']}x**; "
+            f"{batch['analysed']}/{batch['files']} analysed.",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--batch-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", action="store_true", help=argparse.SUPPRESS)
@@ -187,7 +247,9 @@ def main() -> int:
     parser.add_argument("--clip", action="append", help="clip(s) from tests/data/clips.json")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="only faster-whisper tiny.en int8")
-    parser.add_argument("--batch", type=int, default=0, help="also time N three-minute files in one process")
+    parser.add_argument(
+        "--batch", type=int, default=0, help="also time N three-minute files in one process"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args()
     args.clip = args.clip or list(DEFAULT_CLIPS)
@@ -210,8 +272,19 @@ def main() -> int:
     batch = None
     if args.batch:
         print(f"running batch of {args.batch}...", file=sys.stderr)
-        proc = subprocess.run([sys.executable, __file__, "--batch-worker", "--batch", str(args.batch), "--clip", DEFAULT_CLIPS[1]],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--batch-worker",
+                "--batch",
+                str(args.batch),
+                "--clip",
+                DEFAULT_CLIPS[1],
+            ],
+            capture_output=True,
+            text=True,
+        )
         batch = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
     command = "python benchmarks/bench.py " + " ".join(sys.argv[1:])
     table = markdown(results, batch, command.strip())

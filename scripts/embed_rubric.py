@@ -12,11 +12,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from speechcoach.content import ContentAnalyzer, _read_vectors, shipped_embeddings_path, supported_languages, write_vectors
+from speechcoach.content import (
+    ContentAnalyzer,
+    _read_vectors,
+    shipped_embeddings_path,
+    supported_languages,
+    write_vectors,
+)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     stale = []
@@ -33,7 +41,10 @@ def main() -> int:
         write_vectors(path, key, analyzer.matcher.vectors)  # computed (or cached) by the analyser
         print(f"{language}: wrote {path} ({len(texts)} examples)")
     if stale:
-        print(f"stale or missing: {', '.join(stale)}; run: python scripts/embed_rubric.py", file=sys.stderr)
+        print(
+            f"stale or missing: {', '.join(stale)}; run: python scripts/embed_rubric.py",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -21,13 +21,19 @@ PACE_TOLERANCE = 0.05  # words (characters) per minute within 5 %
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     from speechcoach.analyze import Analyzer
 
     manifest = json.loads((ROOT / "tests" / "data" / "clips.json").read_text())
-    clips = [c for c in manifest["clips"] if "text" in c and c.get("duration_s", 0) >= 3 and (c.get("wpm") or c.get("chars_per_min"))]
+    clips = [
+        c
+        for c in manifest["clips"]
+        if "text" in c and c.get("duration_s", 0) >= 3 and (c.get("wpm") or c.get("chars_per_min"))
+    ]
     analyzer = Analyzer()
     print("| clip | language | duration s (truth) | error | pace (truth) | unit | error |")
     print("|---|---|---|---|---|---|---|")
@@ -40,10 +46,14 @@ def main() -> int:
         d_err = result["duration_s"] / clip["duration_s"] - 1
         p_err = pace / truth_pace - 1
         worst_duration, worst_pace = max(worst_duration, abs(d_err)), max(worst_pace, abs(p_err))
-        print(f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} ({clip['duration_s']:.2f}) | {d_err:+.2%} "
-              f"| {pace:.1f} ({truth_pace:.1f}) | {unit} | {p_err:+.2%} |")
+        print(
+            f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} ({clip['duration_s']:.2f}) | {d_err:+.2%} "
+            f"| {pace:.1f} ({truth_pace:.1f}) | {unit} | {p_err:+.2%} |"
+        )
     ok = worst_duration <= DURATION_TOLERANCE and worst_pace <= PACE_TOLERANCE
-    print(f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error {worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}")
+    print(
+        f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error {worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}"
+    )
     return 0 if ok or not args.check else 1
 
 

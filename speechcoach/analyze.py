@@ -45,8 +45,12 @@ class Analysis:
     @property
     def score(self) -> int:
         total = sum(self.score_parts.values())
-        if self.content is None:  # no rubric for this language: delivery only, out of 100 all the same
-            total *= 100 / (DELIVERY_POINTS - (0 if "fillers" in self.score_parts else FILLER_POINTS))
+        if (
+            self.content is None
+        ):  # no rubric for this language: delivery only, out of 100 all the same
+            total *= 100 / (
+                DELIVERY_POINTS - (0 if "fillers" in self.score_parts else FILLER_POINTS)
+            )
         return int(round(max(0.0, min(100.0, total))))
 
     @property
@@ -55,12 +59,18 @@ class Analysis:
             return "content and delivery"
         from .content import supported_languages
 
-        return (f"delivery only: no content rubric for '{self.transcript.language}' "
-                f"(speechcoach checks content in: {', '.join(supported_languages())})")
+        return (
+            f"delivery only: no content rubric for '{self.transcript.language}' "
+            f"(speechcoach checks content in: {', '.join(supported_languages())})"
+        )
 
     def to_dict(self) -> dict:
         d, t = self.delivery, self.targets
-        content = self.content or {"components": {}, "order": {"sequence": [], "ok": False, "note": "not checked"}, "pitfalls": []}
+        content = self.content or {
+            "components": {},
+            "order": {"sequence": [], "ok": False, "note": "not checked"},
+            "pitfalls": [],
+        }
         return {
             "file": self.file,
             "language": self.transcript.language,
@@ -75,17 +85,29 @@ class Analysis:
             "articulation_wpm": _round(d.articulation_wpm),
             "chars_per_min": _round(d.chars_per_min),
             "morae_per_min": _round(d.morae_per_min),
-            "pace_windows": [{"start": w.start, "end": w.end, "rate": w.rate, "unit": w.unit, "wpm": w.wpm} for w in d.pace_windows],
+            "pace_windows": [
+                {"start": w.start, "end": w.end, "rate": w.rate, "unit": w.unit, "wpm": w.wpm}
+                for w in d.pace_windows
+            ],
             "pauses": _pauses_dict(d),
             "fillers": {
                 "count": len(d.fillers) if d.fillers_counted else None,
                 "per_100_words": _round(d.fillers_per_100_words),
                 "per_min": _round(d.fillers_per_min),
                 "items": [{"text": f.text, "start": round(f.start, 2)} for f in d.fillers],
-                "method": d.filler_method if d.fillers_counted else "not counted: no filler list for this language",
+                "method": d.filler_method
+                if d.fillers_counted
+                else "not counted: no filler list for this language",
             },
-            "pitch": {"spread_semitones": d.pitch_spread_semitones, "median_hz": d.pitch_median_hz, "method": "librosa.yin over voiced frames"},
-            "loudness": {"spread_db": d.loudness_spread_db, "method": "std of frame RMS (dB) over voiced frames"},
+            "pitch": {
+                "spread_semitones": d.pitch_spread_semitones,
+                "median_hz": d.pitch_median_hz,
+                "method": "librosa.yin over voiced frames",
+            },
+            "loudness": {
+                "spread_db": d.loudness_spread_db,
+                "method": "std of frame RMS (dB) over voiced frames",
+            },
             "components": content["components"],
             "order": content["order"],
             "pitfalls": content["pitfalls"],
@@ -97,7 +119,10 @@ class Analysis:
             "tips": [tip.to_dict() for tip in self.tips],
             "transcript": {
                 "text": self.transcript.text,
-                "segments": [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in self.transcript.segments],
+                "segments": [
+                    {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
+                    for s in self.transcript.segments
+                ],
             },
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -125,7 +150,10 @@ def _pauses_dict(d: DeliveryMetrics) -> dict:
         "total_s": round(sum(p.duration for p in d.pauses), 2),
         "longest_s": round(longest.duration, 2) if longest else 0.0,
         "longest_at": longest.start if longest else None,
-        "long": [{"start": p.start, "end": p.end, "duration": round(p.duration, 2)} for p in d.long_pauses],
+        "long": [
+            {"start": p.start, "end": p.end, "duration": round(p.duration, 2)}
+            for p in d.long_pauses
+        ],
         "min_pause_s": d.min_pause_s,
         "long_pause_s": d.long_pause_s,
     }
@@ -176,10 +204,19 @@ class Analyzer:
         _return_freed_memory()
         transcribed = time.perf_counter()
         sentences = split_sentences(transcript)
-        if sum(len(s.text.split()) for s in sentences) < MIN_WORDS and len(transcript.text) < MIN_WORDS * 3:
-            heard = f"only {transcript.text.strip()!r} was recognised" if transcript.text.strip() else "no speech was recognised"
-            raise AudioError(f"{audio.path}: {heard} in {audio.duration_s:.0f} s of audio; too little to coach: "
-                             "record your whole introduction, close to the microphone")
+        if (
+            sum(len(s.text.split()) for s in sentences) < MIN_WORDS
+            and len(transcript.text) < MIN_WORDS * 3
+        ):
+            heard = (
+                f"only {transcript.text.strip()!r} was recognised"
+                if transcript.text.strip()
+                else "no speech was recognised"
+            )
+            raise AudioError(
+                f"{audio.path}: {heard} in {audio.duration_s:.0f} s of audio; too little to coach: "
+                "record your whole introduction, close to the microphone"
+            )
         delivery = measure(audio.samples, transcript, sentences, targets)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.
@@ -188,7 +225,9 @@ class Analyzer:
         content_result = content.analyse(sentences) if content else None
         judgements = judge(delivery, transcript.language, targets)
         content_dict = content_result.to_dict() if content_result else None
-        complete = bool(content_dict) and all(c["covered"] for c in content_dict["components"].values())
+        complete = bool(content_dict) and all(
+            c["covered"] for c in content_dict["components"].values()
+        )
         tips = delivery_tips(delivery, judgements, targets, sentences, feedback_language, complete)
         tips += list(content_result.tips if content_result else [])
         if delivery.japanese_share:  # a polite Japanese intro that slips into だ/である
@@ -207,7 +246,11 @@ class Analyzer:
             judgements=judgements,
             score_parts=score(delivery, judgements, content_dict, targets),
             tips=tips,
-            timings={"transcribe": transcribed - started, "delivery": measured - transcribed, "content": done - measured},
+            timings={
+                "transcribe": transcribed - started,
+                "delivery": measured - transcribed,
+                "content": done - measured,
+            },
         )
 
     def _content_for(self, language: str):

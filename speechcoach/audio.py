@@ -19,11 +19,27 @@ from .errors import AudioError
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".webm", ".wma", ".aiff", ".aif"}
+    {
+        ".wav",
+        ".flac",
+        ".mp3",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".m4a",
+        ".aac",
+        ".mp4",
+        ".webm",
+        ".wma",
+        ".aiff",
+        ".aif",
+    }
 )
 SUPPORTED = "supported: wav, flac, mp3, ogg, opus, m4a, aac (and other formats FFmpeg reads)"
 MIN_SPEECH_S = 3.0  # shorter than this there is nothing to coach
-MAX_DURATION_S = 30 * 60.0  # a self-introduction is minutes, not hours: refuse early, before transcribing
+MAX_DURATION_S = (
+    30 * 60.0
+)  # a self-introduction is minutes, not hours: refuse early, before transcribing
 # Peak below this (about -60 dBFS) is treated as silence: a muted microphone or an empty track.
 SILENCE_PEAK = 1e-3
 
@@ -66,7 +82,9 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
 
 def _is_audio_file(path: Path) -> bool:
     # Hidden files are skipped: macOS leaves "._intro.m4a" metadata twins on shared drives.
-    return path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
+    return (
+        path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
+    )
 
 
 def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
@@ -133,9 +151,16 @@ def _resample_all(path: Path, container, stream, max_duration_s: float) -> np.nd
             chunks.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
         if not chunks:
-            raise AudioError(f"{path}: the audio could not be decoded ({_short(exc)}); the file may be damaged") from exc
+            raise AudioError(
+                f"{path}: the audio could not be decoded ({_short(exc)}); the file may be damaged"
+            ) from exc
         # A truncated phone recording: keep what decoded, as players do, and say so.
-        log.warning("%s: decoding stopped early (%s); analysing the first %.1f s", path, _short(exc), total / SAMPLE_RATE)
+        log.warning(
+            "%s: decoding stopped early (%s); analysing the first %.1f s",
+            path,
+            _short(exc),
+            total / SAMPLE_RATE,
+        )
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32, copy=False)

@@ -11,10 +11,10 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 from .analyze import AnalyzeOptions, Analyzer
 from .audio import Audio, load_audio
@@ -49,7 +49,10 @@ def _sequential(paths: list[Path], analyzer: Analyzer) -> Iterator[FileResult]:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
         pending: Future = pool.submit(_timed_load, paths[0]) if paths else None
         for i, path in enumerate(paths):
-            future, pending = pending, (pool.submit(_timed_load, paths[i + 1]) if i + 1 < len(paths) else None)
+            future, pending = (
+                pending,
+                (pool.submit(_timed_load, paths[i + 1]) if i + 1 < len(paths) else None),
+            )
             yield _analyze_decoded(path, future, analyzer)
 
 
@@ -105,5 +108,7 @@ def _parallel(paths: list[Path], options: AnalyzeOptions, jobs: int) -> Iterator
     # "spawn", not fork: forking a process whose CTranslate2/OpenMP threads are running (a model
     # already loaded, e.g. by a previous batch in the same process) can deadlock the children.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)
+    ) as pool:
         yield from pool.map(_work, paths)

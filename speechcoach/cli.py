@@ -39,8 +39,15 @@ def _fail(state: State, exc: BaseException, context: str = "") -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="speechcoach")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
-@click.option("-v", "--verbose", count=True, help="More status on stderr (-v: steps, -vv: everything).")
-@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Reference bands and target from this TOML file (default: SPEECHCOACH_HOME/config.toml if present).")
+@click.option(
+    "-v", "--verbose", count=True, help="More status on stderr (-v: steps, -vv: everything)."
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Reference bands and target from this TOML file (default: SPEECHCOACH_HOME/config.toml if present).",
+)
 @click.pass_context
 def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> None:
     """Coach for the spoken self-introduction of a job interview, offline.
@@ -49,7 +56,9 @@ def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> 
     `speechcoach record`, and follow your attempts with `speechcoach history`.
     """
     level = logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
     ctx.obj = State(debug=debug, config=config)
 
 
@@ -70,21 +79,59 @@ def _language(ctx, param, value):
 
     code = value.strip().lower()
     if code not in _LANGUAGE_CODES:
-        raise click.BadParameter(f"{value!r} is not a Whisper language code; use a two-letter code such as en, ja, zh, ko, es, de, fr")
+        raise click.BadParameter(
+            f"{value!r} is not a Whisper language code; use a two-letter code such as en, ja, zh, ko, es, de, fr"
+        )
     return code
 
 
 def transcribe_options(func):
     """Options shared by every command that transcribes (analyze, record)."""
     decorators = [
-        click.option("--language", default=None, callback=_language, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect)."),
-        click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model: tiny.en or base (bundled), another size (downloaded when online), or a local model folder / .pt file. Default: tiny.en for English, base otherwise."),
-        click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (cuda if available with auto)."),
-        click.option("--target", default=None, callback=_duration, metavar="DURATION", help="Target length, e.g. 3m, 90s, 1m30s (default: config.toml's, else 3m, the article's advice)."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON Lines (one object per file) instead of the report."),
+        click.option(
+            "--language",
+            default=None,
+            callback=_language,
+            metavar="CODE",
+            help="Language spoken, e.g. en or ja (default: detect).",
+        ),
+        click.option(
+            "--model",
+            default=None,
+            metavar="NAME|PATH",
+            help="Whisper model: tiny.en or base (bundled), another size (downloaded when online), or a local model folder / .pt file. Default: tiny.en for English, base otherwise.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default=DEFAULT_ENGINE,
+            show_default=True,
+            help="Whisper implementation.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="Where Whisper runs (cuda if available with auto).",
+        ),
+        click.option(
+            "--target",
+            default=None,
+            callback=_duration,
+            metavar="DURATION",
+            help="Target length, e.g. 3m, 90s, 1m30s (default: config.toml's, else 3m, the article's advice).",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print JSON Lines (one object per file) instead of the report.",
+        ),
         click.option("--no-save", is_flag=True, help="Do not store this attempt in the history."),
-        click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".'),
+        click.option(
+            "--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".'
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -104,10 +151,34 @@ def build_analyzer(language, model, engine, device, target):
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @transcribe_options
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for a batch (each loads its own model; worth it with 4+ cores).")
-@click.option("--new-attempt", is_flag=True, help="Store a new attempt even if this audio was analysed before (default: update that attempt).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes for a batch (each loads its own model; worth it with 4+ cores).",
+)
+@click.option(
+    "--new-attempt",
+    is_flag=True,
+    help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
+)
 @click.pass_obj
-def analyze(state: State, paths, language, model, engine, device, target, as_json, no_save, label, jobs, new_attempt):
+def analyze(
+    state: State,
+    paths,
+    language,
+    model,
+    engine,
+    device,
+    target,
+    as_json,
+    no_save,
+    label,
+    jobs,
+    new_attempt,
+):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
     Exit code: 0 if every file was analysed, 1 if any failed, 2 for usage errors.
@@ -123,12 +194,30 @@ def analyze(state: State, paths, language, model, engine, device, target, as_jso
     except SpeechcoachError as exc:
         click.echo(f"error: {_fail(state, exc)}", err=True)
         sys.exit(EXIT_FAILED)
-    code = analyze_and_report(state, analyzer, files, as_json=as_json, save=not no_save, label=label, jobs=jobs, new_attempt=new_attempt)
+    code = analyze_and_report(
+        state,
+        analyzer,
+        files,
+        as_json=as_json,
+        save=not no_save,
+        label=label,
+        jobs=jobs,
+        new_attempt=new_attempt,
+    )
     sys.exit(code)
 
 
-def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bool, save: bool, label: str | None,
-                       jobs: int = 1, new_attempt: bool = False) -> int:
+def analyze_and_report(
+    state: State,
+    analyzer,
+    files: list[Path],
+    *,
+    as_json: bool,
+    save: bool,
+    label: str | None,
+    jobs: int = 1,
+    new_attempt: bool = False,
+) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
     from .batch import analyze_files
 
@@ -145,7 +234,10 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
         except KeyboardInterrupt:
             click.echo("interrupted: the files analysed so far are reported above", err=True)
             return EXIT_INTERRUPTED
-        except (SpeechcoachError, BrokenProcessPool) as exc:  # the model, or a worker process, is gone
+        except (
+            SpeechcoachError,
+            BrokenProcessPool,
+        ) as exc:  # the model, or a worker process, is gone
             _batch_stopped(state, exc, files[n - 1 :], as_json)
             return EXIT_FAILED
         if not item.ok:
@@ -166,7 +258,11 @@ def analyze_and_report(state: State, analyzer, files: list[Path], *, as_json: bo
             if n < len(files):
                 click.echo("")
     if len(files) > 1:
-        click.echo(f"analysed {len(files) - failed} of {len(files)} files" + (f", {failed} failed" if failed else ""), err=True)
+        click.echo(
+            f"analysed {len(files) - failed} of {len(files)} files"
+            + (f", {failed} failed" if failed else ""),
+            err=True,
+        )
     return EXIT_FAILED if failed or failed_saves else 0
 
 
@@ -188,7 +284,9 @@ def render(result: dict, color: bool) -> str:
     return render_report(result, color=color)
 
 
-def _save(state: State, result: dict, path: Path, label: str | None, new_attempt: bool = False) -> bool:
+def _save(
+    state: State, result: dict, path: Path, label: str | None, new_attempt: bool = False
+) -> bool:
     """Store the attempt. A failure is reported (and makes the exit code 1) but never loses
     the report, which is printed all the same."""
     try:
@@ -199,7 +297,10 @@ def _save(state: State, result: dict, path: Path, label: str | None, new_attempt
         result["attempt_id"] = attempt_id
         return True
     except Exception as exc:  # noqa: BLE001 - the analysis itself succeeded
-        click.echo(f"error: attempt not saved (the report below is complete; --no-save skips saving): {_fail(state, exc)}", err=True)
+        click.echo(
+            f"error: attempt not saved (the report below is complete; --no-save skips saving): {_fail(state, exc)}",
+            err=True,
+        )
         return False
 
 
@@ -228,25 +329,93 @@ def devices(state: State) -> None:
         sys.exit(EXIT_FAILED)
     for device in found:
         mark = "*" if device.is_default else " "
-        click.echo(f"{mark} {device.index:>3}  {device.name}  ({device.hostapi}, {device.channels} ch, {device.default_sample_rate:g} Hz)")
+        click.echo(
+            f"{mark} {device.index:>3}  {device.name}  ({device.hostapi}, {device.channels} ch, {device.default_sample_rate:g} Hz)"
+        )
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the WAV here (never overwritten). Default: a timestamped file under SPEECHCOACH_HOME/recordings/.")
-@click.option("--device", "input_device", default=None, metavar="N|NAME", help="Microphone: its number or part of its name in `speechcoach devices` (default: the system's input).")
-@click.option("--max-duration", default=None, callback=_duration, metavar="DURATION", help="Stop by itself after this long, e.g. 3m30s (for scripts).")
-@click.option("--countdown", type=click.IntRange(0, 60), default=3, show_default=True, help="Seconds of countdown before recording starts.")
-@click.option("--no-countdown", is_flag=True, help="Start recording at once (same as --countdown 0).")
-@click.option("--language", default=None, callback=_language, metavar="CODE", help="Language spoken, e.g. en or ja (default: detect).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the WAV here (never overwritten). Default: a timestamped file under SPEECHCOACH_HOME/recordings/.",
+)
+@click.option(
+    "--device",
+    "input_device",
+    default=None,
+    metavar="N|NAME",
+    help="Microphone: its number or part of its name in `speechcoach devices` (default: the system's input).",
+)
+@click.option(
+    "--max-duration",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Stop by itself after this long, e.g. 3m30s (for scripts).",
+)
+@click.option(
+    "--countdown",
+    type=click.IntRange(0, 60),
+    default=3,
+    show_default=True,
+    help="Seconds of countdown before recording starts.",
+)
+@click.option(
+    "--no-countdown", is_flag=True, help="Start recording at once (same as --countdown 0)."
+)
+@click.option(
+    "--language",
+    default=None,
+    callback=_language,
+    metavar="CODE",
+    help="Language spoken, e.g. en or ja (default: detect).",
+)
 @click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
-@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True, help="Whisper implementation.")
-@click.option("--whisper-device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where Whisper runs (what `analyze --device` sets).")
-@click.option("--target", default=None, callback=_duration, metavar="DURATION", help="Target length (default: config.toml's, else 3m): the live line counts towards it and cues you at it and 30 s after.")
-@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON instead of the report.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="Whisper implementation.",
+)
+@click.option(
+    "--whisper-device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where Whisper runs (what `analyze --device` sets).",
+)
+@click.option(
+    "--target",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Target length (default: config.toml's, else 3m): the live line counts towards it and cues you at it and 30 s after.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the analysis as JSON instead of the report."
+)
 @click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
 @click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
 @click.pass_obj
-def record(state: State, out, input_device, max_duration, countdown, no_countdown, language, model, engine, whisper_device, target, as_json, no_save, label):
+def record(
+    state: State,
+    out,
+    input_device,
+    max_duration,
+    countdown,
+    no_countdown,
+    language,
+    model,
+    engine,
+    whisper_device,
+    target,
+    as_json,
+    no_save,
+    label,
+):
     """Record your self-introduction from the microphone, then analyse it like `analyze`.
 
     Stop with Enter or Ctrl-C, or let --max-duration stop it. The WAV is written while you
@@ -265,11 +434,29 @@ def record(state: State, out, input_device, max_duration, countdown, no_countdow
     path = out
     try:
         path = path if path is not None else new_recording_path()
-        recording = _record(state, path, input_device, max_duration, 0 if no_countdown else countdown, target)
-        code = _analyze_recording(state, recording, language, model, engine, whisper_device, target, as_json, no_save, label)
-    except KeyboardInterrupt:  # during the countdown, or a second Ctrl-C between recording and analysis
+        recording = _record(
+            state, path, input_device, max_duration, 0 if no_countdown else countdown, target
+        )
+        code = _analyze_recording(
+            state,
+            recording,
+            language,
+            model,
+            engine,
+            whisper_device,
+            target,
+            as_json,
+            no_save,
+            label,
+        )
+    except (
+        KeyboardInterrupt
+    ):  # during the countdown, or a second Ctrl-C between recording and analysis
         if path is not None and path.exists():
-            click.echo(f"\ninterrupted: the recording is kept in {path}; analyse it again with: speechcoach analyze {path}", err=True)
+            click.echo(
+                f"\ninterrupted: the recording is kept in {path}; analyse it again with: speechcoach analyze {path}",
+                err=True,
+            )
         else:
             click.echo("\ncancelled before recording started", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -283,7 +470,12 @@ def _record_failed(state: State, exc: Exception, path: Path | None, as_json: boo
     click.echo(f"error: {message}", err=True)
     if as_json:  # like `analyze --json`: a script always gets one object per file
         # "file" names only a recording that exists: a script must not go looking for one never created.
-        click.echo(json.dumps({"file": str(path) if path and path.exists() else None, "error": message}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"file": str(path) if path and path.exists() else None, "error": message},
+                ensure_ascii=False,
+            )
+        )
     sys.exit(EXIT_FAILED)
 
 
@@ -325,21 +517,36 @@ def _record(state: State, path: Path, input_device, max_duration, countdown: int
     return recording
 
 
-def _analyze_recording(state: State, recording, language, model, engine, whisper_device, target, as_json, no_save, label) -> int:
+def _analyze_recording(
+    state: State,
+    recording,
+    language,
+    model,
+    engine,
+    whisper_device,
+    target,
+    as_json,
+    no_save,
+    label,
+) -> int:
     from .audio import MIN_SPEECH_S
 
     path = recording.path
     again = f"the recording is kept in {path}; analyse it again with: speechcoach analyze {path}"
     if recording.duration_s < MIN_SPEECH_S:
-        message = (f"only {recording.duration_s:.1f} s recorded, too short to analyse (at least {MIN_SPEECH_S:.0f} s); "
-                   f"the file is kept in {path}")
+        message = (
+            f"only {recording.duration_s:.1f} s recorded, too short to analyse (at least {MIN_SPEECH_S:.0f} s); "
+            f"the file is kept in {path}"
+        )
         click.echo(f"error: {message}", err=True)
         if as_json:
             click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
         return EXIT_FAILED
     try:
         analyzer = build_analyzer(language, model, engine, whisper_device, target)
-        code = analyze_and_report(state, analyzer, [path], as_json=as_json, save=not no_save, label=label)
+        code = analyze_and_report(
+            state, analyzer, [path], as_json=as_json, save=not no_save, label=label
+        )
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot load: say so, keep the file
@@ -427,8 +634,10 @@ class _LiveLine:
         meter = "#" * filled + "." * (METER_CELLS - filled)
         over = status.elapsed_s - status.target_s
         extra = f"  (+{_clock(over)} over)" if over >= 1 else ""
-        return (f"REC {_clock(status.elapsed_s)} / {format_duration(status.target_s)}{extra}  "
-                f"[{meter}] {status.level_dbfs:4.0f} dBFS")
+        return (
+            f"REC {_clock(status.elapsed_s)} / {format_duration(status.target_s)}{extra}  "
+            f"[{meter}] {status.level_dbfs:4.0f} dBFS"
+        )
 
     def _event_text(self, event: str, status) -> str:
         from .record import EVENT_OVERTIME, EVENT_SILENT, EVENT_SOUND, EVENT_TARGET
@@ -439,8 +648,10 @@ class _LiveLine:
         if event == EVENT_OVERTIME:
             return f"{bell}{format_duration(status.elapsed_s)}: 30 s over the target; finish your sentence and stop"
         if event == EVENT_SILENT:
-            return (f"warning: no sound from {self.device_label} for {status.silent_for_s:.0f} s: "
-                    "is the microphone muted or turned down?")
+            return (
+                f"warning: no sound from {self.device_label} for {status.silent_for_s:.0f} s: "
+                "is the microphone muted or turned down?"
+            )
         if event == EVENT_SOUND:
             return "sound is coming in again"
         return event
@@ -486,8 +697,20 @@ def _history_command(func):
 
 
 @main.command()
-@click.option("-n", "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Show the newest N attempts (0: all).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per attempt, one per line (newest first).")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Show the newest N attempts (0: all).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per attempt, one per line (newest first).",
+)
 @click.pass_obj
 @_history_command
 def history(state: State, store, limit, as_json):
@@ -514,12 +737,19 @@ def show(state: State, store, attempt_id, as_json):
     if attempt_id is None:
         newest = store.latest(1)
         if not newest:
-            raise StoreError("no attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one")
+            raise StoreError(
+                "no attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one"
+            )
         attempt = newest[0]
     else:
         attempt = store.get(attempt_id)
     if as_json:
-        click.echo(json.dumps({**attempt.analysis, "attempt_id": attempt.id, "label": attempt.label}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {**attempt.analysis, "attempt_id": attempt.id, "label": attempt.label},
+                ensure_ascii=False,
+            )
+        )
     else:
         label = f' "{attempt.label}"' if attempt.label else ""
         click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
@@ -539,12 +769,23 @@ def compare(state: State, store, ids, as_json):
     if len(ids) > 2:
         raise click.UsageError("give at most two attempt IDs")
     comparison = compare_attempts(*pick_pair(store, *ids), load_targets(state.config))
-    click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False) if as_json else render_comparison(comparison))
+    click.echo(
+        json.dumps(comparison.to_dict(), ensure_ascii=False)
+        if as_json
+        else render_comparison(comparison)
+    )
 
 
 @main.command()
-@click.option("--last", "last", type=click.IntRange(min=1), default=None, help="Only the newest N attempts.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the chart to this file, in the format its suffix names (png, pdf, svg...), e.g. progress.png.")
+@click.option(
+    "--last", "last", type=click.IntRange(min=1), default=None, help="Only the newest N attempts."
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the chart to this file, in the format its suffix names (png, pdf, svg...), e.g. progress.png.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @click.pass_obj
 @_history_command
@@ -556,7 +797,9 @@ def progress(state: State, store, last, plot, as_json):
     if plot is not None:
         check_plot_path(plot)  # before any output: a bad --plot fails the command, not half of it
     result = progress_of(store.chronological(last=last), load_targets(state.config))
-    click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render_progress(result))
+    click.echo(
+        json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render_progress(result)
+    )
     if plot is not None:
         click.echo(f"chart written to {plot_progress(result, plot)}", err=True)
 
@@ -570,7 +813,9 @@ def forget(state: State, store, ids):
     from .progress import format_when
 
     for gone in store.forget_all(ids):  # all or none: an unknown id deletes nothing
-        click.echo(f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True)
+        click.echo(
+            f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True
+        )
 
 
 @main.command()
@@ -596,11 +841,21 @@ def import_history(state: State, store, source):
     try:
         data = json.load(source)
     except UnicodeDecodeError as exc:
-        raise StoreError(f"{source.name} is not UTF-8 text ({exc.reason}); give a file made by `speechcoach export`") from exc
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a number too long, nesting too deep
-        raise StoreError(f"{source.name} is not valid JSON ({exc}); give a file made by `speechcoach export`") from exc
+        raise StoreError(
+            f"{source.name} is not UTF-8 text ({exc.reason}); give a file made by `speechcoach export`"
+        ) from exc
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # JSONDecodeError, a number too long, nesting too deep
+        raise StoreError(
+            f"{source.name} is not valid JSON ({exc}); give a file made by `speechcoach export`"
+        ) from exc
     result = store.import_(data)
-    click.echo(f"imported {result.added} new, {result.updated} updated, {result.skipped} already there", err=True)
+    click.echo(
+        f"imported {result.added} new, {result.updated} updated, {result.skipped} already there",
+        err=True,
+    )
 
 
 # -- models (issue #3) --------------------------------------------------------------------------
@@ -635,16 +890,50 @@ def models_list(state: State, as_json: bool = False) -> None:
         sys.exit(EXIT_FAILED)
     if as_json:
         for m in found:
-            click.echo(json.dumps({"name": m.name, "engine": m.engine, "kind": m.kind, "size_bytes": m.size_bytes, "path": str(m.path), "note": m.note}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "name": m.name,
+                        "engine": m.engine,
+                        "kind": m.kind,
+                        "size_bytes": m.size_bytes,
+                        "path": str(m.path),
+                        "note": m.note,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return
-    rows = [(m.name, m.engine, m.kind, _megabytes(m.size_bytes), str(m.path) + (f"  ({m.note})" if m.note else "")) for m in found]
-    widths = [max(len(r[i]) for r in [("NAME", "ENGINE", "KIND", "SIZE", "PATH"), *rows]) for i in range(4)]
+    rows = [
+        (
+            m.name,
+            m.engine,
+            m.kind,
+            _megabytes(m.size_bytes),
+            str(m.path) + (f"  ({m.note})" if m.note else ""),
+        )
+        for m in found
+    ]
+    widths = [
+        max(len(r[i]) for r in [("NAME", "ENGINE", "KIND", "SIZE", "PATH"), *rows])
+        for i in range(4)
+    ]
     for row in [("NAME", "ENGINE", "KIND", "SIZE", "PATH"), *rows]:
-        click.echo("  ".join(cell.ljust(w) if i != 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row[:4], widths))) + "  " + row[4])
+        click.echo(
+            "  ".join(
+                cell.ljust(w) if i != 3 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row[:4], widths))
+            )
+            + "  "
+            + row[4]
+        )
     converted = {m.name for m in found if m.kind == "converted"}
     pending = [n for n in BUNDLED_MODELS if n not in converted]
     if pending and find_spec("whisper") is not None:
-        click.echo(f"{' and '.join(pending)} can also run on --engine openai-whisper: converted on first use, or now with `speechcoach models convert NAME`", err=True)
+        click.echo(
+            f"{' and '.join(pending)} can also run on --engine openai-whisper: converted on first use, or now with `speechcoach models convert NAME`",
+            err=True,
+        )
 
 
 def _megabytes(size: int) -> str:
@@ -653,7 +942,11 @@ def _megabytes(size: int) -> str:
 
 @models.command("convert")
 @click.argument("name")
-@click.option("--force", is_flag=True, help="Convert again even if a converted file exists (repairs a damaged one).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Convert again even if a converted file exists (repairs a damaged one).",
+)
 @click.pass_obj
 def models_convert(state: State, name: str, force: bool) -> None:
     """Convert a bundled model (tiny.en, base) or a faster-whisper folder for openai-whisper.
@@ -676,9 +969,14 @@ def models_convert(state: State, name: str, force: bool) -> None:
         sys.exit(EXIT_FAILED)
     bar.close()
     if existed:
-        click.echo(f"{name} was already converted and is intact (use --force to convert again)", err=True)
+        click.echo(
+            f"{name} was already converted and is intact (use --force to convert again)", err=True
+        )
     else:
-        click.echo(f"converted {name} in {time.perf_counter() - started:.1f} s ({_megabytes(result.size_bytes)})", err=True)
+        click.echo(
+            f"converted {name} in {time.perf_counter() - started:.1f} s ({_megabytes(result.size_bytes)})",
+            err=True,
+        )
     click.echo(str(result.path))
 
 

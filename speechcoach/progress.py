@@ -16,18 +16,29 @@ fillers and long pauses and a higher score still count as better.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
 from .store import Attempt, History
 
 __all__ = [
-    "Change", "Comparison", "Series", "Progress", "pick_pair", "compare", "progress", "render_comparison",
-    "render_progress", "render_history", "plot_progress", "check_plot_path", "format_when",
+    "Change",
+    "Comparison",
+    "Series",
+    "Progress",
+    "pick_pair",
+    "compare",
+    "progress",
+    "render_comparison",
+    "render_progress",
+    "render_history",
+    "plot_progress",
+    "check_plot_path",
+    "format_when",
 ]
 
 log = logging.getLogger(__name__)
@@ -36,8 +47,12 @@ log = logging.getLogger(__name__)
 # scoring pulls in librosa, and `speechcoach history` should start instantly.
 LONG_PAUSES_BAND = Band(0, 2, "long pauses", "a breath between parts costs nothing")
 SCORE_RANGE = (0, 100)
-COMPONENT_TITLES = {"japan": "Why Japan", "career_change": "Why change jobs", "project": "Recent project",
-                    "plan": "Situation, plan, goals"}  # as in report.py
+COMPONENT_TITLES = {
+    "japan": "Why Japan",
+    "career_change": "Why change jobs",
+    "project": "Recent project",
+    "plan": "Situation, plan, goals",
+}  # as in report.py
 # Weights for "the biggest improvement", in the same unit as a metric's relative gap (1.0 = a
 # metric 100 % outside its band): a covered part or a fixed pitfall outweighs small metric moves.
 COMPONENT_WEIGHT = 0.5
@@ -57,7 +72,9 @@ class _Metric:
     value: Callable[[dict], float | None]
     fmt: Callable[[float], str]
     lower_is_better: bool | None  # inside the band: None = no preference (pace, duration)
-    scale: float | None = None  # relative gap = distance outside the band / scale (None: band's high edge)
+    scale: float | None = (
+        None  # relative gap = distance outside the band / scale (None: band's high edge)
+    )
 
 
 def _get(d: dict, *keys: str) -> float | None:
@@ -88,10 +105,27 @@ def _pace_value(d: dict) -> float | None:
 def _metrics() -> list[_Metric]:
     return [
         _Metric("score", "Score", "/100", lambda d: _get(d, "score"), lambda v: f"{v:.0f}", False),
-        _Metric("duration", "Duration", "m:ss", lambda d: _get(d, "duration_s"), format_duration, None),
+        _Metric(
+            "duration", "Duration", "m:ss", lambda d: _get(d, "duration_s"), format_duration, None
+        ),
         _Metric("pace", "Pace", "words/min", _pace_value, lambda v: f"{v:.0f}", None),
-        _Metric("long_pauses", "Long pauses", "count", lambda d: _get(d, "pauses", "long_count"), lambda v: f"{v:.0f}", True, 4.0),
-        _Metric("fillers", "Fillers", "per min", lambda d: _get(d, "fillers", "per_min"), lambda v: f"{v:.1f}", True),
+        _Metric(
+            "long_pauses",
+            "Long pauses",
+            "count",
+            lambda d: _get(d, "pauses", "long_count"),
+            lambda v: f"{v:.0f}",
+            True,
+            4.0,
+        ),
+        _Metric(
+            "fillers",
+            "Fillers",
+            "per min",
+            lambda d: _get(d, "fillers", "per_min"),
+            lambda v: f"{v:.1f}",
+            True,
+        ),
         _Metric("components", "Parts covered", "of 4", _covered, lambda v: f"{v:.0f}", False, 1.0),
     ]
 
@@ -144,10 +178,26 @@ class Change:
         return self.after - self.before
 
     def to_dict(self) -> dict:
-        band = None if self.band is None else {"low": self.band.low, "high": self.band.high, "unit": self.band.unit, "source": self.band.source}
-        return {"key": self.key, "title": self.title, "before": self.before, "after": self.after,
-                "change": None if self.delta is None else round(self.delta, 2), "band": band, "verdict": self.verdict,
-                "comparable": self.comparable}
+        band = (
+            None
+            if self.band is None
+            else {
+                "low": self.band.low,
+                "high": self.band.high,
+                "unit": self.band.unit,
+                "source": self.band.source,
+            }
+        )
+        return {
+            "key": self.key,
+            "title": self.title,
+            "before": self.before,
+            "after": self.after,
+            "change": None if self.delta is None else round(self.delta, 2),
+            "band": band,
+            "verdict": self.verdict,
+            "comparable": self.comparable,
+        }
 
 
 @dataclass(frozen=True)
@@ -169,29 +219,41 @@ class Comparison:
             "after": self.after.summary(),
             "metrics": [c.to_dict() for c in self.changes],
             "components": {"gained": self.components_gained, "lost": self.components_lost},
-            "pitfalls": {"fixed": self.pitfalls_fixed, "new": self.pitfalls_new, "still": self.pitfalls_still},
+            "pitfalls": {
+                "fixed": self.pitfalls_fixed,
+                "new": self.pitfalls_new,
+                "still": self.pitfalls_still,
+            },
             "biggest_improvement": self.biggest_improvement,
             "biggest_gap": self.biggest_gap,
         }
 
 
-def pick_pair(history: History, first: int | None = None, second: int | None = None) -> tuple[Attempt, Attempt]:
+def pick_pair(
+    history: History, first: int | None = None, second: int | None = None
+) -> tuple[Attempt, Attempt]:
     """The two attempts `compare` means: the last two (older first); with one id, that attempt and
     the newest; with two, those two in the order given."""
     if second is not None:
         if first == second:
-            raise StoreError(f"attempt #{first} was given twice; compare two different attempts, e.g. "
-                             "`speechcoach compare` (the last two); `speechcoach history` lists the ids")
+            raise StoreError(
+                f"attempt #{first} was given twice; compare two different attempts, e.g. "
+                "`speechcoach compare` (the last two); `speechcoach history` lists the ids"
+            )
         return history.get(first), history.get(second)
     newest = history.latest(2)
     if first is not None:
         chosen = history.get(first)
         if chosen.id == newest[0].id:
-            raise StoreError(f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`")
+            raise StoreError(
+                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`"
+            )
         return chosen, newest[0]
     if len(newest) < 2:
-        raise StoreError(f"compare needs two attempts and the history has {len(newest)}; "
-                         "analyse or record another attempt first")
+        raise StoreError(
+            f"compare needs two attempts and the history has {len(newest)}; "
+            "analyse or record another attempt first"
+        )
     return newest[1], newest[0]
 
 
@@ -208,7 +270,14 @@ def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> 
     new = [p for p in pit_b if p not in pit_a]
     still = [p for p in pit_b if p in pit_a]
     return Comparison(
-        before, after, changes, gained, lost, fixed, new, still,
+        before,
+        after,
+        changes,
+        gained,
+        lost,
+        fixed,
+        new,
+        still,
         _biggest_improvement(changes, gained, fixed, targets, a, b),
         _biggest_gap(b, changes),
     )
@@ -227,8 +296,17 @@ def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
             verdict = "same"
         else:
             verdict = "better" if (vb < va) == metric.lower_is_better else "worse"
-    return Change(metric.key, metric.title, va, vb, band_b, verdict, _describe(metric, a, va, targets),
-                  _describe(metric, b, vb, targets), comparable)
+    return Change(
+        metric.key,
+        metric.title,
+        va,
+        vb,
+        band_b,
+        verdict,
+        _describe(metric, a, va, targets),
+        _describe(metric, b, vb, targets),
+        comparable,
+    )
 
 
 def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -> str:
@@ -273,13 +351,20 @@ def _titles(components: list[str]) -> str:
     return ", ".join(f'"{_title(c)}"' for c in components)
 
 
-def _biggest_improvement(changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict) -> str:
+def _biggest_improvement(
+    changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict
+) -> str:
     """One sentence on the change that closed the largest gap to a target."""
     candidates: list[tuple[float, str]] = []
     if gained:
         candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained)}"))
     if fixed:
-        candidates.append((PITFALL_WEIGHT * len(fixed), f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone"))
+        candidates.append(
+            (
+                PITFALL_WEIGHT * len(fixed),
+                f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone",
+            )
+        )
     metrics = {m.key: m for m in _metrics()}
     for change in changes:
         metric = metrics[change.key]
@@ -289,13 +374,20 @@ def _biggest_improvement(changes: list[Change], gained: list[str], fixed: list[s
         gap_b = _gap(change.after, _band(change.key, b, targets), metric.scale) or 0.0
         if gap_a > gap_b:
             where = "now on target" if gap_b == 0 else "closer to"
-            candidates.append((gap_a - gap_b, f"{change.title.lower()} went from {change.text_before} to "
-                               f"{change.text_after} ({where} {_band_text(change.band)})"))
+            candidates.append(
+                (
+                    gap_a - gap_b,
+                    f"{change.title.lower()} went from {change.text_before} to "
+                    f"{change.text_after} ({where} {_band_text(change.band)})",
+                )
+            )
     if candidates:
         return "Biggest improvement: " + max(candidates, key=lambda c: c[0])[1] + "."
     score = next(c for c in changes if c.key == "score")
     if score.verdict == "better":
-        return f"Biggest improvement: the score rose from {score.text_before} to {score.text_after}."
+        return (
+            f"Biggest improvement: the score rose from {score.text_before} to {score.text_after}."
+        )
     return "Biggest improvement: none; nothing moved closer to its target this time."
 
 
@@ -321,7 +413,11 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
     if d.get("pitfalls"):
         return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
     metrics = {m.key: m for m in _metrics()}
-    off = [(_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c) for c in changes if c.band is not None]
+    off = [
+        (_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c)
+        for c in changes
+        if c.band is not None
+    ]
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
         return "Biggest remaining gap: none; every measure is within its target."
@@ -336,7 +432,9 @@ def render_comparison(c: Comparison) -> str:
     if a.label or b.label:
         lines.append(f"  {'':<14}{_quoted(a.label):<26}{_quoted(b.label):<26}")
     for change in c.changes:
-        lines.append(f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip())
+        lines.append(
+            f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip()
+        )
     lines.append("")
     lines.append(f"  Parts gained:   {_titles(c.components_gained) or 'none'}")
     lines.append(f"  Parts lost:     {_titles(c.components_lost) or 'none'}")
@@ -366,7 +464,11 @@ def _delta(change: Change) -> str:
         amount = f"{sign}{format_duration(abs(change.delta))}"
     else:
         amount = f"{change.delta:+.1f}" if change.key == "fillers" else f"{change.delta:+.0f}"
-    band = f"   target {_band_text(change.band)}" if change.band is not None and change.key != "components" else ""
+    band = (
+        f"   target {_band_text(change.band)}"
+        if change.band is not None and change.key != "components"
+        else ""
+    )
     return f"{amount:<7}{change.verdict}{band}"
 
 
@@ -383,16 +485,41 @@ def render_history(attempts: list[Attempt]) -> str:
     """The attempts as a table, in the order given (newest first from `History.list`)."""
     if not attempts:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
-    rows = [("ID", "When", "Score", "Length", "Pace", "Fill/min", "Parts", "Pitfalls", "Label", "File")]
+    rows = [
+        ("ID", "When", "Score", "Length", "Pace", "Fill/min", "Parts", "Pitfalls", "Label", "File")
+    ]
     for a in attempts:
-        pace = f"{a.chars_per_min:.0f} cpm" if _judged_in_chars(a.analysis) and a.chars_per_min else f"{a.wpm:.0f} wpm" if a.wpm else "-"
+        pace = (
+            f"{a.chars_per_min:.0f} cpm"
+            if _judged_in_chars(a.analysis) and a.chars_per_min
+            else f"{a.wpm:.0f} wpm"
+            if a.wpm
+            else "-"
+        )
         parts = f"{a.components_covered}/{a.components_total}" if a.components_total else "-"
-        length = f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}" if a.duration_s is not None and a.target_s else "-"
-        rows.append((f"#{a.id}", format_when(a.created_at), _or_dash(a.score), length, pace,
-                     "-" if a.fillers_per_min is None else f"{a.fillers_per_min:.1f}", parts,
-                     _or_dash(a.pitfalls), a.label or "", a.name))
+        length = (
+            f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}"
+            if a.duration_s is not None and a.target_s
+            else "-"
+        )
+        rows.append(
+            (
+                f"#{a.id}",
+                format_when(a.created_at),
+                _or_dash(a.score),
+                length,
+                pace,
+                "-" if a.fillers_per_min is None else f"{a.fillers_per_min:.1f}",
+                parts,
+                _or_dash(a.pitfalls),
+                a.label or "",
+                a.name,
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+    )
 
 
 def _or_dash(value: object) -> str:
@@ -412,8 +539,23 @@ class Series:
     fmt: Callable[[float], str]
 
     def to_dict(self) -> dict:
-        band = None if self.band is None else {"low": self.band.low, "high": self.band.high, "unit": self.band.unit, "source": self.band.source}
-        return {"key": self.key, "title": self.title, "unit": self.unit, "band": band, "values": self.values}
+        band = (
+            None
+            if self.band is None
+            else {
+                "low": self.band.low,
+                "high": self.band.high,
+                "unit": self.band.unit,
+                "source": self.band.source,
+            }
+        )
+        return {
+            "key": self.key,
+            "title": self.title,
+            "unit": self.unit,
+            "band": band,
+            "values": self.values,
+        }
 
     @property
     def axis_label(self) -> str:
@@ -437,7 +579,10 @@ class Progress:
     def to_dict(self) -> dict:
         best = self.best
         return {
-            "attempts": [{"id": a.id, "created_at": a.created_at, "label": a.label, "file": a.audio_path} for a in self.attempts],
+            "attempts": [
+                {"id": a.id, "created_at": a.created_at, "label": a.label, "file": a.audio_path}
+                for a in self.attempts
+            ],
             "series": [s.to_dict() for s in self.series],
             "best": None if best is None else {"id": best.id, "score": best.score},
         }
@@ -460,9 +605,18 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         metric = metrics[key]
         values = [metric.value(a.analysis) for a in attempts]
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
-            values = [v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None for v, a in zip(values, attempts)]
-        unit = ("chars/min" if _judged_in_chars(latest) else "words/min") if key == "pace" else metric.unit
-        series.append(Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt))
+            values = [
+                v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None
+                for v, a in zip(values, attempts)
+            ]
+        unit = (
+            ("chars/min" if _judged_in_chars(latest) else "words/min")
+            if key == "pace"
+            else metric.unit
+        )
+        series.append(
+            Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt)
+        )
     return Progress(list(attempts), series)
 
 
@@ -472,14 +626,22 @@ def render_progress(p: Progress) -> str:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
     shown = p.attempts[-CHART_MAX_ATTEMPTS:]
     skip = len(p.attempts) - len(shown)
-    lines = [f"Progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
-             + (f" (charts show the last {len(shown)})" if skip else "")]
+    lines = [
+        f"Progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
+        + (f" (charts show the last {len(shown)})" if skip else "")
+    ]
     best = p.best
     if best is not None:
-        lines.append(f"Personal best: {best.score}/100 (#{best.id}, {format_when(best.created_at)})")
+        lines.append(
+            f"Personal best: {best.score}/100 (#{best.id}, {format_when(best.created_at)})"
+        )
     for s in p.series:
         values = s.values[skip:]
-        lines += ["", f"{s.title} ({s.unit})" + (f" - target {_band_text(s.band)} ({s.band.source})" if s.band else "")]
+        lines += [
+            "",
+            f"{s.title} ({s.unit})"
+            + (f" - target {_band_text(s.band)} ({s.band.source})" if s.band else ""),
+        ]
         lines += _chart(values, s.band, s.fmt)
         lines.append(" " * 10 + "".join(f"#{a.id}".center(CHART_COLUMN) for a in shown))
         lines.append(_trend(s, p.attempts))
@@ -514,7 +676,12 @@ def _chart(values: list[float | None], band: Band | None, fmt: Callable[[float],
     lines = []
     for row in reversed(range(CHART_ROWS)):
         label = fmt(labelled[row]) if row in labelled else ""
-        cells = "".join(("o" if v is not None and row_of(v) == row else ":" if row in band_rows else " ").center(CHART_COLUMN) for v in values)
+        cells = "".join(
+            (
+                "o" if v is not None and row_of(v) == row else ":" if row in band_rows else " "
+            ).center(CHART_COLUMN)
+            for v in values
+        )
         lines.append(f"{label:>8} |{cells}".rstrip())
     lines.append(" " * 8 + " +" + "-" * (CHART_COLUMN * len(values)))
     return lines
@@ -529,8 +696,10 @@ def check_plot_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in formats:
         given = f'"{Path(path).suffix}" is not a chart format' if suffix else "has no suffix"
-        raise SpeechcoachError(f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
-                               "(e.g. progress.png)")
+        raise SpeechcoachError(
+            f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
+            "(e.g. progress.png)"
+        )
     return suffix
 
 
@@ -552,7 +721,13 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         if points:
             ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
         if s.band is not None:
-            ax.axhspan(s.band.low, s.band.high, color="tab:green", alpha=0.15, label=f"target {_band_text(s.band)}")
+            ax.axhspan(
+                s.band.low,
+                s.band.high,
+                color="tab:green",
+                alpha=0.15,
+                label=f"target {_band_text(s.band)}",
+            )
             ax.axhline(s.band.low, color="tab:green", linewidth=0.8, linestyle="--")
             ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
         if s.key == "score":
@@ -566,11 +741,15 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         ax.grid(True, alpha=0.3)
     axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
     axes[-1].set_xlabel("attempt")
-    fig.suptitle(f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}")
+    fig.suptitle(
+        f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
+    )
     try:
         fig.savefig(path, dpi=PLOT_DPI, format=chart_format)
     except OSError as exc:
-        raise SpeechcoachError(f"cannot write the chart to {path} ({exc}); choose a writable path with --plot") from exc
+        raise SpeechcoachError(
+            f"cannot write the chart to {path} ({exc}); choose a writable path with --plot"
+        ) from exc
     log.info("progress chart written to %s", path)
     return path
 

@@ -23,10 +23,10 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -163,7 +163,9 @@ def find_device(spec: str | int | None = None) -> InputDevice:
     if not match:
         raise RecordingError(f"no input device matches {text!r}; choose one of: {known}")
     names = ", ".join(d.label for d in match)
-    raise RecordingError(f"{text!r} matches several input devices ({names}); give its number instead")
+    raise RecordingError(
+        f"{text!r} matches several input devices ({names}); give its number instead"
+    )
 
 
 def new_recording_path(now: datetime | None = None) -> Path:
@@ -172,7 +174,9 @@ def new_recording_path(now: datetime | None = None) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RecordingError(f"cannot create {folder}: {exc.strerror}; choose a file with --out") from exc
+        raise RecordingError(
+            f"cannot create {folder}: {exc.strerror}; choose a file with --out"
+        ) from exc
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     path = folder / f"intro-{stamp}.wav"
     suffix = 2
@@ -247,7 +251,10 @@ class _Levels:
         )
 
     def _cues(self, before_s: float, after_s: float) -> Iterator[str]:
-        for at, event in ((self._target_s, EVENT_TARGET), (self._target_s + OVERTIME_S, EVENT_OVERTIME)):
+        for at, event in (
+            (self._target_s, EVENT_TARGET),
+            (self._target_s + OVERTIME_S, EVENT_OVERTIME),
+        ):
             if before_s < at <= after_s:
                 yield event
 
@@ -294,7 +301,7 @@ class Recorder:
 
     # -- life cycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         self.start()
         return self
 
@@ -350,7 +357,9 @@ class Recorder:
             try:
                 stream.abort()
                 stream.close()
-            except Exception as exc:  # a device that vanished may fail to close; the file matters more
+            except (
+                Exception
+            ) as exc:  # a device that vanished may fail to close; the file matters more
                 log.warning("closing the input stream failed: %s", exc)
         if self._file is not None:
             try:
@@ -362,7 +371,9 @@ class Recorder:
                 self._file = None
         self._quiet.close()
         if self.recording is None:
-            self.recording = Recording(self.path, self._frames, self._rate, self.device, self._stopped_by)
+            self.recording = Recording(
+                self.path, self._frames, self._rate, self.device, self._stopped_by
+            )
         return self.recording
 
     # -- recording loop -----------------------------------------------------------------------
@@ -385,8 +396,10 @@ class Recorder:
             last_block = time.monotonic()
             if self._overflows != overflows:
                 overflows = self._overflows
-                log.warning("input overflow at %s: the computer was too busy and a moment of audio was lost",
-                            format_duration(self._frames / self._rate))
+                log.warning(
+                    "input overflow at %s: the computer was too busy and a moment of audio was lost",
+                    format_duration(self._frames / self._rate),
+                )
             block = self._fit(block)
             frames_before = self._frames
             self._write(block)
@@ -419,7 +432,9 @@ class Recorder:
         return block[: max(room, 0)]
 
     def _reached_max(self) -> bool:
-        return self.max_duration_s is not None and self._frames >= int(round(self.max_duration_s * self._rate))
+        return self.max_duration_s is not None and self._frames >= int(
+            round(self.max_duration_s * self._rate)
+        )
 
     def _write(self, block: np.ndarray) -> None:
         if not len(block):
@@ -446,11 +461,15 @@ class Recorder:
 
 def _supported_rate(sd, device: InputDevice) -> int:
     """16 kHz when the device takes it (no resampling later), else the device's own rate."""
-    rates = [SAMPLE_RATE] + ([int(device.default_sample_rate)] if device.default_sample_rate else [])
+    rates = [SAMPLE_RATE] + (
+        [int(device.default_sample_rate)] if device.default_sample_rate else []
+    )
     reason = ""
     for rate in rates:
         try:
-            sd.check_input_settings(device=device.index, channels=CHANNELS, dtype=DTYPE, samplerate=rate)
+            sd.check_input_settings(
+                device=device.index, channels=CHANNELS, dtype=DTYPE, samplerate=rate
+            )
             return rate
         except (sd.PortAudioError, ValueError) as exc:
             reason = _portaudio_reason(exc)
@@ -465,13 +484,21 @@ def _create_wav(path: Path, rate: int):
     import soundfile
 
     try:
-        handle = soundfile.SoundFile(path, "x", samplerate=rate, channels=CHANNELS, format="WAV", subtype="PCM_16")
+        handle = soundfile.SoundFile(
+            path, "x", samplerate=rate, channels=CHANNELS, format="WAV", subtype="PCM_16"
+        )
     except FileExistsError as exc:
-        raise RecordingError(f"{path} already exists; choose another name with --out, or delete it") from exc
+        raise RecordingError(
+            f"{path} already exists; choose another name with --out, or delete it"
+        ) from exc
     except OSError as exc:
-        raise RecordingError(f"cannot create {path}: {exc.strerror or exc}; choose another place with --out") from exc
+        raise RecordingError(
+            f"cannot create {path}: {exc.strerror or exc}; choose another place with --out"
+        ) from exc
     except RuntimeError as exc:
-        raise RecordingError(f"cannot create {path}: {_sndfile_reason(exc)}; choose another place with --out") from exc
+        raise RecordingError(
+            f"cannot create {path}: {_sndfile_reason(exc)}; choose another place with --out"
+        ) from exc
     _update_header_after_every_write(handle)
     return handle
 
@@ -499,7 +526,9 @@ def _c_stderr_to_devnull():
     from cffi import FFI
 
     ffi = FFI()
-    ffi.cdef("extern FILE *stderr; FILE *fopen(const char *path, const char *mode); int fclose(FILE *fp);")
+    ffi.cdef(
+        "extern FILE *stderr; FILE *fopen(const char *path, const char *mode); int fclose(FILE *fp);"
+    )
     try:
         libc = ffi.dlopen(None)
         devnull = libc.fopen(b"/dev/null", b"w")

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -42,7 +42,9 @@ def render_report(d: dict, *, color: bool = False, details: bool = True) -> str:
     language = feedback_language(d)
     texts = report_texts(language)
     basis = d.get("score_basis", "content and delivery")
-    verdict = _verdict(d["score"], texts) if basis == "content and delivery" else f"Score on {basis}."
+    verdict = (
+        _verdict(d["score"], texts) if basis == "content and delivery" else f"Score on {basis}."
+    )
     lines = [_headline(d, style), "  " + verdict, ""]
     lines += _fixes(d, style, texts)
     if details:
@@ -64,24 +66,32 @@ def feedback_language(d: dict) -> str:
     return language
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_texts(language: str) -> dict:
     """The report's sentences for `language` (rubric/<language>/report.json), else English."""
     for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
         if not re.fullmatch(r"[a-z]{2,3}", lang or ""):
             continue
         try:
-            text = resources.files("speechcoach").joinpath(f"rubric/{lang}/{REPORT_FILE}").read_text("utf-8")
+            text = (
+                resources.files("speechcoach")
+                .joinpath(f"rubric/{lang}/{REPORT_FILE}")
+                .read_text("utf-8")
+            )
         except (FileNotFoundError, ModuleNotFoundError):
             continue
         try:
             return json.loads(text)
         except ValueError as exc:
-            raise SpeechcoachError(f"rubric/{lang}/{REPORT_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach") from exc
-    raise SpeechcoachError(f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{REPORT_FILE} is missing; reinstall speechcoach")
+            raise SpeechcoachError(
+                f"rubric/{lang}/{REPORT_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach"
+            ) from exc
+    raise SpeechcoachError(
+        f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{REPORT_FILE} is missing; reinstall speechcoach"
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def component_titles(language: str) -> dict[str, str]:
     """Component titles: the report's English ones, or those of the language's content rubric."""
     if language == FALLBACK_LANGUAGE:
@@ -109,7 +119,14 @@ class _Style:
         return click.style(text, bold=True) if self.color else text
 
     def verdict(self, text: str, verdict: str) -> str:
-        colors = {"ok": "green", "low": "yellow", "high": "yellow", "unknown": None, True: "green", False: "red"}
+        colors = {
+            "ok": "green",
+            "low": "yellow",
+            "high": "yellow",
+            "unknown": None,
+            True: "green",
+            False: "red",
+        }
         fg = colors.get(verdict)
         return click.style(text, fg=fg) if self.color and fg else text
 
@@ -117,15 +134,23 @@ class _Style:
 def _headline(d: dict, style: _Style) -> str:
     covered = sum(1 for c in d["components"].values() if c["covered"])
     pace = f"{d['wpm']:.0f} wpm" if d.get("wpm") else "pace n/a"
-    if d.get("chars_per_min") and ("chars_per_min" in (d.get("judgements") or {}) or not d.get("wpm")):
+    if d.get("chars_per_min") and (
+        "chars_per_min" in (d.get("judgements") or {}) or not d.get("wpm")
+    ):
         pace = f"{d['chars_per_min']:.0f} chars/min"  # the pace that was judged, for a mixed intro
     parts = f"{covered}/{len(d['components'])} parts" if d["components"] else "content not checked"
     name = Path(d["file"]).name
-    return style.bold(f"{name}: {format_duration(d['duration_s'])} of {format_duration(d['target_s'])}, {pace}, {parts} - score {d['score']}/100")
+    return style.bold(
+        f"{name}: {format_duration(d['duration_s'])} of {format_duration(d['target_s'])}, {pace}, {parts} - score {d['score']}/100"
+    )
 
 
 def _verdict(score: int, texts: dict) -> str:
-    return next(v["text"] for v in sorted(texts["verdicts"], key=lambda v: -v["min_score"]) if score >= v["min_score"])
+    return next(
+        v["text"]
+        for v in sorted(texts["verdicts"], key=lambda v: -v["min_score"])
+        if score >= v["min_score"]
+    )
 
 
 def _fixes(d: dict, style: _Style, texts: dict) -> list[str]:
@@ -137,9 +162,9 @@ def _fixes(d: dict, style: _Style, texts: dict) -> list[str]:
         when = f"[{format_duration(tip['start'])}] " if tip.get("start") is not None else ""
         lines.append(f"  {n}. {when}{tip['message']}")
         if tip.get("sentence"):
-            lines.append(f"     You said: \"{tip['sentence']}\"")
+            lines.append(f'     You said: "{tip["sentence"]}"')
         if tip.get("say_instead"):
-            lines.append(f"     Say instead: \"{tip['say_instead']}\"")
+            lines.append(f'     Say instead: "{tip["say_instead"]}"')
     return lines
 
 
@@ -149,14 +174,33 @@ def _row(label: str, value: str, note: str = "") -> str:
 
 def _delivery(d: dict, style: _Style) -> list[str]:
     j, bands = d["judgements"], d["bands"]
-    rows = [_row("Duration", f"{format_duration(d['duration_s'])} (speech {format_duration(d['speech_s'])})",
-                 style.verdict(f"{j.get('duration', '')}: {bands.get('duration', '')}", j.get("duration")))]
+    rows = [
+        _row(
+            "Duration",
+            f"{format_duration(d['duration_s'])} (speech {format_duration(d['speech_s'])})",
+            style.verdict(
+                f"{j.get('duration', '')}: {bands.get('duration', '')}", j.get("duration")
+            ),
+        )
+    ]
     # A mixed intro has both paces; only the one of the language mostly spoken is judged.
     if d.get("wpm") is not None:
-        articulation = f" (articulation {d['articulation_wpm']:.0f})" if d.get("articulation_wpm") is not None else ""
-        rows.append(_row("Pace", f"{d['wpm']:.0f} words/min{articulation}", _judged(j, bands, "wpm", style)))
+        articulation = (
+            f" (articulation {d['articulation_wpm']:.0f})"
+            if d.get("articulation_wpm") is not None
+            else ""
+        )
+        rows.append(
+            _row("Pace", f"{d['wpm']:.0f} words/min{articulation}", _judged(j, bands, "wpm", style))
+        )
     if d.get("chars_per_min") is not None:
-        rows.append(_row("Pace", f"{d['chars_per_min']:.0f} chars/min", _judged(j, bands, "chars_per_min", style)))
+        rows.append(
+            _row(
+                "Pace",
+                f"{d['chars_per_min']:.0f} chars/min",
+                _judged(j, bands, "chars_per_min", style),
+            )
+        )
     if d.get("morae_per_min") is not None:
         morae = j.get("morae_per_min")
         note = f"{morae}: {bands.get('morae_per_min')}" if morae else bands.get("morae_per_min", "")
@@ -164,22 +208,62 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     windows = [w for w in d["pace_windows"] if _window_rate(w) is not None]
     if len(windows) > 1:
         unit = windows[0].get("unit") or "words/min"  # stored before units: words per minute
-        rows.append(_row("Pace by 30 s", " ".join(f"{_window_rate(w):.0f}" for w in windows), f"{unit} per window"))
+        rows.append(
+            _row(
+                "Pace by 30 s",
+                " ".join(f"{_window_rate(w):.0f}" for w in windows),
+                f"{unit} per window",
+            )
+        )
     p = d["pauses"]
-    where = f", longest {p['longest_s']:.1f} s at {format_duration(p['longest_at'])}" if p["longest_at"] is not None else ""
-    rows.append(_row("Pauses", f"{p['count']} pauses, {p['long_count']} long{where}", f"pause >= {p['min_pause_s']:g} s, long >= {p['long_pause_s']:g} s"))
+    where = (
+        f", longest {p['longest_s']:.1f} s at {format_duration(p['longest_at'])}"
+        if p["longest_at"] is not None
+        else ""
+    )
+    rows.append(
+        _row(
+            "Pauses",
+            f"{p['count']} pauses, {p['long_count']} long{where}",
+            f"pause >= {p['min_pause_s']:g} s, long >= {p['long_pause_s']:g} s",
+        )
+    )
     f = d["fillers"]
-    rate = f" ({f['per_100_words']:.1f} per 100 words)" if f.get("per_100_words") is not None else f" ({f['per_min']:.1f}/min)" if f.get("per_min") is not None else ""
+    rate = (
+        f" ({f['per_100_words']:.1f} per 100 words)"
+        if f.get("per_100_words") is not None
+        else f" ({f['per_min']:.1f}/min)"
+        if f.get("per_min") is not None
+        else ""
+    )
     kinds = _counts(item["text"] for item in f["items"])
     if j.get("fillers") == "unknown":
         rows.append(_row("Fillers", "not counted", "no filler list for this language"))
     else:
-        rows.append(_row("Fillers", f"{f['count']}{rate}", style.verdict(f"{j.get('fillers')}: {kinds or 'none found'}", j.get("fillers"))))
+        rows.append(
+            _row(
+                "Fillers",
+                f"{f['count']}{rate}",
+                style.verdict(f"{j.get('fillers')}: {kinds or 'none found'}", j.get("fillers")),
+            )
+        )
         rows.append(_row("", "", "(a lower bound: Whisper leaves out many um/uh)"))
     if d["pitch"]["spread_semitones"] is not None:
-        rows.append(_row("Pitch", f"{d['pitch']['spread_semitones']:.1f} semitones spread", style.verdict(f"{j.get('pitch')}: {bands.get('pitch')}", j.get("pitch"))))
+        rows.append(
+            _row(
+                "Pitch",
+                f"{d['pitch']['spread_semitones']:.1f} semitones spread",
+                style.verdict(f"{j.get('pitch')}: {bands.get('pitch')}", j.get("pitch")),
+            )
+        )
     if d["loudness"]["spread_db"] is not None:
-        rows.append(_row("Loudness", f"{d['loudness']['spread_db']:.1f} dB spread", style.verdict(f"{j.get('loudness')}: {bands.get('loudness')}", j.get("loudness"))))
+        rows.append(
+            _row(
+                "Loudness",
+                f"{d['loudness']['spread_db']:.1f} dB spread",
+                style.verdict(f"{j.get('loudness')}: {bands.get('loudness')}", j.get("loudness")),
+            )
+        )
     return rows
 
 
@@ -209,16 +293,22 @@ def _content(d: dict, style: _Style, titles: dict[str, str]) -> list[str]:
         title = titles.get(cid, cid)
         if comp["covered"] and comp["evidence"]:
             ev = comp["evidence"][0]
-            rows.append(f"  {mark} {_pad(title, TITLE_COLUMNS)}{comp['seconds']:>4.0f} s  [{format_duration(ev['start'])}] \"{_clip(ev['text'])}\"")
+            rows.append(
+                f'  {mark} {_pad(title, TITLE_COLUMNS)}{comp["seconds"]:>4.0f} s  [{format_duration(ev["start"])}] "{_clip(ev["text"])}"'
+            )
         else:
             rows.append(f"  {mark} {_pad(title, TITLE_COLUMNS)}   - s  not found")
     order = d["order"]
     sequence = " -> ".join(titles.get(c, c) for c in order["sequence"]) or "none"
-    rows.append(f"  Order: {sequence}  {style.verdict('coherent' if order['ok'] else 'jumbled', order['ok'])}")
+    rows.append(
+        f"  Order: {sequence}  {style.verdict('coherent' if order['ok'] else 'jumbled', order['ok'])}"
+    )
     if order.get("note"):
         rows.append(f"         {order['note']}")
     for hit in d["pitfalls"]:
-        rows.append(f"  Pitfall {hit['id']} at {format_duration(hit['start'])}: \"{_clip(hit['text'])}\"")
+        rows.append(
+            f'  Pitfall {hit["id"]} at {format_duration(hit["start"])}: "{_clip(hit["text"])}"'
+        )
     return rows
 
 

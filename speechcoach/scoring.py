@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from .config import Band, Targets, format_duration
@@ -63,7 +63,9 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
     }
     if pace_metric == "chars_per_min":  # Japanese has no words to count fillers per 100 of
         values["fillers"] = (delivery.fillers_per_min, targets.fillers_per_min)
-    if pace_metric == "chars_per_min":  # morae: the second Japanese measure (Prafiyanto et al. 2018)
+    if (
+        pace_metric == "chars_per_min"
+    ):  # morae: the second Japanese measure (Prafiyanto et al. 2018)
         values["morae_per_min"] = (delivery.morae_per_min, targets.morae_per_min)
     return {
         name: Judgement(name, value, band, band.judge(value) if value is not None else "unknown")
@@ -71,7 +73,9 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
     }
 
 
-def pace_measure(language: str, targets: Targets, japanese_share: float | None = None) -> tuple[str, Band]:
+def pace_measure(
+    language: str, targets: Targets, japanese_share: float | None = None
+) -> tuple[str, Band]:
     """Which pace metric applies: words per minute, or characters per minute for Japanese.
 
     With `japanese_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
@@ -83,14 +87,31 @@ def pace_measure(language: str, targets: Targets, japanese_share: float | None =
     return "wpm", targets.wpm
 
 
-def score(delivery: DeliveryMetrics, judgements: dict[str, Judgement], content: dict | None, targets: Targets) -> dict[str, float]:
+def score(
+    delivery: DeliveryMetrics,
+    judgements: dict[str, Judgement],
+    content: dict | None,
+    targets: Targets,
+) -> dict[str, float]:
     """The score's parts; their sum (clipped to 0-100) is the score."""
     parts = {
-        "duration": DURATION_POINTS * _closeness(delivery.duration_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF),
-        "pauses": PAUSE_POINTS * (1.0 if len(delivery.long_pauses) <= MAX_LONG_PAUSES else 0.5 if len(delivery.long_pauses) <= 2 * MAX_LONG_PAUSES else 0.0),
+        "duration": DURATION_POINTS
+        * _closeness(
+            delivery.duration_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF
+        ),
+        "pauses": PAUSE_POINTS
+        * (
+            1.0
+            if len(delivery.long_pauses) <= MAX_LONG_PAUSES
+            else 0.5
+            if len(delivery.long_pauses) <= 2 * MAX_LONG_PAUSES
+            else 0.0
+        ),
     }
     if judgements["fillers"].verdict != "unknown":  # no filler list for the language: not scored
-        parts["fillers"] = FILLER_POINTS * _closeness(judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100)
+        parts["fillers"] = FILLER_POINTS * _closeness(
+            judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100
+        )
     pace = next(j for name, j in judgements.items() if name in ("wpm", "chars_per_min"))
     falloff = PACE_FALLOFF_WPM if pace.metric == "wpm" else 80.0
     parts["pace"] = PACE_POINTS * _closeness(pace.value, pace.band, falloff)
@@ -98,7 +119,9 @@ def score(delivery: DeliveryMetrics, judgements: dict[str, Judgement], content: 
         covered = sum(1 for c in content["components"].values() if c["covered"])
         parts["components"] = COMPONENT_POINTS * covered
         parts["order"] = ORDER_POINTS if content["order"]["ok"] and covered >= 2 else 0
-        parts["pitfalls"] = -min(MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"])))
+        parts["pitfalls"] = -min(
+            MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"]))
+        )
     return {k: round(v, 1) for k, v in parts.items()}
 
 
@@ -116,44 +139,77 @@ def _closeness(value: float | None, band: Band, falloff: float) -> float:
     return max(0.0, 1.0 - distance / falloff)
 
 
-def delivery_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], targets: Targets, sentences,
-                  language: str = FALLBACK_LANGUAGE, all_parts_covered: bool = False) -> list[Tip]:
+def delivery_tips(
+    delivery: DeliveryMetrics,
+    judgements: dict[str, Judgement],
+    targets: Targets,
+    sentences,
+    language: str = FALLBACK_LANGUAGE,
+    all_parts_covered: bool = False,
+) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
     `rubric/<language>/delivery.json`; English for a language without one)."""
     texts = DeliveryTexts(language)
-    tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(delivery, judgements, texts)
+    tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(
+        delivery, judgements, texts
+    )
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     pitch = judgements["pitch"]
     if pitch.verdict == "low":
-        tips.append(Tip("voice:monotone", 35, texts.tip("voice:monotone", spread=f"{pitch.value:.1f}", low=f"{pitch.band.low:g}")))
+        tips.append(
+            Tip(
+                "voice:monotone",
+                35,
+                texts.tip("voice:monotone", spread=f"{pitch.value:.1f}", low=f"{pitch.band.low:g}"),
+            )
+        )
     return tips
 
 
 # ---------------------------------------------------------------------------- tip texts
 
 
-@lru_cache(maxsize=None)
+@cache
 def delivery_texts(language: str) -> dict:
     """The delivery tip texts for `language`: its `rubric/<language>/delivery.json` over the
     English file, so a language without a file, or a key missing from one, reads English."""
     english = _read_texts(FALLBACK_LANGUAGE)
     if english is None:
-        raise SpeechcoachError(f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{DELIVERY_FILE} is missing; reinstall speechcoach")
-    own = _read_texts(language) if language != FALLBACK_LANGUAGE and LANGUAGE_CODE.fullmatch(language or "") else None
+        raise SpeechcoachError(
+            f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{DELIVERY_FILE} is missing; reinstall speechcoach"
+        )
+    own = (
+        _read_texts(language)
+        if language != FALLBACK_LANGUAGE and LANGUAGE_CODE.fullmatch(language or "")
+        else None
+    )
     if own is None:
         return english
-    return {**english, **own, **{k: {**english[k], **own.get(k, {})} for k in ("tips", "fragments", "pace_units", "window_units")}}
+    return {
+        **english,
+        **own,
+        **{
+            k: {**english[k], **own.get(k, {})}
+            for k in ("tips", "fragments", "pace_units", "window_units")
+        },
+    }
 
 
 def _read_texts(language: str) -> dict | None:
     try:
-        text = resources.files("speechcoach").joinpath(f"rubric/{language}/{DELIVERY_FILE}").read_text("utf-8")
+        text = (
+            resources.files("speechcoach")
+            .joinpath(f"rubric/{language}/{DELIVERY_FILE}")
+            .read_text("utf-8")
+        )
     except (FileNotFoundError, ModuleNotFoundError):
         return None
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise SpeechcoachError(f"rubric/{language}/{DELIVERY_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach") from exc
+        raise SpeechcoachError(
+            f"rubric/{language}/{DELIVERY_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach"
+        ) from exc
 
 
 class DeliveryTexts:
@@ -187,7 +243,9 @@ class DeliveryTexts:
         return spelled[key].format(m=minutes, s=secs)
 
 
-def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool) -> list[Tip]:
+def _duration_tips(
+    delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool
+) -> list[Tip]:
     band, length = targets.duration_band, delivery.duration_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
@@ -199,7 +257,9 @@ def _duration_tips(delivery: DeliveryMetrics, targets: Targets, texts: DeliveryT
     return []
 
 
-def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
+def _pace_tips(
+    delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts
+) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
     if pace is not None and pace.verdict == "ok":
         return _rush_tips(delivery, pace, texts)
@@ -207,15 +267,35 @@ def _pace_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], text
         return []
     morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
     values = {
-        "value": f"{pace.value:.0f}", "unit": texts.pace_unit(pace.metric),
-        "low": f"{pace.band.low:g}", "high": f"{pace.band.high:g}",
-        "morae": texts.fragment("pace:morae", morae=f"{morae.value:.0f}") if morae and morae.value is not None else "",
+        "value": f"{pace.value:.0f}",
+        "unit": texts.pace_unit(pace.metric),
+        "low": f"{pace.band.low:g}",
+        "high": f"{pace.band.high:g}",
+        "morae": texts.fragment("pace:morae", morae=f"{morae.value:.0f}")
+        if morae and morae.value is not None
+        else "",
     }
     if pace.verdict == "high":
         fastest = max(delivery.pace_windows, key=lambda w: w.rate, default=None)
-        where = texts.fragment("pace:fast:where", start=format_duration(fastest.start), end=format_duration(fastest.end),
-                               rate=f"{fastest.rate:.0f}", window_unit=texts.window_unit(fastest.unit)) if fastest else ""
-        return [Tip("pace:fast", 70, texts.tip("pace:fast", where=where, **values), start=fastest.start if fastest else None)]
+        where = (
+            texts.fragment(
+                "pace:fast:where",
+                start=format_duration(fastest.start),
+                end=format_duration(fastest.end),
+                rate=f"{fastest.rate:.0f}",
+                window_unit=texts.window_unit(fastest.unit),
+            )
+            if fastest
+            else ""
+        )
+        return [
+            Tip(
+                "pace:fast",
+                70,
+                texts.tip("pace:fast", where=where, **values),
+                start=fastest.start if fastest else None,
+            )
+        ]
     return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
 
 
@@ -225,19 +305,38 @@ def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts)
     fastest = max(windows, key=lambda w: w.rate, default=None)
     if fastest is None or fastest.rate <= pace.band.high * (1 + RUSH_MARGIN):
         return []
-    message = texts.tip("pace:rushed", start=format_duration(fastest.start), end=format_duration(fastest.end),
-                        rate=f"{fastest.rate:.0f}", window_unit=texts.window_unit(fastest.unit),
-                        low=f"{pace.band.low:g}", high=f"{pace.band.high:g}")
+    message = texts.tip(
+        "pace:rushed",
+        start=format_duration(fastest.start),
+        end=format_duration(fastest.end),
+        rate=f"{fastest.rate:.0f}",
+        window_unit=texts.window_unit(fastest.unit),
+        low=f"{pace.band.low:g}",
+        high=f"{pace.band.high:g}",
+    )
     return [Tip("pace:rushed", 40, message, start=fastest.start)]
 
 
-def _filler_tips(delivery: DeliveryMetrics, judgements: dict[str, Judgement], sentences, texts: DeliveryTexts) -> list[Tip]:
+def _filler_tips(
+    delivery: DeliveryMetrics, judgements: dict[str, Judgement], sentences, texts: DeliveryTexts
+) -> list[Tip]:
     if judgements["fillers"].verdict != "high" or not delivery.fillers:
         return []
-    worst = max(sentences, key=lambda s: sum(1 for f in delivery.fillers if s.start <= f.start <= s.end), default=None)
+    worst = max(
+        sentences,
+        key=lambda s: sum(1 for f in delivery.fillers if s.start <= f.start <= s.end),
+        default=None,
+    )
     words = texts.join(sorted({f.text for f in delivery.fillers}))
-    return [Tip("fillers", 60, texts.tip("fillers", count=str(len(delivery.fillers)), words=words),
-                sentence=worst.text if worst else None, start=worst.start if worst else None)]
+    return [
+        Tip(
+            "fillers",
+            60,
+            texts.tip("fillers", count=str(len(delivery.fillers)), words=words),
+            sentence=worst.text if worst else None,
+            start=worst.start if worst else None,
+        )
+    ]
 
 
 def _pause_tips(delivery: DeliveryMetrics, texts: DeliveryTexts) -> list[Tip]:
@@ -245,6 +344,11 @@ def _pause_tips(delivery: DeliveryMetrics, texts: DeliveryTexts) -> list[Tip]:
     if len(long_pauses) <= MAX_LONG_PAUSES:
         return []
     longest = max(long_pauses, key=lambda p: p.duration)
-    message = texts.tip("pauses:long", count=str(len(long_pauses)), threshold=f"{delivery.long_pause_s:g}",
-                        longest=f"{longest.duration:.1f}", at=format_duration(longest.start))
+    message = texts.tip(
+        "pauses:long",
+        count=str(len(long_pauses)),
+        threshold=f"{delivery.long_pause_s:g}",
+        longest=f"{longest.duration:.1f}",
+        at=format_duration(longest.start),
+    )
     return [Tip("pauses:long", 45, message, start=longest.start)]

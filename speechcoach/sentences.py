@@ -50,9 +50,18 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     for i, word in enumerate(words):
         current.append(word)
         nxt = words[i + 1] if i + 1 < len(words) else None
-        if nxt is None or _ends_sentence(word, nxt, len(current)) or (
-            transcript.language == "ja"
-            and _ends_japanese_sentence(current, words[i + 1 : i + 1 + JA_LOOKAHEAD_PIECES], id(word) in segment_ends, segment_starts)
+        if (
+            nxt is None
+            or _ends_sentence(word, nxt, len(current))
+            or (
+                transcript.language == "ja"
+                and _ends_japanese_sentence(
+                    current,
+                    words[i + 1 : i + 1 + JA_LOOKAHEAD_PIECES],
+                    id(word) in segment_ends,
+                    segment_starts,
+                )
+            )
         ):
             _flush(current, joiner, sentences, segment_starts)
             current = []
@@ -65,15 +74,23 @@ def _ends_sentence(word: Word, nxt: Word, length: int) -> bool:
     return nxt.start - word.end >= SENTENCE_BREAK_PAUSE_S or length >= MAX_SENTENCE_WORDS
 
 
-def _ends_japanese_sentence(current: list[Word], upcoming: list[Word], segment_end: bool, segment_starts: set[int]) -> bool:
+def _ends_japanese_sentence(
+    current: list[Word], upcoming: list[Word], segment_end: bool, segment_starts: set[int]
+) -> bool:
     from .japanese import sentence_break  # loads the Japanese dictionary: Japanese only
 
     nxt = upcoming[0]
-    if segment_end and re.match(r"\s*[A-Z]", nxt.text) and re.search(r"[A-Za-z]\W*$", current[-1].text):
+    if (
+        segment_end
+        and re.match(r"\s*[A-Z]", nxt.text)
+        and re.search(r"[A-Za-z]\W*$", current[-1].text)
+    ):
         return True  # English inside a Japanese transcript comes unpunctuated: a capital opens a sentence
     stretched = nxt.end - nxt.start >= JA_STRETCHED_PIECE_S and len(nxt.text.strip()) <= 2
     pause = segment_end or nxt.start - current[-1].end >= JA_PAUSE_S or stretched
-    return sentence_break(_join_no_space(current, segment_starts), "".join(w.text.strip() for w in upcoming), pause)
+    return sentence_break(
+        _join_no_space(current, segment_starts), "".join(w.text.strip() for w in upcoming), pause
+    )
 
 
 def _join_no_space(words: list[Word], segment_starts: set[int]) -> str:
@@ -83,7 +100,9 @@ def _join_no_space(words: list[Word], segment_starts: set[int]) -> str:
     return join_pieces([w.text for w in words], [id(w) in segment_starts for w in words])
 
 
-def _flush(words: list[Word], joiner: str, out: list[Sentence], segment_starts: set[int] = frozenset()) -> None:
+def _flush(
+    words: list[Word], joiner: str, out: list[Sentence], segment_starts: set[int] = frozenset()
+) -> None:
     start = words[0].start
     if joiner:
         text = joiner.join(w.text.strip() for w in words).strip()
@@ -91,7 +110,9 @@ def _flush(words: list[Word], joiner: str, out: list[Sentence], segment_starts: 
         text = _join_no_space(words, segment_starts)
         first = words[0]
         if first.end - first.start >= JA_STRETCHED_PIECE_S and len(first.text.strip()) <= 2:
-            start = first.end - JA_STRETCHED_PIECE_S / 2  # the pause Whisper folded into it is not speech
+            start = (
+                first.end - JA_STRETCHED_PIECE_S / 2
+            )  # the pause Whisper folded into it is not speech
     if text:
         out.append(Sentence(text, start, words[-1].end, len(out)))
 

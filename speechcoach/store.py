@@ -26,15 +26,24 @@ import logging
 import math
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .config import home_dir
 from .errors import StoreError
 
-__all__ = ["History", "Attempt", "Saved", "ImportResult", "DB_FILENAME", "EXPORT_FORMAT", "file_sha256"]
+__all__ = [
+    "History",
+    "Attempt",
+    "Saved",
+    "ImportResult",
+    "DB_FILENAME",
+    "EXPORT_FORMAT",
+    "file_sha256",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +59,17 @@ _DAMAGE_TEXTS = ("file is not a database", "database disk image is malformed")
 
 # The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its own.
 _V2_METRIC_COLUMNS = (
-    "language", "score", "duration_s", "target_s", "wpm", "chars_per_min", "fillers_per_min",
-    "long_pauses", "components_covered", "components_total", "pitfalls",
+    "language",
+    "score",
+    "duration_s",
+    "target_s",
+    "wpm",
+    "chars_per_min",
+    "fillers_per_min",
+    "long_pauses",
+    "components_covered",
+    "components_total",
+    "pitfalls",
 )
 
 
@@ -130,10 +148,20 @@ def _migration_1(conn: sqlite3.Connection) -> None:
 def _migration_2(conn: sqlite3.Connection) -> None:
     """Content hash (one attempt per recording), label, and metric columns for lists and charts."""
     columns = {
-        "updated_at": "TEXT", "audio_sha256": "TEXT", "copy_no": "INTEGER NOT NULL DEFAULT 0", "label": "TEXT",
-        "language": "TEXT", "duration_s": "REAL", "target_s": "REAL", "wpm": "REAL", "chars_per_min": "REAL",
-        "fillers_per_min": "REAL", "long_pauses": "INTEGER", "components_covered": "INTEGER",
-        "components_total": "INTEGER", "pitfalls": "INTEGER",
+        "updated_at": "TEXT",
+        "audio_sha256": "TEXT",
+        "copy_no": "INTEGER NOT NULL DEFAULT 0",
+        "label": "TEXT",
+        "language": "TEXT",
+        "duration_s": "REAL",
+        "target_s": "REAL",
+        "wpm": "REAL",
+        "chars_per_min": "REAL",
+        "fillers_per_min": "REAL",
+        "long_pauses": "INTEGER",
+        "components_covered": "INTEGER",
+        "components_total": "INTEGER",
+        "pitfalls": "INTEGER",
     }
     for name, kind in columns.items():
         conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
@@ -151,10 +179,20 @@ def _migration_2(conn: sqlite3.Connection) -> None:
         conn.execute(
             f"UPDATE attempts SET updated_at = ?, audio_sha256 = ?, copy_no = ?, engine = ?, model = ?, "
             f"{', '.join(f'{c} = ?' for c in _V2_METRIC_COLUMNS)} WHERE id = ?",
-            (created_at, digest, copy_no, engine, model, *(metrics[c] for c in _V2_METRIC_COLUMNS), row_id),
+            (
+                created_at,
+                digest,
+                copy_no,
+                engine,
+                model,
+                *(metrics[c] for c in _V2_METRIC_COLUMNS),
+                row_id,
+            ),
         )
     # NULL hashes (recording gone) never collide: such attempts simply cannot be matched again.
-    conn.execute("CREATE UNIQUE INDEX attempts_identity ON attempts (audio_sha256, engine, model, copy_no)")
+    conn.execute(
+        "CREATE UNIQUE INDEX attempts_identity ON attempts (audio_sha256, engine, model, copy_no)"
+    )
     conn.execute("CREATE INDEX attempts_created ON attempts (created_at)")
 
 
@@ -203,16 +241,22 @@ def _metric_values(analysis: dict) -> dict[str, Any]:
         "chars_per_min": _number(analysis.get("chars_per_min")),
         "fillers_per_min": _number(fillers.get("per_min")),
         "long_pauses": None if long_pauses is None else int(long_pauses),
-        "components_covered": sum(1 for c in components.values() if c.get("covered")) if components else None,
+        "components_covered": sum(1 for c in components.values() if c.get("covered"))
+        if components
+        else None,
         "components_total": len(components) if components else None,
-        "pitfalls": len(analysis["pitfalls"]) if isinstance(analysis.get("pitfalls"), list) else None,
+        "pitfalls": len(analysis["pitfalls"])
+        if isinstance(analysis.get("pitfalls"), list)
+        else None,
     }
 
 
 def _as_dict(analysis: Any) -> dict:
     data = analysis.to_dict() if hasattr(analysis, "to_dict") else analysis
     if not isinstance(data, dict):
-        raise TypeError(f"expected an analysis dict or an object with .to_dict(), got {type(analysis).__name__}")
+        raise TypeError(
+            f"expected an analysis dict or an object with .to_dict(), got {type(analysis).__name__}"
+        )
     if "error" in data:
         raise ValueError(f"not saving a failed analysis of {data.get('file')}: {data['error']}")
     return data
@@ -240,9 +284,13 @@ def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
             "or set SPEECHCOACH_HOME to another folder"
         )
     if name.startswith("SQLITE_READONLY") or "readonly" in text:
-        return StoreError(f"history database {path} is read-only ({text}); make it writable (chmod u+w) and run again")
+        return StoreError(
+            f"history database {path} is read-only ({text}); make it writable (chmod u+w) and run again"
+        )
     if name.startswith("SQLITE_FULL") or "full" in text:
-        return StoreError(f"cannot write history database {path}: the disk is full ({text}); free some space and run again")
+        return StoreError(
+            f"cannot write history database {path}: the disk is full ({text}); free some space and run again"
+        )
     if name.startswith(_DAMAGE_CODES) or any(t in text for t in _DAMAGE_TEXTS):
         return _damaged(path, text)
     # Anything else (a bad value bound to a query, a misuse) is not the file's fault: telling the
@@ -273,7 +321,7 @@ class History:
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None) -> "History":
+    def open(cls, path: str | Path | None = None) -> History:
         """Open (creating or upgrading) the history; default `home_dir() / "history.db"`.
 
         Raises StoreError, naming the file and the way out, when it is damaged, locked or unreadable.
@@ -282,7 +330,9 @@ class History:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder for history database {path} ({exc}); set SPEECHCOACH_HOME to a writable folder") from exc
+            raise StoreError(
+                f"cannot create the folder for history database {path} ({exc}); set SPEECHCOACH_HOME to a writable folder"
+            ) from exc
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly a `with`.
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -332,7 +382,9 @@ class History:
             return self._version()
 
     def _version(self) -> int:
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         if "schema_migrations" not in tables:
             if tables:
                 raise StoreError(
@@ -341,7 +393,9 @@ class History:
                     "or move the file aside"
                 )
             return 0
-        return self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+        return self._conn.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+        ).fetchone()[0]
 
     def _checked_version(self) -> int:
         version, latest = self._version(), MIGRATIONS[-1][0]
@@ -357,7 +411,9 @@ class History:
         if self._version() == MIGRATIONS[-1][0]:  # the common case: no write lock needed
             return
         with self._transaction():
-            version = self._checked_version()  # again, under the lock: another process may have just migrated
+            version = (
+                self._checked_version()
+            )  # again, under the lock: another process may have just migrated
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
@@ -365,7 +421,9 @@ class History:
                 if number > version:
                     log.info("history %s: migration %d (%s)", self.path, number, name)
                     migrate(self._conn)
-                    self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now()))
+                    self._conn.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, _now())
+                    )
 
     def _backup(self, version: int) -> Path:
         """Copy the database (consistently, WAL included) before changing its schema.
@@ -412,7 +470,7 @@ class History:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "History":
+    def __enter__(self) -> History:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -450,10 +508,14 @@ class History:
                 self._update(conn, existing[0], data, audio_text, label)
                 return Saved(existing[0], False, self.path)
             copy_no = existing[1] + 1 if existing else 0
-            row_id = self._insert(conn, data, audio_text, digest, engine, model, label, copy_no, _now())
+            row_id = self._insert(
+                conn, data, audio_text, digest, engine, model, label, copy_no, _now()
+            )
         return Saved(row_id, True, self.path)
 
-    def _update(self, conn: sqlite3.Connection, row_id: int, data: dict, audio: str, label: str | None) -> None:
+    def _update(
+        self, conn: sqlite3.Connection, row_id: int, data: dict, audio: str, label: str | None
+    ) -> None:
         metrics = _metric_values(data)
         sets = ", ".join(f"{c} = ?" for c in metrics)
         conn.execute(
@@ -461,21 +523,62 @@ class History:
             (_now(), audio, json.dumps(data, ensure_ascii=False), label, *metrics.values(), row_id),
         )
 
-    def _insert(self, conn, data, audio, digest, engine, model, label, copy_no, created_at, updated_at=None, row_id=None) -> int:
+    def _insert(
+        self,
+        conn,
+        data,
+        audio,
+        digest,
+        engine,
+        model,
+        label,
+        copy_no,
+        created_at,
+        updated_at=None,
+        row_id=None,
+    ) -> int:
         metrics = _metric_values(data)
-        columns = ("id", "created_at", "updated_at", "audio_path", "audio_sha256", "copy_no", "engine", "model", "label",
-                   "analysis", *metrics)
-        values = (row_id, created_at, updated_at or created_at, audio, digest, copy_no, engine, model, label,
-                  json.dumps(data, ensure_ascii=False), *metrics.values())
+        columns = (
+            "id",
+            "created_at",
+            "updated_at",
+            "audio_path",
+            "audio_sha256",
+            "copy_no",
+            "engine",
+            "model",
+            "label",
+            "analysis",
+            *metrics,
+        )
+        values = (
+            row_id,
+            created_at,
+            updated_at or created_at,
+            audio,
+            digest,
+            copy_no,
+            engine,
+            model,
+            label,
+            json.dumps(data, ensure_ascii=False),
+            *metrics.values(),
+        )
         cursor = conn.execute(
-            f"INSERT INTO attempts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+            f"INSERT INTO attempts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            values,
         )
         return int(cursor.lastrowid)
 
     def set_label(self, attempt_id: int, label: str | None) -> None:
         """Change (or with None, clear) the label of an attempt."""
         with self._transaction() as conn:
-            if conn.execute("UPDATE attempts SET label = ? WHERE id = ?", (label, attempt_id)).rowcount == 0:
+            if (
+                conn.execute(
+                    "UPDATE attempts SET label = ? WHERE id = ?", (label, attempt_id)
+                ).rowcount
+                == 0
+            ):
                 raise self._missing(attempt_id)
 
     def forget(self, attempt_id: int) -> Attempt:
@@ -506,12 +609,16 @@ class History:
         return rows[0]
 
     def _missing(self, attempt_id: int) -> StoreError:
-        return StoreError(f"no attempt #{attempt_id} in {self.path}; `speechcoach history` lists the attempts and their ids")
+        return StoreError(
+            f"no attempt #{attempt_id} in {self.path}; `speechcoach history` lists the attempts and their ids"
+        )
 
     def list(self, limit: int | None = None) -> list[Attempt]:
         """Attempts, newest first (at most `limit`)."""
         with self._errors():
-            return self._select("ORDER BY created_at DESC, id DESC LIMIT ?", (-1 if limit is None else limit,))
+            return self._select(
+                "ORDER BY created_at DESC, id DESC LIMIT ?", (-1 if limit is None else limit,)
+            )
 
     def latest(self, count: int = 1) -> list[Attempt]:
         """The `count` newest attempts, newest first."""
@@ -532,14 +639,18 @@ class History:
 
     def _select(self, where: str, params: tuple) -> list[Attempt]:
         names = [f.name for f in Attempt.__dataclass_fields__.values()]
-        rows = self._conn.execute(f"SELECT {', '.join(names)} FROM attempts {where}", params).fetchall()
+        rows = self._conn.execute(
+            f"SELECT {', '.join(names)} FROM attempts {where}", params
+        ).fetchall()
         attempts = []
         for row in rows:
             values = dict(zip(names, row))
             try:
                 values["analysis"] = json.loads(values["analysis"])
             except json.JSONDecodeError as exc:
-                raise _damaged(self.path, f"attempt #{values['id']} holds unreadable JSON: {exc}") from exc
+                raise _damaged(
+                    self.path, f"attempt #{values['id']} holds unreadable JSON: {exc}"
+                ) from exc
             attempts.append(Attempt(**values))
         return attempts
 
@@ -565,11 +676,19 @@ class History:
         with self._transaction() as conn:
             for item in attempts:
                 outcome = self._import_one(conn, item)
-                added, updated, skipped = added + (outcome == "added"), updated + (outcome == "updated"), skipped + (outcome == "skipped")
+                added, updated, skipped = (
+                    added + (outcome == "added"),
+                    updated + (outcome == "updated"),
+                    skipped + (outcome == "skipped"),
+                )
         return ImportResult(added, updated, skipped)
 
     def _import_one(self, conn: sqlite3.Connection, item: dict) -> str:
-        digest, engine, model = item.get("audio_sha256"), item.get("engine") or "", item.get("model") or ""
+        digest, engine, model = (
+            item.get("audio_sha256"),
+            item.get("engine") or "",
+            item.get("model") or "",
+        )
         same = conn.execute(
             "SELECT id, updated_at FROM attempts WHERE audio_sha256 IS ? AND engine = ? AND model = ? AND created_at = ?",
             (digest, engine, model, item["created_at"]),
@@ -577,7 +696,9 @@ class History:
         if same:
             if (item.get("updated_at") or "") <= (same[1] or ""):
                 return "skipped"
-            self._update(conn, same[0], item["analysis"], item.get("audio_path") or "", item.get("label"))
+            self._update(
+                conn, same[0], item["analysis"], item.get("audio_path") or "", item.get("label")
+            )
             return "updated"
         copy_no = 0
         if digest:
@@ -586,9 +707,23 @@ class History:
                 (digest, engine, model),
             ).fetchone()[0]
         wanted = item.get("id")
-        free = isinstance(wanted, int) and not conn.execute("SELECT 1 FROM attempts WHERE id = ?", (wanted,)).fetchone()
-        self._insert(conn, item["analysis"], item.get("audio_path") or "", digest, engine, model, item.get("label"),
-                     copy_no, item["created_at"], item.get("updated_at"), wanted if free else None)
+        free = (
+            isinstance(wanted, int)
+            and not conn.execute("SELECT 1 FROM attempts WHERE id = ?", (wanted,)).fetchone()
+        )
+        self._insert(
+            conn,
+            item["analysis"],
+            item.get("audio_path") or "",
+            digest,
+            engine,
+            model,
+            item.get("label"),
+            copy_no,
+            item["created_at"],
+            item.get("updated_at"),
+            wanted if free else None,
+        )
         return "added"
 
 
@@ -596,24 +731,34 @@ def _validated_export(data: Any) -> list[dict]:
     """The attempts of an export, or StoreError saying what is wrong with it (before any SQL: a
     bad value must be named as such, not surface as a database error)."""
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise StoreError(f"not a speechcoach history export (expected \"format\": \"{EXPORT_FORMAT}\"); "
-                         "make one with `speechcoach export`")
+        raise StoreError(
+            f'not a speechcoach history export (expected "format": "{EXPORT_FORMAT}"); '
+            "make one with `speechcoach export`"
+        )
     version = data.get("format_version", 0)
     if not _INT.test(version):
-        raise StoreError(f"the export's \"format_version\" is {_kind(version)}, not a whole number; "
-                         "make a new one with `speechcoach export`")
+        raise StoreError(
+            f'the export\'s "format_version" is {_kind(version)}, not a whole number; '
+            "make a new one with `speechcoach export`"
+        )
     if version > EXPORT_FORMAT_VERSION:
-        raise StoreError(f"this export has format_version {version}; this speechcoach reads up to "
-                         f"{EXPORT_FORMAT_VERSION}: upgrade speechcoach")
+        raise StoreError(
+            f"this export has format_version {version}; this speechcoach reads up to "
+            f"{EXPORT_FORMAT_VERSION}: upgrade speechcoach"
+        )
     attempts = data.get("attempts")
     if not isinstance(attempts, list):
-        raise StoreError("the export has no \"attempts\" list; make one with `speechcoach export`")
+        raise StoreError('the export has no "attempts" list; make one with `speechcoach export`')
     for number, item in enumerate(attempts, 1):
         problem = _shape_problem(item, _ITEM_SHAPE, "")
         if problem:
-            ident = f" (#{item['id']})" if isinstance(item, dict) and _ID.test(item.get("id")) else ""
-            raise StoreError(f"attempt {number} of the export{ident} {problem}; nothing was imported: "
-                             "fix or remove that attempt, or export again with `speechcoach export`")
+            ident = (
+                f" (#{item['id']})" if isinstance(item, dict) and _ID.test(item.get("id")) else ""
+            )
+            raise StoreError(
+                f"attempt {number} of the export{ident} {problem}; nothing was imported: "
+                "fix or remove that attempt, or export again with `speechcoach export`"
+            )
     return attempts
 
 
@@ -629,6 +774,7 @@ class _Leaf:
 @dataclass(frozen=True)
 class _Nullable:
     """The key must be there; its value may be null."""
+
     spec: Any
 
 
@@ -640,11 +786,17 @@ class _Optional(_Nullable):
 @dataclass(frozen=True)
 class _Map:
     """An object with any keys, each value of this shape (components by id)."""
+
     spec: Any
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        or isinstance(value, float)
+        and math.isfinite(value)
+    )
 
 
 _MAX_ID = 2**63 - 1  # SQLite's INTEGER
@@ -657,29 +809,63 @@ _BOOL = _Leaf("true or false", lambda v: isinstance(v, bool))
 _TEXTS = _Map(_STR)
 
 _ANALYSIS_SHAPE = {
-    "file": _STR, "language": _Optional(_STR), "engine": _Optional(_STR), "model": _Optional(_STR),
-    "duration_s": _NUM, "speech_s": _NUM, "target_s": _NUM,
-    "wpm": _Optional(_NUM), "articulation_wpm": _Optional(_NUM), "chars_per_min": _Optional(_NUM),
+    "file": _STR,
+    "language": _Optional(_STR),
+    "engine": _Optional(_STR),
+    "model": _Optional(_STR),
+    "duration_s": _NUM,
+    "speech_s": _NUM,
+    "target_s": _NUM,
+    "wpm": _Optional(_NUM),
+    "articulation_wpm": _Optional(_NUM),
+    "chars_per_min": _Optional(_NUM),
     "morae_per_min": _Optional(_NUM),
     "pace_windows": [{"rate": _Optional(_NUM), "wpm": _Optional(_NUM), "unit": _Optional(_STR)}],
-    "pauses": {"count": _INT, "long_count": _INT, "longest_s": _Nullable(_NUM), "longest_at": _Nullable(_NUM),
-               "min_pause_s": _NUM, "long_pause_s": _NUM},
-    "fillers": {"count": _Nullable(_INT), "per_100_words": _Optional(_NUM), "per_min": _Optional(_NUM),
-                "items": [{"text": _STR}]},
+    "pauses": {
+        "count": _INT,
+        "long_count": _INT,
+        "longest_s": _Nullable(_NUM),
+        "longest_at": _Nullable(_NUM),
+        "min_pause_s": _NUM,
+        "long_pause_s": _NUM,
+    },
+    "fillers": {
+        "count": _Nullable(_INT),
+        "per_100_words": _Optional(_NUM),
+        "per_min": _Optional(_NUM),
+        "items": [{"text": _STR}],
+    },
     "pitch": {"spread_semitones": _Nullable(_NUM)},
     "loudness": {"spread_db": _Nullable(_NUM)},
-    "components": _Map({"covered": _BOOL, "seconds": _NUM, "evidence": [{"text": _STR, "start": _NUM}]}),
+    "components": _Map(
+        {"covered": _BOOL, "seconds": _NUM, "evidence": [{"text": _STR, "start": _NUM}]}
+    ),
     "order": {"sequence": [_STR], "ok": _BOOL, "note": _Optional(_STR)},
     "pitfalls": [{"id": _STR, "text": _STR, "start": _NUM}],
-    "score": _SCORE, "score_basis": _Optional(_STR),
-    "judgements": _TEXTS, "bands": _TEXTS,
-    "tips": [{"message": _STR, "priority": _Optional(_NUM), "sentence": _Optional(_STR), "start": _Optional(_NUM),
-              "say_instead": _Optional(_STR)}],
+    "score": _SCORE,
+    "score_basis": _Optional(_STR),
+    "judgements": _TEXTS,
+    "bands": _TEXTS,
+    "tips": [
+        {
+            "message": _STR,
+            "priority": _Optional(_NUM),
+            "sentence": _Optional(_STR),
+            "start": _Optional(_NUM),
+            "say_instead": _Optional(_STR),
+        }
+    ],
     "transcript": {"text": _Optional(_STR), "segments": _Optional([{}])},
 }
 _ITEM_SHAPE = {
-    "id": _Optional(_ID), "created_at": _STR, "updated_at": _Optional(_STR), "audio_path": _Optional(_STR),
-    "audio_sha256": _Optional(_STR), "engine": _Optional(_STR), "model": _Optional(_STR), "label": _Optional(_STR),
+    "id": _Optional(_ID),
+    "created_at": _STR,
+    "updated_at": _Optional(_STR),
+    "audio_path": _Optional(_STR),
+    "audio_sha256": _Optional(_STR),
+    "engine": _Optional(_STR),
+    "model": _Optional(_STR),
+    "label": _Optional(_STR),
     "analysis": _ANALYSIS_SHAPE,
 }
 
@@ -692,7 +878,9 @@ def _kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, (int, float)):
         return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "a list", str: "a string"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
@@ -708,11 +896,17 @@ def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
     if isinstance(spec, list):
         if not isinstance(value, list):
             return _wrong(where, value, "a list" + or_null)
-        return next((p for n, v in enumerate(value) if (p := _shape_problem(v, spec[0], f"{where}[{n}]"))), None)
+        return next(
+            (p for n, v in enumerate(value) if (p := _shape_problem(v, spec[0], f"{where}[{n}]"))),
+            None,
+        )
     if not isinstance(value, dict):
         return _wrong(where, value, "an object" + or_null)
     if isinstance(spec, _Map):
-        return next((p for k, v in value.items() if (p := _shape_problem(v, spec.spec, f"{where}.{k}"))), None)
+        return next(
+            (p for k, v in value.items() if (p := _shape_problem(v, spec.spec, f"{where}.{k}"))),
+            None,
+        )
     for key, sub in spec.items():
         path = f"{where}.{key}" if where else key
         if key not in value:
@@ -726,4 +920,8 @@ def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
 
 
 def _wrong(where: str, value: Any, expected: str) -> str:
-    return f'has "{where}" as {_kind(value)} (expected {expected})' if where else f"is {_kind(value)} (expected {expected})"
+    return (
+        f'has "{where}" as {_kind(value)} (expected {expected})'
+        if where
+        else f"is {_kind(value)} (expected {expected})"
+    )

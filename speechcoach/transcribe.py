@@ -114,12 +114,19 @@ class FasterWhisperEngine:
             )
         except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all mean "cannot load"
             raise ModelError(_load_error(source.name, source.bundled, exc)) from exc
-        log.info("loaded faster-whisper %s on %s in %.2f s", source.name, device, time.perf_counter() - started)
+        log.info(
+            "loaded faster-whisper %s on %s in %.2f s",
+            source.name,
+            device,
+            time.perf_counter() - started,
+        )
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         if self.english_only:
             return "en", 1.0
-        language, probability, _ = self._model.detect_language(audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)])
+        language, probability, _ = self._model.detect_language(
+            audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]
+        )
         return language, float(probability)
 
     def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript:
@@ -142,7 +149,9 @@ class FasterWhisperEngine:
 
 
 def _segment(seg) -> Segment:
-    words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ()))
+    words = tuple(
+        Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
+    )
     return Segment(seg.text, float(seg.start), float(seg.end), words)
 
 
@@ -192,7 +201,9 @@ class ModelPool:
             model = default_model(language)
         engine = self.get(model)
         if engine.english_only and language not in (None, "en"):
-            raise ModelError(f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}")
+            raise ModelError(
+                f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
+            )
         return engine.transcribe(samples, language)
 
 

@@ -53,27 +53,46 @@ class PrivatePulse:
         )
         return env
 
-    def start(self) -> "PrivatePulse":
+    def start(self) -> PrivatePulse:
         self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         daemon_env = self.env
         daemon_env["HOME"] = str(self.root)  # the daemon writes its cookie and state here
         with open(self.log_path, "wb") as log:
             self.daemon = subprocess.Popen(
                 [
-                    "pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1", "--use-pid-file=no",
+                    "pulseaudio",
+                    "--daemonize=no",
+                    "-n",
+                    "--exit-idle-time=-1",
+                    "--use-pid-file=no",
                     "--log-target=stderr",
-                    "-L", "module-native-protocol-unix auth-anonymous=1",
-                    "-L", f"module-null-sink sink_name={SINK} format=s16le rate={RATE} channels=1",
+                    "-L",
+                    "module-native-protocol-unix auth-anonymous=1",
+                    "-L",
+                    f"module-null-sink sink_name={SINK} format=s16le rate={RATE} channels=1",
                 ],
-                env=daemon_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=daemon_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         self._wait_ready()
         # A stream that is always playing keeps the sink's clock running: without it each new
         # recording got its first audio 1.3-1.8 s late. A suspend/resume brings that to ~0.25 s.
-        self._children.append(self._spawn(
-            ["pacat", "--playback", f"--device={SINK}", "--raw", "--format=s16le", f"--rate={RATE}",
-             "--channels=1", "/dev/zero"]
-        ))
+        self._children.append(
+            self._spawn(
+                [
+                    "pacat",
+                    "--playback",
+                    f"--device={SINK}",
+                    "--raw",
+                    "--format=s16le",
+                    f"--rate={RATE}",
+                    "--channels=1",
+                    "/dev/zero",
+                ]
+            )
+        )
         self.pactl("suspend-sink", SINK, "1")
         self.pactl("suspend-sink", SINK, "0")
         return self
@@ -82,15 +101,23 @@ class PrivatePulse:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.daemon.poll() is not None:
-                raise RuntimeError(f"pulseaudio exited with {self.daemon.returncode}: {self.log_tail()}")
-            done = subprocess.run(["pactl", "set-default-source", SOURCE], env=self.env, capture_output=True)
+                raise RuntimeError(
+                    f"pulseaudio exited with {self.daemon.returncode}: {self.log_tail()}"
+                )
+            done = subprocess.run(
+                ["pactl", "set-default-source", SOURCE], env=self.env, capture_output=True
+            )
             if done.returncode == 0:
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"pulseaudio did not answer within {READY_TIMEOUT_S:.0f} s: {self.log_tail()}")
+        raise RuntimeError(
+            f"pulseaudio did not answer within {READY_TIMEOUT_S:.0f} s: {self.log_tail()}"
+        )
 
     def pactl(self, *args: str) -> str:
-        done = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["pactl", *args], env=self.env, capture_output=True, text=True, check=True
+        )
         return done.stdout
 
     def play(self, wav: Path) -> subprocess.Popen:
@@ -126,8 +153,13 @@ class PrivatePulse:
             return ""
 
     def _spawn(self, argv: list[str]) -> subprocess.Popen:
-        return subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def _client_config(self) -> Path:
         # Never start a second daemon behind the test's back when ours is gone or not yet up.

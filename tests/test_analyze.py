@@ -7,17 +7,36 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, ROOT, SAMPLES
 
 from speechcoach.audio import load_audio
 from speechcoach.cli import main
 from speechcoach.errors import AudioError
 
-from conftest import DATA, ROOT, SAMPLES
-
-KNOWN_FORMATS = ["known_en.wav", "known_en.flac", "known_en.mp3", "known_en.ogg", "known_en.m4a", "known_en_stereo44k.wav"]
+KNOWN_FORMATS = [
+    "known_en.wav",
+    "known_en.flac",
+    "known_en.mp3",
+    "known_en.ogg",
+    "known_en.m4a",
+    "known_en_stereo44k.wav",
+]
 DOCUMENTED_FIELDS = {
-    "file", "language", "duration_s", "speech_s", "word_count", "wpm", "articulation_wpm", "pauses", "fillers",
-    "components", "order", "pitfalls", "score", "tips", "transcript",
+    "file",
+    "language",
+    "duration_s",
+    "speech_s",
+    "word_count",
+    "wpm",
+    "articulation_wpm",
+    "pauses",
+    "fillers",
+    "components",
+    "order",
+    "pitfalls",
+    "score",
+    "tips",
+    "transcript",
 }
 
 
@@ -28,7 +47,9 @@ def truth(clips: dict, name: str) -> dict:
 @pytest.mark.parametrize("name", KNOWN_FORMATS)
 def test_every_format_decodes_to_16k_mono_with_the_right_length(name, clips):
     audio = load_audio(DATA / name)
-    assert audio.sample_rate == 16000 and audio.samples.ndim == 1 and audio.samples.dtype == np.float32
+    assert (
+        audio.sample_rate == 16000 and audio.samples.ndim == 1 and audio.samples.dtype == np.float32
+    )
     expected = truth(clips, name)["duration_s"]
     assert audio.duration_s == pytest.approx(expected, rel=0.01)
 
@@ -65,13 +86,20 @@ def test_known_clip_duration_and_pace_match_the_truth(analyzer, clips):
     assert result["speech_s"] == pytest.approx(known["speech_span_s"], rel=0.02)
     assert result["articulation_wpm"] > result["wpm"]  # voiced time excludes the pauses
     for start in known["long_pauses"]:  # the deliberate 2.5 s pause is found where it was put
-        assert any(abs(p["start"] - start) < 0.3 for p in result["pauses"]["long"]), result["pauses"]
+        assert any(abs(p["start"] - start) < 0.3 for p in result["pauses"]["long"]), result[
+            "pauses"
+        ]
 
 
 @pytest.mark.slow
 def test_good_intro_covers_all_four_parts_in_order(analyzer):
     result = analyzer.analyze_file(SAMPLES / "intro_good_en.m4a").to_dict()
-    assert {cid for cid, c in result["components"].items() if c["covered"]} == {"japan", "career_change", "project", "plan"}
+    assert {cid for cid, c in result["components"].items() if c["covered"]} == {
+        "japan",
+        "career_change",
+        "project",
+        "plan",
+    }
     assert result["order"]["ok"]
     assert result["pitfalls"] == []
     assert result["score"] >= 75
@@ -99,7 +127,9 @@ def test_weak_intro_gets_pitfalls_with_sentence_and_time(analyzer):
 @pytest.mark.slow
 def test_cli_batch_reports_every_file_in_order_and_fails_with_1(tmp_path):
     files = [str(DATA / "known_en.flac"), str(DATA / "corrupt.mp3"), str(DATA / "known_en.m4a")]
-    result = CliRunner().invoke(main, ["-v", "analyze", *files, "--json", "--no-save", "--language", "en"])
+    result = CliRunner().invoke(
+        main, ["-v", "analyze", *files, "--json", "--no-save", "--language", "en"]
+    )
     assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == files
@@ -114,7 +144,9 @@ def test_cli_batch_reports_every_file_in_order_and_fails_with_1(tmp_path):
 
 @pytest.mark.slow
 def test_cli_report_and_target(tmp_path):
-    result = CliRunner().invoke(main, ["analyze", str(DATA / "known_en.wav"), "--no-save", "--target", "20s"])
+    result = CliRunner().invoke(
+        main, ["analyze", str(DATA / "known_en.wav"), "--no-save", "--target", "20s"]
+    )
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Fix first" in out and "Delivery" in out and "Content" in out
@@ -133,7 +165,17 @@ def test_nothing_is_written_next_to_the_audio(tmp_path, home):
 
 def test_readme_documents_every_json_field():
     readme = (ROOT / "README.md").read_text()
-    for field in DOCUMENTED_FIELDS | {"voiced_s", "target_s", "chars_per_min", "morae_per_min", "pace_windows", "judgements", "bands", "pitch", "loudness"}:
+    for field in DOCUMENTED_FIELDS | {
+        "voiced_s",
+        "target_s",
+        "chars_per_min",
+        "morae_per_min",
+        "pace_windows",
+        "judgements",
+        "bands",
+        "pitch",
+        "loudness",
+    }:
         assert f"`{field}`" in readme, field
 
 
@@ -167,7 +209,9 @@ def test_a_damaged_history_keeps_the_report_and_the_file(home):
 
 @pytest.mark.slow
 def test_a_language_without_a_rubric_is_scored_on_delivery_and_says_so():
-    result = CliRunner().invoke(main, ["analyze", str(DATA / "known_en.wav"), "--language", "de", "--no-save"])
+    result = CliRunner().invoke(
+        main, ["analyze", str(DATA / "known_en.wav"), "--language", "de", "--no-save"]
+    )
     assert result.exit_code == 0, result.output
     assert "Score on delivery only: no content rubric for 'de'" in result.stdout
     assert "Not checked" in result.stdout
@@ -175,8 +219,14 @@ def test_a_language_without_a_rubric_is_scored_on_delivery_and_says_so():
 
 @pytest.mark.slow
 def test_jobs_runs_worker_processes_and_keeps_input_order():
-    files = [str(DATA / "known_en_stereo44k.wav"), str(DATA / "corrupt.mp3"), str(DATA / "known_en.wav")]
-    result = CliRunner().invoke(main, ["analyze", *files, "--jobs", "2", "--json", "--no-save", "--language", "en"])
+    files = [
+        str(DATA / "known_en_stereo44k.wav"),
+        str(DATA / "corrupt.mp3"),
+        str(DATA / "known_en.wav"),
+    ]
+    result = CliRunner().invoke(
+        main, ["analyze", *files, "--jobs", "2", "--json", "--no-save", "--language", "en"]
+    )
     assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == files

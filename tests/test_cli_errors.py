@@ -43,7 +43,9 @@ def test_not_audio(runner, tmp_path):
 
 
 def test_json_error_line_in_place_of_the_file(runner, tmp_path):
-    result = run(runner, "analyze", str(tmp_path / "a.wav"), str(tmp_path / "b.mp3"), "--json", "--no-save")
+    result = run(
+        runner, "analyze", str(tmp_path / "a.wav"), str(tmp_path / "b.mp3"), "--json", "--no-save"
+    )
     assert result.exit_code == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(tmp_path / "a.wav"), str(tmp_path / "b.mp3")]
@@ -63,7 +65,14 @@ def test_debug_shows_the_traceback(runner, tmp_path):
     assert result.exception is not None  # re-raised for the developer
 
 
-@pytest.mark.parametrize("args", [["analyze"], ["analyze", "x.wav", "--target", "soon"], ["analyze", "x.wav", "--engine", "nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze"],
+        ["analyze", "x.wav", "--target", "soon"],
+        ["analyze", "x.wav", "--engine", "nope"],
+    ],
+)
 def test_usage_errors_exit_2(runner, args):
     result = run(runner, *args)
     assert result.exit_code == 2
@@ -85,8 +94,22 @@ def test_a_model_that_must_be_downloaded_offline_says_what_to_do(tmp_path, home)
 
     # HF_HUB_OFFLINE makes the hub client fail at once, as it does on a machine with no network.
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    result = subprocess.run([sys.executable, "-m", "speechcoach", "analyze", str(DATA / "known_en.wav"), "--model", "small", "--no-save"],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechcoach",
+            "analyze",
+            str(DATA / "known_en.wav"),
+            "--model",
+            "small",
+            "--no-save",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "model 'small' is not on this machine and could not be downloaded" in result.stderr
     assert "--model tiny.en" in result.stderr and "Traceback" not in result.stderr
@@ -98,7 +121,10 @@ def test_language_codes_are_checked_before_any_model_loads(runner, tmp_path):
     assert "'english' is not a Whisper language code" in result.stderr
 
 
-@pytest.mark.parametrize("setting", ['target = "0s"', "pause_min_s = -1", "target_tolerance = 2", "bands = 5", "target = true"])
+@pytest.mark.parametrize(
+    "setting",
+    ['target = "0s"', "pause_min_s = -1", "target_tolerance = 2", "bands = 5", "target = true"],
+)
 def test_impossible_settings_are_refused_in_one_line(runner, home, setting):
     (home / "config.toml").write_text(setting + "\n")
     result = run(runner, "analyze", str(home / "x.wav"), "--no-save")
@@ -119,7 +145,9 @@ def test_the_same_file_twice_is_reported_once(runner, tmp_path):
 
 
 def test_hidden_metadata_twins_in_a_folder_are_skipped(runner, tmp_path):
-    (tmp_path / "._intro.m4a").write_bytes(b"\x00\x05\x16\x07" * 64)  # what macOS leaves on shared drives
+    (tmp_path / "._intro.m4a").write_bytes(
+        b"\x00\x05\x16\x07" * 64
+    )  # what macOS leaves on shared drives
     result = run(runner, "analyze", str(tmp_path), "--no-save")
     assert result.exit_code == 1 and "no audio files found" in result.stderr
 

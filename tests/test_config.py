@@ -5,7 +5,16 @@ from speechcoach.config import Band, Targets, format_duration, home_dir, parse_d
 
 @pytest.mark.parametrize(
     "text, seconds",
-    [("90", 90), ("90s", 90), ("1m30s", 90), ("1m30", 90), ("3m", 180), ("2:30", 150), (" 45 s ", 45), ("1.5m", 90)],
+    [
+        ("90", 90),
+        ("90s", 90),
+        ("1m30s", 90),
+        ("1m30", 90),
+        ("3m", 180),
+        ("2:30", 150),
+        (" 45 s ", 45),
+        ("1.5m", 90),
+    ],
 )
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
@@ -17,7 +26,9 @@ def test_parse_duration_rejects_garbage_with_a_hint(text):
         parse_duration(text)
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0:00"), (59.6, "1:00"), (185, "3:05"), (-30, "-0:30")])
+@pytest.mark.parametrize(
+    "seconds, text", [(0, "0:00"), (59.6, "1:00"), (185, "3:05"), (-30, "-0:30")]
+)
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 

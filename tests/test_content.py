@@ -29,7 +29,9 @@ DATA = ROOT / "tests" / "data"
 KINDS = {"keyword", "paraphrase", "near_miss", "neutral"}
 # A labelled sentence sharing this much of its vocabulary with a rubric example is a copy.
 MAX_OVERLAP = 0.7
-LABELLED_LANGUAGES = [lang for lang in supported_languages() if (DATA / f"labelled_{lang}.jsonl").is_file()]
+LABELLED_LANGUAGES = [
+    lang for lang in supported_languages() if (DATA / f"labelled_{lang}.jsonl").is_file()
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,9 @@ def _tokens(text: str) -> set[str]:
 
 
 def test_unsupported_language_names_the_supported_ones():
-    with pytest.raises(SpeechcoachError, match=r"No content rubric for language 'xx'; supported: .*\ben\b"):
+    with pytest.raises(
+        SpeechcoachError, match=r"No content rubric for language 'xx'; supported: .*\ben\b"
+    ):
         load_rubric("xx")
     with pytest.raises(SpeechcoachError, match="supported: "):
         ContentAnalyzer("../en")
@@ -90,7 +94,9 @@ def test_labelled_set_is_large_varied_and_consistent(language):
     assert kinds.count("paraphrase") >= len(rows) / 3
     implies = {p.id: p.implies for p in load_rubric(language).pitfalls}
     for r in rows:
-        assert set(r["components"]) <= set(COMPONENT_IDS) and set(r["pitfalls"]) <= set(PITFALL_IDS), r
+        assert set(r["components"]) <= set(COMPONENT_IDS) and set(r["pitfalls"]) <= set(
+            PITFALL_IDS
+        ), r
         # a pitfall is always about its component (badmouthing is a reason to change jobs)
         assert {implies[p] for p in r["pitfalls"]} <= set(r["components"]), r
     assert len({r["text"] for r in rows}) == len(rows), "duplicate labelled sentences"
@@ -116,9 +122,18 @@ def test_labelled_set_and_rubric_examples_are_disjoint(language):
     [
         ("My wife's family lives in Osaka, so we settled here.", "japan"),
         ("Our twins started primary school in Kyoto, so we are staying for good.", "japan"),
-        ("My present role has no room left for me to learn, and I want to keep growing.", "career_change"),
-        ("I put together the checkout flow for a grocery delivery service, mostly in TypeScript.", "project"),
-        ("A few years from now I would like to be the one guiding the architecture decisions.", "plan"),
+        (
+            "My present role has no room left for me to learn, and I want to keep growing.",
+            "career_change",
+        ),
+        (
+            "I put together the checkout flow for a grocery delivery service, mostly in TypeScript.",
+            "project",
+        ),
+        (
+            "A few years from now I would like to be the one guiding the architecture decisions.",
+            "plan",
+        ),
     ],
 )
 def test_paraphrases_match_their_component(analyzer, text, component):
@@ -161,10 +176,12 @@ def test_pitfalls_fire_and_imply_their_component(analyzer, text, pitfall):
 
 
 def test_clauses_separate_several_pitfalls_and_passing_mentions(analyzer):
-    several, passing = analyzer.classify([
-        "My manager is a joke and the salary is far too low, so I just want to escape.",
-        "I moved to Osaka for a career in battery research, and at weekends I like going to anime conventions.",
-    ])
+    several, passing = analyzer.classify(
+        [
+            "My manager is a joke and the salary is far too low, so I just want to escape.",
+            "I moved to Osaka for a career in battery research, and at weekends I like going to anime conventions.",
+        ]
+    )
     assert several == ({"career_change"}, {"badmouth", "salary_only", "escape"})
     assert passing == ({"japan"}, set())
 
@@ -211,7 +228,10 @@ def test_goals_first_is_flagged_with_the_suggested_order(analyzer):
     content = analyzer.analyse(timed(jumbled))
     assert content.order.sequence[0] == "plan"
     assert not content.order.ok
-    assert "Suggested order: Why Japan -> Your recent project -> Why change jobs -> Plan and goals" in content.order.note
+    assert (
+        "Suggested order: Why Japan -> Your recent project -> Why change jobs -> Plan and goals"
+        in content.order.note
+    )
     [tip] = [t for t in content.tips if t.id == "order:jumbled"]
     assert "Plan and goals" in tip.say_instead
 
@@ -223,7 +243,11 @@ def test_name_last_is_flagged(analyzer):
 
 
 def test_goal_mentioned_early_and_again_at_the_end_is_fine(analyzer):
-    bookended = [COHERENT[0], "My dream is to design the software of self-driving cars.", *COHERENT[1:6]]
+    bookended = [
+        COHERENT[0],
+        "My dream is to design the software of self-driving cars.",
+        *COHERENT[1:6],
+    ]
     content = analyzer.analyse(timed(bookended))
     assert content.order.sequence[0] == "plan"
     assert content.order.ok, content.order.note
@@ -291,7 +315,9 @@ def test_a_transcript_is_embedded_in_one_batch(analyzer, monkeypatch):
     # (a sentence that fires a pitfall AND splits into clauses adds a second, small batch)
     calls = []
     real = analyzer._model.query
-    monkeypatch.setattr(analyzer._model, "query", lambda texts: calls.append(len(texts)) or real(texts))
+    monkeypatch.setattr(
+        analyzer._model, "query", lambda texts: calls.append(len(texts)) or real(texts)
+    )
     analyzer.analyse(timed(COHERENT))
     assert calls == [len(COHERENT)]
 
@@ -302,7 +328,9 @@ def test_a_transcript_is_embedded_in_one_batch(analyzer, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("language", LABELLED_LANGUAGES)
 def test_labelled_set_meets_the_targets(analyzer, language):
-    spec = importlib.util.spec_from_file_location("eval_content", ROOT / "scripts" / "eval_content.py")
+    spec = importlib.util.spec_from_file_location(
+        "eval_content", ROOT / "scripts" / "eval_content.py"
+    )
     ev = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ev)
     scorer = analyzer if language == "en" else ContentAnalyzer(language)

@@ -25,5 +25,9 @@ def test_quick_start_sample_exists():
 
 
 def test_shipped_rubric_embeddings_are_current():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "embed_rubric.py"), "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "embed_rubric.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr

@@ -41,12 +41,45 @@ def json_lines(text: str) -> list:
 def three_attempts(home, tmp_path) -> list[dict]:
     """Three attempts, each better than the last, as a user practising would save them."""
     attempts = [
-        ("v1", make_analysis(tmp_path / "v1.wav", score=48, duration_s=105, wpm=185, fillers_per_min=7.5, long_pauses=4,
-                             covered=("japan",), pitfalls=("badmouth", "culture_reason"))),
-        ("v2", make_analysis(tmp_path / "v2.wav", score=62, duration_s=140, wpm=172, fillers_per_min=5.5, long_pauses=3,
-                             covered=("japan", "project"), pitfalls=("culture_reason",))),
-        ("v3, slower", make_analysis(tmp_path / "v3.wav", score=81, duration_s=171, wpm=151, fillers_per_min=2.4, long_pauses=1,
-                                     covered=("japan", "project", "plan"), pitfalls=())),
+        (
+            "v1",
+            make_analysis(
+                tmp_path / "v1.wav",
+                score=48,
+                duration_s=105,
+                wpm=185,
+                fillers_per_min=7.5,
+                long_pauses=4,
+                covered=("japan",),
+                pitfalls=("badmouth", "culture_reason"),
+            ),
+        ),
+        (
+            "v2",
+            make_analysis(
+                tmp_path / "v2.wav",
+                score=62,
+                duration_s=140,
+                wpm=172,
+                fillers_per_min=5.5,
+                long_pauses=3,
+                covered=("japan", "project"),
+                pitfalls=("culture_reason",),
+            ),
+        ),
+        (
+            "v3, slower",
+            make_analysis(
+                tmp_path / "v3.wav",
+                score=81,
+                duration_s=171,
+                wpm=151,
+                fillers_per_min=2.4,
+                long_pauses=1,
+                covered=("japan", "project", "plan"),
+                pitfalls=(),
+            ),
+        ),
     ]
     with History.open() as history:
         for label, analysis in attempts:
@@ -68,7 +101,11 @@ def test_history_lists_the_attempts_newest_first(runner, three_attempts):
 def test_history_json_and_limit(runner, three_attempts):
     result = run(runner, "history", "--json")
     listed = json_lines(result.stdout)
-    assert [(a["id"], a["label"], a["score"]) for a in listed] == [(3, "v3, slower", 81), (2, "v2", 62), (1, "v1", 48)]
+    assert [(a["id"], a["label"], a["score"]) for a in listed] == [
+        (3, "v3, slower", 81),
+        (2, "v2", 62),
+        (1, "v1", 48),
+    ]
     assert "analysis" not in listed[0]
     assert [a["id"] for a in json_lines(run(runner, "history", "--json", "-n", "1").stdout)] == [3]
 
@@ -82,7 +119,10 @@ def test_compare_and_progress_json_are_one_line(runner, three_attempts):
 
 def test_history_when_there_is_none(runner):
     result = run(runner, "history")
-    assert (result.exit_code, result.stdout) == (0, "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one.\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one.\n",
+    )
 
 
 # ----------------------------------------------------------------------------------------- show
@@ -105,13 +145,19 @@ def test_show_json_is_the_stored_analysis(runner, three_attempts):
 def test_show_an_unknown_id_is_one_line_and_exit_1(runner, three_attempts, home):
     result = run(runner, "show", "99")
     assert result.exit_code == 1
-    assert result.stderr == f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the attempts and their ids\n"
+    assert (
+        result.stderr
+        == f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the attempts and their ids\n"
+    )
     assert result.stdout == ""
 
 
 def test_show_with_an_empty_history(runner):
     result = run(runner, "show")
-    assert (result.exit_code, result.stderr) == (1, "error: no attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: no attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one\n",
+    )
 
 
 # -------------------------------------------------------------------------------------- compare
@@ -120,15 +166,32 @@ def test_compare_defaults_to_the_last_two(runner, three_attempts):
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("Attempt #2 -> #3\n")
-    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and line.split()}
+    rows = {
+        line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and line.split()
+    }
     assert rows["Score"].split() == ["Score", "62/100", "81/100", "+19", "better"]
-    assert rows["Duration"].split()[1:] == ["2:20", "of", "3:00", "2:51", "of", "3:00", "+0:31", "better", "target", "2:33-3:27"]
+    assert rows["Duration"].split()[1:] == [
+        "2:20",
+        "of",
+        "3:00",
+        "2:51",
+        "of",
+        "3:00",
+        "+0:31",
+        "better",
+        "target",
+        "2:33-3:27",
+    ]
     assert rows["Pace"].split()[1:6] == ["172", "words/min", "151", "words/min", "-21"]
     assert rows["Fillers"].split()[1:6] == ["5.5/min", "(3.2/100", "w)", "2.4/min", "(1.6/100"]
     assert '  Parts gained:   "Situation, plan, goals"\n' in out
-    assert "  Parts lost:     none\n  Pitfalls fixed: culture_reason\n  Pitfalls new:   none\n" in out
-    assert out.endswith('Biggest improvement: you now cover "Situation, plan, goals".\n'
-                        "Biggest remaining gap: Say career change: it is missing.\n")
+    assert (
+        "  Parts lost:     none\n  Pitfalls fixed: culture_reason\n  Pitfalls new:   none\n" in out
+    )
+    assert out.endswith(
+        'Biggest improvement: you now cover "Situation, plan, goals".\n'
+        "Biggest remaining gap: Say career change: it is missing.\n"
+    )
 
 
 def test_compare_json(runner, three_attempts):
@@ -136,37 +199,78 @@ def test_compare_json(runner, three_attempts):
     assert (data["before"]["id"], data["after"]["id"]) == (2, 3)
     metrics = {m["key"]: m for m in data["metrics"]}
     assert {k: m["verdict"] for k, m in metrics.items()} == {
-        "score": "better", "duration": "better", "pace": "better", "long_pauses": "better", "fillers": "better", "components": "better"}
-    assert (metrics["score"]["change"], metrics["duration"]["change"], metrics["pace"]["band"]["low"]) == (19, 31, 120)
+        "score": "better",
+        "duration": "better",
+        "pace": "better",
+        "long_pauses": "better",
+        "fillers": "better",
+        "components": "better",
+    }
+    assert (
+        metrics["score"]["change"],
+        metrics["duration"]["change"],
+        metrics["pace"]["band"]["low"],
+    ) == (19, 31, 120)
     assert data["components"] == {"gained": ["plan"], "lost": []}
     assert data["pitfalls"] == {"fixed": ["culture_reason"], "new": [], "still": []}
 
 
 def test_compare_chosen_attempts(runner, three_attempts):
     both = json.loads(run(runner, "compare", "1", "3", "--json").stdout)
-    one = json.loads(run(runner, "compare", "1", "--json").stdout)  # one id: that one and the newest
+    one = json.loads(
+        run(runner, "compare", "1", "--json").stdout
+    )  # one id: that one and the newest
     assert both == one
     assert both["components"]["gained"] == ["project", "plan"]
     assert both["pitfalls"]["fixed"] == ["badmouth", "culture_reason"]
     # the largest gap closed: duration from 1:45 (42 s under the band) into it
-    assert both["biggest_improvement"] == 'Biggest improvement: you now cover "Recent project", "Situation, plan, goals".'
+    assert (
+        both["biggest_improvement"]
+        == 'Biggest improvement: you now cover "Recent project", "Situation, plan, goals".'
+    )
     backwards = json.loads(run(runner, "compare", "3", "1", "--json").stdout)
-    assert backwards["components"]["lost"] == ["project", "plan"] and backwards["pitfalls"]["new"] == ["badmouth", "culture_reason"]
-    assert backwards["biggest_improvement"] == "Biggest improvement: none; nothing moved closer to its target this time."
+    assert backwards["components"]["lost"] == ["project", "plan"] and backwards["pitfalls"][
+        "new"
+    ] == ["badmouth", "culture_reason"]
+    assert (
+        backwards["biggest_improvement"]
+        == "Biggest improvement: none; nothing moved closer to its target this time."
+    )
 
 
 def test_compare_a_worse_attempt(runner, three_attempts, tmp_path):
     audio = make_audio(tmp_path, "v4.wav")
     with History.open() as history:
-        history.save(make_analysis(audio, score=70, duration_s=230, wpm=150, fillers_per_min=2.0, long_pauses=1,
-                                   covered=("japan", "project"), pitfalls=("salary_only",)), audio, label="v4, too long")
+        history.save(
+            make_analysis(
+                audio,
+                score=70,
+                duration_s=230,
+                wpm=150,
+                fillers_per_min=2.0,
+                long_pauses=1,
+                covered=("japan", "project"),
+                pitfalls=("salary_only",),
+            ),
+            audio,
+            label="v4, too long",
+        )
     data = json.loads(run(runner, "compare", "--json").stdout)
     verdicts = {m["key"]: m["verdict"] for m in data["metrics"]}
-    assert verdicts == {"score": "worse", "duration": "worse", "pace": "same", "long_pauses": "same", "fillers": "better",
-                        "components": "worse"}
+    assert verdicts == {
+        "score": "worse",
+        "duration": "worse",
+        "pace": "same",
+        "long_pauses": "same",
+        "fillers": "better",
+        "components": "worse",
+    }
     assert data["components"]["lost"] == ["plan"] and data["pitfalls"]["new"] == ["salary_only"]
     text = run(runner, "compare").stdout
-    assert "  Parts lost:     \"Situation, plan, goals\"\n" in text and "  Pitfalls new:   salary_only\n" in text
+    assert (
+        '  Parts lost:     "Situation, plan, goals"\n' in text
+        and "  Pitfalls new:   salary_only\n" in text
+    )
 
 
 def test_compare_needs_two_attempts(runner, tmp_path):
@@ -175,12 +279,18 @@ def test_compare_needs_two_attempts(runner, tmp_path):
         history.save(make_analysis(audio), audio)
     result = run(runner, "compare")
     assert result.exit_code == 1
-    assert result.stderr == "error: compare needs two attempts and the history has 1; analyse or record another attempt first\n"
+    assert (
+        result.stderr
+        == "error: compare needs two attempts and the history has 1; analyse or record another attempt first\n"
+    )
 
 
 def test_compare_bad_ids(runner, three_attempts):
     newest = run(runner, "compare", "3")
-    assert (newest.exit_code, newest.stderr) == (1, "error: attempt #3 is the newest; give two IDs, e.g. `speechcoach compare 2 3`\n")
+    assert (newest.exit_code, newest.stderr) == (
+        1,
+        "error: attempt #3 is the newest; give two IDs, e.g. `speechcoach compare 2 3`\n",
+    )
     assert run(runner, "compare", "1", "42").exit_code == 1
     assert run(runner, "compare", "1", "2", "3").exit_code == 2
 
@@ -188,42 +298,82 @@ def test_compare_bad_ids(runner, three_attempts):
 def test_compare_an_attempt_with_itself_is_refused(runner, three_attempts):
     result = run(runner, "compare", "2", "2")
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == ("error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
-                             "(the last two); `speechcoach history` lists the ids\n")
+    assert result.stderr == (
+        "error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
+        "(the last two); `speechcoach history` lists the ids\n"
+    )
 
 
 def japanese_analysis(audio: Path) -> dict:
     """A Japanese attempt: its pace judged in characters per minute, with no words per minute."""
     analysis = make_analysis(audio, language="ja", wpm=None)
     judgements = {k: v for k, v in analysis["judgements"].items() if k != "wpm"}
-    return {**analysis, "chars_per_min": 381.0, "judgements": {**judgements, "chars_per_min": "high"}}
+    return {
+        **analysis,
+        "chars_per_min": 381.0,
+        "judgements": {**judgements, "chars_per_min": "high"},
+    }
 
 
 def test_compare_paces_in_different_units_shows_no_change(runner, three_attempts, tmp_path):
     audio = make_audio(tmp_path, "ja.wav")
     with History.open() as history:
         history.save(japanese_analysis(audio), audio)
-    result = run(runner, "compare")  # #3 in English (151 words/min) -> #4 in Japanese (381 chars/min)
+    result = run(
+        runner, "compare"
+    )  # #3 in English (151 words/min) -> #4 in Japanese (381 chars/min)
     assert result.exit_code == 0, result.stderr
     pace = next(line for line in result.stdout.splitlines() if line.startswith("  Pace"))
-    assert pace.split() == ["Pace", "151", "words/min", "381", "chars/min", "n/a", "(different", "units)"]
+    assert pace.split() == [
+        "Pace",
+        "151",
+        "words/min",
+        "381",
+        "chars/min",
+        "n/a",
+        "(different",
+        "units)",
+    ]
     metrics = {m["key"]: m for m in json.loads(run(runner, "compare", "--json").stdout)["metrics"]}
-    assert (metrics["pace"]["change"], metrics["pace"]["verdict"], metrics["pace"]["comparable"]) == (None, "unknown", False)
+    assert (
+        metrics["pace"]["change"],
+        metrics["pace"]["verdict"],
+        metrics["pace"]["comparable"],
+    ) == (None, "unknown", False)
     assert (metrics["score"]["change"], metrics["score"]["comparable"]) == (-19, True)
 
 
-def test_compare_and_progress_judge_against_the_config_bands(runner, three_attempts, home, tmp_path):
-    (home / "config.toml").write_text("target_tolerance = 0.1\n[bands]\nwpm = [140, 180]\nfillers_per_min = [0, 2]\n")
+def test_compare_and_progress_judge_against_the_config_bands(
+    runner, three_attempts, home, tmp_path
+):
+    (home / "config.toml").write_text(
+        "target_tolerance = 0.1\n[bands]\nwpm = [140, 180]\nfillers_per_min = [0, 2]\n"
+    )
     compared = {m["key"]: m for m in json.loads(run(runner, "compare", "--json").stdout)["metrics"]}
-    assert compared["pace"]["band"] == {"low": 140, "high": 180, "unit": "words/min", "source": "your config.toml"}
+    assert compared["pace"]["band"] == {
+        "low": 140,
+        "high": 180,
+        "unit": "words/min",
+        "source": "your config.toml",
+    }
     assert compared["pace"]["verdict"] == "same"  # 172 -> 151 words/min: both inside 140-180
     assert compared["duration"]["band"]["low"] == 162  # 3:00 -10 %
     series = {s["key"]: s for s in json.loads(run(runner, "progress", "--json").stdout)["series"]}
-    assert (series["pace"]["band"]["low"], series["fillers"]["band"]["high"], series["duration"]["band"]["high"]) == (140, 2, 198)
-    assert "Pace (words/min) - target 140-180 words/min (your config.toml)" in run(runner, "progress").stdout
+    assert (
+        series["pace"]["band"]["low"],
+        series["fillers"]["band"]["high"],
+        series["duration"]["band"]["high"],
+    ) == (140, 2, 198)
+    assert (
+        "Pace (words/min) - target 140-180 words/min (your config.toml)"
+        in run(runner, "progress").stdout
+    )
     other = tmp_path / "other.toml"  # --config wins over SPEECHCOACH_HOME/config.toml
     other.write_text("[bands]\nwpm = [100, 130]\n")
-    compared = {m["key"]: m for m in json.loads(run(runner, "--config", other, "compare", "--json").stdout)["metrics"]}
+    compared = {
+        m["key"]: m
+        for m in json.loads(run(runner, "--config", other, "compare", "--json").stdout)["metrics"]
+    }
     assert (compared["pace"]["band"]["high"], compared["pace"]["verdict"]) == (130, "better")
 
 
@@ -235,7 +385,10 @@ def test_progress_chart_in_the_terminal(runner, three_attempts):
     assert out.startswith("Progress over 3 attempts\nPersonal best: 81/100 (#3, ")
     for heading, trend in [
         ("Score (/100)", "#1 -> #3: 48 -> 81"),
-        ("Pace (words/min) - target 120-160 words/min (Street & Brady 1982; practice tools)", "#1 -> #3: 185 -> 151"),
+        (
+            "Pace (words/min) - target 120-160 words/min (Street & Brady 1982; practice tools)",
+            "#1 -> #3: 185 -> 151",
+        ),
         ("Fillers (per min) - target 0-5 fillers/min", "#1 -> #3: 7.5 -> 2.4"),
         ("Duration (m:ss) - target 2:33-3:27 (target 3:00 +-15%)", "#1 -> #3: 1:45 -> 2:51"),
         ("Parts covered (of 4) - target 4 of 4", "#1 -> #3: 1 -> 3"),
@@ -254,7 +407,9 @@ def test_progress_json_and_last(runner, three_attempts):
     assert series["score"]["values"] == [48, 62, 81]
     assert series["pace"]["values"] == [185, 172, 151] and series["pace"]["band"]["high"] == 160
     assert series["fillers"]["values"] == [7.5, 5.5, 2.4]
-    assert series["duration"]["values"] == [105, 140, 171] and series["duration"]["band"]["low"] == 153
+    assert (
+        series["duration"]["values"] == [105, 140, 171] and series["duration"]["band"]["low"] == 153
+    )
     assert series["components"]["values"] == [1, 2, 3]
     assert data["best"] == {"id": 3, "score": 81}
     last_two = json.loads(run(runner, "progress", "--json", "--last", "2").stdout)
@@ -295,11 +450,15 @@ def test_progress_plot_to_a_folder_that_does_not_exist(runner, three_attempts, t
 
 
 @pytest.mark.parametrize("name", ["progress.xyz", "progress"])
-def test_progress_plot_in_a_format_matplotlib_cannot_write_is_one_line(runner, three_attempts, tmp_path, name):
+def test_progress_plot_in_a_format_matplotlib_cannot_write_is_one_line(
+    runner, three_attempts, tmp_path, name
+):
     target = tmp_path / name
     result = run(runner, "progress", "--plot", target)
     assert (result.exit_code, result.stdout) == (1, "")
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: --plot {target} ")
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(
+        f"error: --plot {target} "
+    )
     assert all(f" {kind}," in result.stderr for kind in ("pdf", "png", "svg"))
     assert not target.exists() and not target.with_suffix(".png").exists()
 
@@ -313,7 +472,10 @@ def test_progress_plot_as_svg(runner, three_attempts, tmp_path):
 
 def test_progress_with_no_attempts(runner):
     result = run(runner, "progress")
-    assert (result.exit_code, result.stdout) == (0, "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one.\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one.\n",
+    )
 
 
 # ------------------------------------------------------------------------------ forget / export
@@ -340,7 +502,10 @@ def test_export_then_import_elsewhere(runner, three_attempts, tmp_path, monkeypa
     exported = tmp_path / "history.json"
     result = run(runner, "export", exported)
     assert (result.exit_code, result.stderr) == (0, "exported 3 attempts\n")
-    assert json.loads(run(runner, "export").stdout)["attempts"] == json.loads(exported.read_text())["attempts"]
+    assert (
+        json.loads(run(runner, "export").stdout)["attempts"]
+        == json.loads(exported.read_text())["attempts"]
+    )
     before = run(runner, "history", "--json").stdout
 
     monkeypatch.setenv("SPEECHCOACH_HOME", str(tmp_path / "other-home"))
@@ -355,12 +520,16 @@ def test_import_refuses_what_is_not_an_export(runner, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     result = run(runner, "import", broken)
-    assert result.exit_code == 1 and result.stderr.startswith(f"error: {broken} is not valid JSON (")
+    assert result.exit_code == 1 and result.stderr.startswith(
+        f"error: {broken} is not valid JSON ("
+    )
     other = tmp_path / "other.json"
     other.write_text('{"hello": 1}')
     result = run(runner, "import", other)
-    assert result.stderr == ('error: not a speechcoach history export (expected "format": "speechcoach-history"); '
-                             "make one with `speechcoach export`\n")
+    assert result.stderr == (
+        'error: not a speechcoach history export (expected "format": "speechcoach-history"); '
+        "make one with `speechcoach export`\n"
+    )
 
 
 def test_import_of_a_file_that_is_not_utf8_is_one_line(runner, tmp_path):
@@ -368,20 +537,41 @@ def test_import_of_a_file_that_is_not_utf8_is_one_line(runner, tmp_path):
     latin.write_bytes('{"format": "speechcoach-history", "label": "caf\u00e9"}'.encode("latin-1"))
     result = run(runner, "import", latin)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: {latin} is not UTF-8 text (") and len(result.stderr.splitlines()) == 1
+    assert (
+        result.stderr.startswith(f"error: {latin} is not UTF-8 text (")
+        and len(result.stderr.splitlines()) == 1
+    )
 
 
-@pytest.mark.parametrize("change, problem", [
-    (lambda e: e.update(format_version="2"), 'the export\'s "format_version" is a string, not a whole number; '
-                                             "make a new one with `speechcoach export`"),
-    (lambda e: e["attempts"][1].update(audio_sha256=["ab", "cd"]),
-     'attempt 2 of the export (#2) has "audio_sha256" as a list (expected a string or null)'),
-    (lambda e: e["attempts"][0].update(label={"text": "v1"}), 'attempt 1 of the export (#1) has "label" as an object (expected a string or null)'),
-    (lambda e: e["attempts"][2]["analysis"].update(components=[]),
-     'attempt 3 of the export (#3) has "analysis.components" as a list (expected an object)'),
-    (lambda e: e["attempts"][0].update(analysis={}), 'attempt 1 of the export (#1) lacks "analysis.file"'),
-])
-def test_import_refuses_a_bad_attempt_in_one_line_and_imports_nothing(runner, three_attempts, tmp_path, monkeypatch, change, problem):
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda e: e.update(format_version="2"),
+            'the export\'s "format_version" is a string, not a whole number; '
+            "make a new one with `speechcoach export`",
+        ),
+        (
+            lambda e: e["attempts"][1].update(audio_sha256=["ab", "cd"]),
+            'attempt 2 of the export (#2) has "audio_sha256" as a list (expected a string or null)',
+        ),
+        (
+            lambda e: e["attempts"][0].update(label={"text": "v1"}),
+            'attempt 1 of the export (#1) has "label" as an object (expected a string or null)',
+        ),
+        (
+            lambda e: e["attempts"][2]["analysis"].update(components=[]),
+            'attempt 3 of the export (#3) has "analysis.components" as a list (expected an object)',
+        ),
+        (
+            lambda e: e["attempts"][0].update(analysis={}),
+            'attempt 1 of the export (#1) lacks "analysis.file"',
+        ),
+    ],
+)
+def test_import_refuses_a_bad_attempt_in_one_line_and_imports_nothing(
+    runner, three_attempts, tmp_path, monkeypatch, change, problem
+):
     exported = json.loads(run(runner, "export").stdout)
     change(exported)
     bad = tmp_path / "bad.json"
@@ -396,7 +586,9 @@ def test_import_refuses_a_bad_attempt_in_one_line_and_imports_nothing(runner, th
 
 
 # --------------------------------------------------------------------------- a damaged database
-@pytest.mark.parametrize("args", [["history"], ["show", "1"], ["compare"], ["progress"], ["forget", "1"], ["export"]])
+@pytest.mark.parametrize(
+    "args", [["history"], ["show", "1"], ["compare"], ["progress"], ["forget", "1"], ["export"]]
+)
 def test_a_damaged_database_is_one_clear_line_and_left_untouched(runner, home, args):
     db = home / "history.db"
     garbage = b"this is not sqlite " * 500
@@ -450,7 +642,10 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     shutil.copy(DATA / "known_en.flac", other)
     third = run(runner, "analyze", other, "--label", "v3")
     assert third.exit_code == 0, third.stderr
-    assert [a["label"] for a in json_lines(run(runner, "history", "--json").stdout)] == ["v3", "v2, slower"]
+    assert [a["label"] for a in json_lines(run(runner, "history", "--json").stdout)] == [
+        "v3",
+        "v2, slower",
+    ]
     compared = run(runner, "compare")
     assert compared.exit_code == 0 and compared.stdout.startswith("Attempt #1 -> #2\n")
     assert run(runner, "analyze", other, "--no-save", "--label", "not stored").exit_code == 0

@@ -12,8 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import DATA, ROOT
+
 from speechcoach import japanese
 from speechcoach.config import SAMPLE_RATE
 from speechcoach.sentences import Sentence, split_sentences
@@ -47,7 +47,9 @@ def test_count_chars_counts_what_is_read(text, chars):
 
 def test_numerals_and_katakana_give_the_same_count_as_whisper_may_write_them():
     # The clip text says 三年前 and エーピーアイ; Whisper may write 3年前 and API.
-    assert japanese.count_chars("3年前にAPIを設計しました") == japanese.count_chars("三年前にエーピーアイを設計しました")
+    assert japanese.count_chars("3年前にAPIを設計しました") == japanese.count_chars(
+        "三年前にエーピーアイを設計しました"
+    )
     assert japanese.count_morae("3年前") == japanese.count_morae("三年前")
 
 
@@ -67,7 +69,10 @@ def test_count_morae(text, morae):
 
 
 def test_to_kanji_numerals():
-    assert japanese.to_kanji_numerals("2019年、10人、1,500円、3.5倍") == "二千十九年、十人、千五百円、三点五倍"
+    assert (
+        japanese.to_kanji_numerals("2019年、10人、1,500円、3.5倍")
+        == "二千十九年、十人、千五百円、三点五倍"
+    )
     assert japanese.to_kanji_numerals("1億2000万") == "一億二千万"
 
 
@@ -85,29 +90,51 @@ def _transcript(segments: list[list[tuple[str, float, float]]], language: str = 
 
 def test_japanese_without_punctuation_is_split_at_sentence_ends():
     # As Whisper base wrote a Japanese clip: no 。 at all; segments end mid-sentence too.
-    transcript = _transcript([
-        [("はじめ", 0.0, 0.3), ("まして", 0.3, 0.7)],
-        [("最近", 1.0, 1.3), ("の", 1.3, 1.4), ("プロジェクト", 1.4, 1.9), ("では", 1.9, 2.1)],
-        [("予約", 2.4, 2.7), ("システム", 2.7, 3.1), ("を", 3.1, 3.2), ("開発", 3.2, 3.5), ("しました", 3.5, 4.0)],
-        [("よろしく", 4.5, 4.9), ("お願い", 4.9, 5.2), ("します", 5.2, 5.5)],
-    ])
+    transcript = _transcript(
+        [
+            [("はじめ", 0.0, 0.3), ("まして", 0.3, 0.7)],
+            [("最近", 1.0, 1.3), ("の", 1.3, 1.4), ("プロジェクト", 1.4, 1.9), ("では", 1.9, 2.1)],
+            [
+                ("予約", 2.4, 2.7),
+                ("システム", 2.7, 3.1),
+                ("を", 3.1, 3.2),
+                ("開発", 3.2, 3.5),
+                ("しました", 3.5, 4.0),
+            ],
+            [("よろしく", 4.5, 4.9), ("お願い", 4.9, 5.2), ("します", 5.2, 5.5)],
+        ]
+    )
     texts = [s.text for s in split_sentences(transcript)]
-    assert texts == ["はじめまして", "最近のプロジェクトでは予約システムを開発しました", "よろしくお願いします"]
+    assert texts == [
+        "はじめまして",
+        "最近のプロジェクトでは予約システムを開発しました",
+        "よろしくお願いします",
+    ]
 
 
 def test_punctuated_japanese_splits_on_japanese_punctuation():
-    transcript = _transcript([[("東京", 0.0, 0.4), ("です。", 0.4, 0.8), ("大阪", 0.9, 1.3), ("でした。", 1.3, 1.8)]])
+    transcript = _transcript(
+        [[("東京", 0.0, 0.4), ("です。", 0.4, 0.8), ("大阪", 0.9, 1.3), ("でした。", 1.3, 1.8)]]
+    )
     assert [s.text for s in split_sentences(transcript)] == ["東京です。", "大阪でした。"]
 
 
 def test_english_words_keep_their_spaces_in_a_japanese_transcript():
     # Whisper run as Japanese on an English intro: pieces carry leading spaces, except the
     # first word of a segment.
-    transcript = _transcript([
-        [("Hello", 0.0, 0.2), (" my", 0.2, 0.4), (" name", 0.4, 0.6), (" is", 0.6, 0.8), (" Maria", 0.8, 1.1)],
-        [("I", 1.2, 1.3), (" came", 1.3, 1.5), (" to", 1.5, 1.6), (" Japan.", 1.6, 2.0)],
-        [("よろしく", 2.6, 3.0), ("お願い", 3.0, 3.3), ("します", 3.3, 3.6)],
-    ])
+    transcript = _transcript(
+        [
+            [
+                ("Hello", 0.0, 0.2),
+                (" my", 0.2, 0.4),
+                (" name", 0.4, 0.6),
+                (" is", 0.6, 0.8),
+                (" Maria", 0.8, 1.1),
+            ],
+            [("I", 1.2, 1.3), (" came", 1.3, 1.5), (" to", 1.5, 1.6), (" Japan.", 1.6, 2.0)],
+            [("よろしく", 2.6, 3.0), ("お願い", 3.0, 3.3), ("します", 3.3, 3.6)],
+        ]
+    )
     texts = [s.text for s in split_sentences(transcript)]
     # Unpunctuated English: a capital after a segment end opens a sentence.
     assert texts == ["Hello my name is Maria", "I came to Japan.", "よろしくお願いします"]
@@ -126,7 +153,9 @@ def test_pace_by_script_splits_the_span_by_sentence_time():
     ]
     pace = japanese.pace_by_script(sentences, speech_s=8.0)  # the 0.5 s gap is shared 3:1
     assert pace.latin_words == 10 and pace.ja_chars == 10 and pace.ja_morae == 11
-    assert pace.latin_minutes == pytest.approx(6.0 / 60) and pace.ja_minutes == pytest.approx(2.0 / 60)
+    assert pace.latin_minutes == pytest.approx(6.0 / 60) and pace.ja_minutes == pytest.approx(
+        2.0 / 60
+    )
     assert pace.wpm == pytest.approx(100.0) and pace.chars_per_min == pytest.approx(300.0)
     only_ja = japanese.pace_by_script(sentences[1:], speech_s=2.5)
     assert only_ja.wpm is None and only_ja.chars_per_min == pytest.approx(240.0)
@@ -136,7 +165,9 @@ def test_pace_by_script_splits_the_span_by_sentence_time():
 
 
 def _filler_rules() -> dict:
-    return json.loads((ROOT / "speechcoach" / "rubric" / "ja" / "fillers.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (ROOT / "speechcoach" / "rubric" / "ja" / "fillers.json").read_text(encoding="utf-8")
+    )
 
 
 def _timed(pieces: list[str]) -> list[Word]:
@@ -144,22 +175,38 @@ def _timed(pieces: list[str]) -> list[Word]:
 
 
 def test_fillers_are_found_with_their_times():
-    words = _timed(["えー", "と", "、", "あの", "、", "私", "は", "まあ", "、", "エンジニア", "です"])
+    words = _timed(
+        ["えー", "と", "、", "あの", "、", "私", "は", "まあ", "、", "エンジニア", "です"]
+    )
     found = japanese.find_fillers(words, _filler_rules())
     assert [(f.text, f.start) for f in found] == [("えーと", 0.0), ("あの", 0.75), ("まあ", 1.75)]
 
 
 def test_demonstratives_are_not_fillers():
     # あの会社 / その後 / 私なんか / まあまあ do a word's job.
-    for pieces in (["あの", "会社", "で", "働き", "ました"], ["その", "後", "転職", "しました"],
-                   ["私", "なんか", "まだ", "まだ", "です"], ["結果", "は", "まあまあ", "でした"]):
+    for pieces in (
+        ["あの", "会社", "で", "働き", "ました"],
+        ["その", "後", "転職", "しました"],
+        ["私", "なんか", "まだ", "まだ", "です"],
+        ["結果", "は", "まあまあ", "でした"],
+    ):
         assert japanese.find_fillers(_timed(pieces), _filler_rules()) == [], pieces
 
 
 def test_filler_list_has_the_rubric_fillers():
     rules = _filler_rules()
     listed = set(rules["always"]) | set(rules["contextual"])
-    assert {"えー", "えーと", "えっと", "あの", "あのー", "その", "なんか", "まあ", "ええ"} <= listed
+    assert {
+        "えー",
+        "えーと",
+        "えっと",
+        "あの",
+        "あのー",
+        "その",
+        "なんか",
+        "まあ",
+        "ええ",
+    } <= listed
 
 
 # ---------------------------------------------------------------------------- register
@@ -188,7 +235,9 @@ def test_plain_endings_are_casual_and_get_their_polite_form(casual, polite):
     assert japanese.register_of(polite) == "polite"
 
 
-@pytest.mark.parametrize("text", ["はじめまして。", "以上です。", "よろしくお願いします。", "御社を志望しております。"])
+@pytest.mark.parametrize(
+    "text", ["はじめまして。", "以上です。", "よろしくお願いします。", "御社を志望しております。"]
+)
 def test_polite_or_neutral_endings_are_not_casual(text):
     assert japanese.register_of(text) != "casual"
 
@@ -208,7 +257,12 @@ def test_a_polite_intro_that_slips_gets_one_tip_with_the_sentence():
 
 
 def test_a_consistently_polite_intro_gets_no_register_tip():
-    sentences = [Sentence(t, i, i + 1.0, i) for i, t in enumerate(["ダニエルと申します。", "大阪に住んでいます。", "よろしくお願いします。"])]
+    sentences = [
+        Sentence(t, i, i + 1.0, i)
+        for i, t in enumerate(
+            ["ダニエルと申します。", "大阪に住んでいます。", "よろしくお願いします。"]
+        )
+    ]
     assert japanese.register_tips(sentences) == []
 
 
@@ -226,7 +280,9 @@ def test_labelled_set_shape_and_disjoint_from_the_rubric():
     assert len(rows) >= 60
     assert kinds["paraphrase"] >= len(rows) / 3
     assert kinds["near_miss"] >= 5
-    rubric = json.loads((ROOT / "speechcoach" / "rubric" / "ja" / "components.json").read_text(encoding="utf-8"))
+    rubric = json.loads(
+        (ROOT / "speechcoach" / "rubric" / "ja" / "components.json").read_text(encoding="utf-8")
+    )
     examples = {e for part in rubric["components"] + rubric["pitfalls"] for e in part["examples"]}
     examples |= set(rubric["other_examples"])
     assert not examples & {r["text"] for r in rows}
@@ -255,7 +311,9 @@ def test_english_analysis_never_loads_the_japanese_dictionary():
         "measure(x, t, split_sentences(t), Targets())\n"
         "print('sudachipy' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -311,7 +369,9 @@ def test_japanese_intro_content_and_register(clips):
     casual = next(s for s in truth["sentences"] if s["tag"] == "casual")
     tip = tips["register:casual"]
     assert tip["start"] == pytest.approx(casual["start_s"], abs=1.0)
-    assert tip["sentence"].endswith(("だった。", "だった")) and tip["say_instead"].rstrip("。").endswith("でした")
+    assert tip["sentence"].endswith(("だった。", "だった")) and tip["say_instead"].rstrip(
+        "。"
+    ).endswith("でした")
 
 
 # -- mixed languages: committed clips joined into one recording
@@ -322,13 +382,13 @@ def _sentence_audio(clips: dict, name: str, index: int) -> np.ndarray:
     samples, rate = sf.read(ROOT / name, dtype="float32")
     assert rate == SAMPLE_RATE
     s = entry["sentences"][index]
-    return samples[int(s["start_s"] * rate): int(s["end_s"] * rate)]
+    return samples[int(s["start_s"] * rate) : int(s["end_s"] * rate)]
 
 
 def _speech(clips: dict, name: str) -> np.ndarray:
     entry = _clip(clips, name)
     samples, rate = sf.read(ROOT / name, dtype="float32")
-    return samples[int(entry["speech_start_s"] * rate): int(entry["speech_end_s"] * rate)]
+    return samples[int(entry["speech_start_s"] * rate) : int(entry["speech_end_s"] * rate)]
 
 
 def _write_mix(path, *parts: np.ndarray) -> None:
@@ -367,7 +427,9 @@ def test_japanese_intro_with_an_english_closing(clips, tmp_path):
         d = _cli_json(str(mix), *(["--language", language] if language else []))
         assert "chars_per_min" in d["judgements"], d["judgements"]
         # The Japanese part keeps its rate whether or not Whisper wrote the English sentence down.
-        assert d["chars_per_min"] == pytest.approx(truth["chars_per_min"], rel=CHARS_TOLERANCE), language
+        assert d["chars_per_min"] == pytest.approx(truth["chars_per_min"], rel=CHARS_TOLERANCE), (
+            language
+        )
 
 
 def test_module_examples_hold():

@@ -76,7 +76,9 @@ def test_convert_prints_path_and_lists_it(runner, converted):
     assert again.exit_code == 0
     assert again.stdout.strip() == str(converted)
     assert "already converted and is intact" in again.stderr
-    listed = [json.loads(line) for line in run(runner, "models", "list", "--json").stdout.splitlines()]
+    listed = [
+        json.loads(line) for line in run(runner, "models", "list", "--json").stdout.splitlines()
+    ]
     entry = next(m for m in listed if m["engine"] == "openai-whisper" and m["name"] == "tiny.en")
     assert entry["kind"] == "converted" and entry["path"] == str(converted)
     assert entry["size_bytes"] == converted.stat().st_size and entry["note"] == ""
@@ -108,8 +110,18 @@ def test_damaged_checkpoint_is_reported_with_the_fix(runner, private_home):
         fh.write(b"\x00" * 32)
     fix = "speechcoach models convert tiny.en --force"
 
-    result = run(runner, "analyze", str(Path(__file__).parent / "data" / "known_en.wav"),
-                 "--engine", "openai-whisper", "--model", "tiny.en", "--language", "en", "--no-save")
+    result = run(
+        runner,
+        "analyze",
+        str(Path(__file__).parent / "data" / "known_en.wav"),
+        "--engine",
+        "openai-whisper",
+        "--model",
+        "tiny.en",
+        "--language",
+        "en",
+        "--no-save",
+    )
     assert result.exit_code == 1
     assert "is damaged (its checksum does not match)" in result.stderr and fix in result.stderr
 
@@ -184,26 +196,53 @@ def test_local_models_are_listed_and_usable(private_home, converted):
 
 
 def test_models_help_exists(runner):
-    for args in (("models", "--help"), ("models", "convert", "--help"), ("models", "list", "--help")):
+    for args in (
+        ("models", "--help"),
+        ("models", "convert", "--help"),
+        ("models", "list", "--help"),
+    ):
         result = run(runner, *args)
         assert result.exit_code == 0 and "Usage:" in result.stdout
 
 
-@pytest.mark.parametrize(("blocked", "args", "expected"), [
-    ("whisper", ["analyze", "tests/data/known_en_stereo44k.wav", "--engine", "openai-whisper", "--model", "tiny.en",
-                 "--language", "en", "--no-save"],
-     "the openai-whisper engine is not installed (whisper is missing); install it with: pip install 'speechcoach[openai-whisper]'"),
-    ("torch", ["models", "convert", "tiny.en", "--force"],
-     "converting for openai-whisper needs PyTorch; install it with: pip install 'speechcoach[openai-whisper]'"),
-])
+@pytest.mark.parametrize(
+    ("blocked", "args", "expected"),
+    [
+        (
+            "whisper",
+            [
+                "analyze",
+                "tests/data/known_en_stereo44k.wav",
+                "--engine",
+                "openai-whisper",
+                "--model",
+                "tiny.en",
+                "--language",
+                "en",
+                "--no-save",
+            ],
+            "the openai-whisper engine is not installed (whisper is missing); install it with: pip install 'speechcoach[openai-whisper]'",
+        ),
+        (
+            "torch",
+            ["models", "convert", "tiny.en", "--force"],
+            "converting for openai-whisper needs PyTorch; install it with: pip install 'speechcoach[openai-whisper]'",
+        ),
+    ],
+)
 def test_without_the_extra_the_error_says_how_to_install(blocked, args, expected, home):
     """A Python where the package cannot be imported (None in sys.modules makes `import` fail)."""
     import subprocess
     import sys
 
     code = f"import sys; sys.modules[{blocked!r}] = None; from speechcoach.cli import main; main()"
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=600,
+    )
     assert done.returncode == 1, done.stderr
     assert expected in done.stderr
     assert "Traceback" not in done.stderr

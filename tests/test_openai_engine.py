@@ -66,20 +66,28 @@ def to_ct2_names(state: dict, n_audio: int, n_text: int) -> dict[str, np.ndarray
     """The test's own inverse mapping: openai-whisper names back to CTranslate2's, re-fusing q/k/v."""
     s = {k: v.float().numpy() for k, v in state.items()}
     out = {
-        "encoder/conv1/weight": s["encoder.conv1.weight"], "encoder/conv1/bias": s["encoder.conv1.bias"],
-        "encoder/conv2/weight": s["encoder.conv2.weight"], "encoder/conv2/bias": s["encoder.conv2.bias"],
+        "encoder/conv1/weight": s["encoder.conv1.weight"],
+        "encoder/conv1/bias": s["encoder.conv1.bias"],
+        "encoder/conv2/weight": s["encoder.conv2.weight"],
+        "encoder/conv2/bias": s["encoder.conv2.bias"],
         "encoder/position_encodings/encodings": s["encoder.positional_embedding"],
-        "encoder/layer_norm/gamma": s["encoder.ln_post.weight"], "encoder/layer_norm/beta": s["encoder.ln_post.bias"],
+        "encoder/layer_norm/gamma": s["encoder.ln_post.weight"],
+        "encoder/layer_norm/beta": s["encoder.ln_post.bias"],
         "decoder/embeddings/weight": s["decoder.token_embedding.weight"],
         "decoder/position_encodings/encodings": s["decoder.positional_embedding"],
-        "decoder/layer_norm/gamma": s["decoder.ln.weight"], "decoder/layer_norm/beta": s["decoder.ln.bias"],
+        "decoder/layer_norm/gamma": s["decoder.ln.weight"],
+        "decoder/layer_norm/beta": s["decoder.ln.bias"],
     }
 
     def block(src: str, dst: str, cross: bool) -> None:
         a = f"{src}.attn"
         zeros = np.zeros_like(s[f"{a}.query.bias"])
-        out[f"{dst}/self_attention/linear_0/weight"] = np.concatenate([s[f"{a}.query.weight"], s[f"{a}.key.weight"], s[f"{a}.value.weight"]])
-        out[f"{dst}/self_attention/linear_0/bias"] = np.concatenate([s[f"{a}.query.bias"], zeros, s[f"{a}.value.bias"]])
+        out[f"{dst}/self_attention/linear_0/weight"] = np.concatenate(
+            [s[f"{a}.query.weight"], s[f"{a}.key.weight"], s[f"{a}.value.weight"]]
+        )
+        out[f"{dst}/self_attention/linear_0/bias"] = np.concatenate(
+            [s[f"{a}.query.bias"], zeros, s[f"{a}.value.bias"]]
+        )
         out[f"{dst}/self_attention/linear_1/weight"] = s[f"{a}.out.weight"]
         out[f"{dst}/self_attention/linear_1/bias"] = s[f"{a}.out.bias"]
         out[f"{dst}/self_attention/layer_norm/gamma"] = s[f"{src}.attn_ln.weight"]
@@ -88,7 +96,9 @@ def to_ct2_names(state: dict, n_audio: int, n_text: int) -> dict[str, np.ndarray
             c = f"{src}.cross_attn"
             out[f"{dst}/attention/linear_0/weight"] = s[f"{c}.query.weight"]
             out[f"{dst}/attention/linear_0/bias"] = s[f"{c}.query.bias"]
-            out[f"{dst}/attention/linear_1/weight"] = np.concatenate([s[f"{c}.key.weight"], s[f"{c}.value.weight"]])
+            out[f"{dst}/attention/linear_1/weight"] = np.concatenate(
+                [s[f"{c}.key.weight"], s[f"{c}.value.weight"]]
+            )
             out[f"{dst}/attention/linear_1/bias"] = np.concatenate([zeros, s[f"{c}.value.bias"]])
             out[f"{dst}/attention/linear_2/weight"] = s[f"{c}.out.weight"]
             out[f"{dst}/attention/linear_2/bias"] = s[f"{c}.out.bias"]
@@ -112,8 +122,18 @@ def test_conversion_round_trip_is_exact(tiny_checkpoint):
     source = read_ct2(ct2_dir("tiny.en") / "model.bin")
     checkpoint = torch.load(tiny_checkpoint.path, map_location="cpu", weights_only=True)
     dims = checkpoint["dims"]
-    assert dims == {"n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6, "n_audio_layer": 4,
-                    "n_vocab": 51864, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4}
+    assert dims == {
+        "n_mels": 80,
+        "n_audio_ctx": 1500,
+        "n_audio_state": 384,
+        "n_audio_head": 6,
+        "n_audio_layer": 4,
+        "n_vocab": 51864,
+        "n_text_ctx": 448,
+        "n_text_state": 384,
+        "n_text_head": 6,
+        "n_text_layer": 4,
+    }
     back = to_ct2_names(checkpoint["model_state_dict"], dims["n_audio_layer"], dims["n_text_layer"])
     weights = {k: v for k, v in source.items() if v.ndim > 0 and k != "decoder/projection/weight"}
     assert set(back) == set(weights)
@@ -129,14 +149,22 @@ def test_checkpoint_loads_in_openai_whisper_with_alignment_heads(tiny_checkpoint
     """openai-whisper's own loader reads the file; the heads stored inside are OpenAI's for tiny.en."""
     model = whisper.load_model(str(tiny_checkpoint.path), device="cpu")
     assert not model.is_multilingual
-    official = np.frombuffer(gzip.decompress(base64.b85decode(whisper._ALIGNMENT_HEADS["tiny.en"])), dtype=bool)
-    stored = torch.load(tiny_checkpoint.path, map_location="cpu", weights_only=True)["alignment_heads"]
+    official = np.frombuffer(
+        gzip.decompress(base64.b85decode(whisper._ALIGNMENT_HEADS["tiny.en"])), dtype=bool
+    )
+    stored = torch.load(tiny_checkpoint.path, map_location="cpu", weights_only=True)[
+        "alignment_heads"
+    ]
     mask = np.zeros((4, 6), dtype=bool)
     for layer, head in stored:
         mask[layer, head] = True
     np.testing.assert_array_equal(mask.reshape(-1), official)
-    engine = OpenAIWhisperEngine("tiny.en", TranscribeOptions(engine="openai-whisper", device="cpu"))
-    np.testing.assert_array_equal(engine._model.alignment_heads.to_dense().numpy().reshape(-1), official)
+    engine = OpenAIWhisperEngine(
+        "tiny.en", TranscribeOptions(engine="openai-whisper", device="cpu")
+    )
+    np.testing.assert_array_equal(
+        engine._model.alignment_heads.to_dense().numpy().reshape(-1), official
+    )
 
 
 def test_sidecar_records_size_and_checksum(tiny_checkpoint):
@@ -149,16 +177,27 @@ def test_sidecar_records_size_and_checksum(tiny_checkpoint):
 
 def test_base_uses_openai_alignment_heads():
     converted = convert_model("base")
-    official = np.frombuffer(gzip.decompress(base64.b85decode(whisper._ALIGNMENT_HEADS["base"])), dtype=bool)
-    assert [layer * 8 + head for layer, head in converted.alignment_heads] == list(np.flatnonzero(official))
+    official = np.frombuffer(
+        gzip.decompress(base64.b85decode(whisper._ALIGNMENT_HEADS["base"])), dtype=bool
+    )
+    assert [layer * 8 + head for layer, head in converted.alignment_heads] == list(
+        np.flatnonzero(official)
+    )
     assert converted.dims["n_vocab"] == 51865
 
 
-CT2_TYPE_IDS = {np.dtype(np.float32): 0, np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.float16): 4}
+CT2_TYPE_IDS = {
+    np.dtype(np.float32): 0,
+    np.dtype(np.int8): 1,
+    np.dtype(np.int16): 2,
+    np.dtype(np.int32): 3,
+    np.dtype(np.float16): 4,
+}
 
 
 def write_ct2(path: Path, variables: dict[str, np.ndarray], aliases: list[tuple[str, str]]) -> None:
     """The test's own writer of CTranslate2's model.bin layout (checked below by CTranslate2 itself)."""
+
     def string(fh, text: str) -> None:
         raw = text.encode("utf-8")
         fh.write(struct.pack("<H", len(raw) + 1) + raw + b"\0")
@@ -169,7 +208,9 @@ def write_ct2(path: Path, variables: dict[str, np.ndarray], aliases: list[tuple[
         fh.write(struct.pack("<II", 3, len(variables)))
         for name, value in variables.items():
             string(fh, name)
-            fh.write(struct.pack("<B", value.ndim) + b"".join(struct.pack("<I", d) for d in value.shape))
+            fh.write(
+                struct.pack("<B", value.ndim) + b"".join(struct.pack("<I", d) for d in value.shape)
+            )
             raw = np.ascontiguousarray(value).tobytes()
             fh.write(struct.pack("<BI", CT2_TYPE_IDS[value.dtype], len(raw)) + raw)
         fh.write(struct.pack("<I", len(aliases)))
@@ -200,11 +241,19 @@ def test_int8_weights_are_dequantised(tmp_path):
             quantised[name] = np.asarray(value)
     folder = tmp_path / "tiny-int8"
     folder.mkdir()
-    write_ct2(folder / "model.bin", quantised, [("decoder/projection/weight", "decoder/embeddings/weight"),
-                                                ("decoder/projection/weight_scale", "decoder/embeddings/weight_scale")])
+    write_ct2(
+        folder / "model.bin",
+        quantised,
+        [
+            ("decoder/projection/weight", "decoder/embeddings/weight"),
+            ("decoder/projection/weight_scale", "decoder/embeddings/weight_scale"),
+        ],
+    )
     for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
         (folder / extra).write_bytes((source / extra).read_bytes())
-    assert not ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8").is_multilingual
+    assert not ctranslate2.models.Whisper(
+        str(folder), device="cpu", compute_type="int8"
+    ).is_multilingual
 
     converted = convert_ct2(folder / "model.bin", tmp_path / "int8.pt", name="tiny-int8")
     state = torch.load(converted.path, map_location="cpu", weights_only=True)["model_state_dict"]
@@ -214,9 +263,21 @@ def test_int8_weights_are_dequantised(tmp_path):
     query = state["encoder.blocks.0.attn.query.weight"].numpy()
     assert np.all(np.abs(query - fused[:384]) <= step[:384, None] * 0.5 + 1e-6)
     embedding_step = 1.0 / quantised["decoder/embeddings/weight_scale"]
-    error = np.abs(state["decoder.token_embedding.weight"].numpy() - original["decoder/embeddings/weight"].astype(np.float32))
+    error = np.abs(
+        state["decoder.token_embedding.weight"].numpy()
+        - original["decoder/embeddings/weight"].astype(np.float32)
+    )
     assert np.all(error <= embedding_step[:, None] * 0.5 + 1e-6)
-    assert converted.alignment_heads == ((1, 0), (2, 0), (2, 5), (3, 0), (3, 1), (3, 2), (3, 3), (3, 4))  # from config.json
+    assert converted.alignment_heads == (
+        (1, 0),
+        (2, 0),
+        (2, 5),
+        (3, 0),
+        (3, 1),
+        (3, 2),
+        (3, 3),
+        (3, 4),
+    )  # from config.json
 
 
 def test_not_a_ct2_file_is_a_clear_error(tmp_path):
@@ -251,7 +312,9 @@ def known_transcripts(openai_tiny, tmp_path_factory):
 def test_engines_agree_on_known_clip(known_transcripts, clips):
     faster, openai = known_transcripts
     truth = clip(clips, KNOWN_EN)["text"]
-    assert openai.engine == "openai-whisper" and openai.model == "tiny.en" and openai.language == "en"
+    assert (
+        openai.engine == "openai-whisper" and openai.model == "tiny.en" and openai.language == "en"
+    )
     assert normalise(openai.text) == normalise(faster.text)
     assert abs(wer(truth, openai.text) - wer(truth, faster.text)) < 1.0
     assert wer(truth, openai.text) < 15.0
@@ -298,7 +361,9 @@ def test_own_pt_file_by_path_and_by_local_name(tiny_checkpoint, home):
         target.symlink_to(tiny_checkpoint.path)
         checkpoint = resolve_checkpoint("my-tiny")
         assert (checkpoint.kind, checkpoint.location) == ("local", str(target))
-        engine = OpenAIWhisperEngine("my-tiny", TranscribeOptions(engine="openai-whisper", device="cpu"))
+        engine = OpenAIWhisperEngine(
+            "my-tiny", TranscribeOptions(engine="openai-whisper", device="cpu")
+        )
         assert engine.english_only and engine.model_name == "my-tiny"
     finally:
         target.unlink()  # models/ is shared by every test of the session
@@ -311,7 +376,9 @@ def test_unknown_model_names_the_valid_ones():
     assert "'tiny-ish'" in message and "tiny.en, base" in message and "large-v3" in message
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when no GPU is visible")
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message shown when no GPU is visible"
+)
 def test_cuda_requested_without_gpu_is_a_clear_error():
     with pytest.raises(ModelError, match="sees no CUDA GPU"):
         OpenAIWhisperEngine("tiny.en", TranscribeOptions(engine="openai-whisper", device="cuda"))
@@ -342,12 +409,29 @@ def test_analyze_cli_gives_the_same_report_with_either_engine():
 
     reports = {}
     for engine in ("faster-whisper", "openai-whisper"):
-        result = CliRunner().invoke(main, ["analyze", str(ROOT / SHORT_EN), "--engine", engine, "--model", "tiny.en",
-                                           "--language", "en", "--json", "--no-save"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "analyze",
+                str(ROOT / SHORT_EN),
+                "--engine",
+                engine,
+                "--model",
+                "tiny.en",
+                "--language",
+                "en",
+                "--json",
+                "--no-save",
+            ],
+        )
         assert result.exit_code == 0, result.stderr
         reports[engine] = json.loads(result.stdout)
     faster, openai = reports["faster-whisper"], reports["openai-whisper"]
-    assert (openai["engine"], openai["model"], openai["language"]) == ("openai-whisper", "tiny.en", "en")
+    assert (openai["engine"], openai["model"], openai["language"]) == (
+        "openai-whisper",
+        "tiny.en",
+        "en",
+    )
     assert set(openai) == set(faster)
     assert normalise(openai["transcript"]["text"]) and openai["word_count"] >= 6
     assert abs(openai["word_count"] - faster["word_count"]) <= 1

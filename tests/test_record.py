@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from pulse import MISSING_HINT, PrivatePulse, dead_pulse_env, missing_tools
+
 from speechcoach.record import (
     EVENT_OVERTIME,
     EVENT_SILENT,
@@ -79,7 +79,9 @@ def pulse(portaudio):
 @pytest.fixture(scope="session")
 def known_en(clips) -> dict:
     entry = next((c for c in clips["clips"] if c["file"] == CLIP), None)
-    assert entry is not None, f"{CLIP} missing from tests/data/clips.json: run scripts/make_clips.py"
+    assert entry is not None, (
+        f"{CLIP} missing from tests/data/clips.json: run scripts/make_clips.py"
+    )
     samples, rate = sf.read(ROOT / CLIP, dtype="int16")
     assert rate == RATE and samples.ndim == 1, f"{CLIP} must be 16 kHz mono"
     return {**entry, "samples": samples}
@@ -102,15 +104,25 @@ class Cli:
 
     def __init__(self, args: list[str], env: dict[str, str], preexec_fn=None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "speechcoach", *args], env=env, cwd=ROOT, text=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec_fn,
+            [sys.executable, "-m", "speechcoach", *args],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=preexec_fn,
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
         self._readers = [
-            threading.Thread(target=self._read, args=(self.proc.stdout, self.stdout, None), daemon=True),
-            threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr, self._lines), daemon=True),
+            threading.Thread(
+                target=self._read, args=(self.proc.stdout, self.stdout, None), daemon=True
+            ),
+            threading.Thread(
+                target=self._read, args=(self.proc.stderr, self.stderr, self._lines), daemon=True
+            ),
         ]
         for reader in self._readers:
             reader.start()
@@ -131,7 +143,9 @@ class Cli:
             except queue.Empty:
                 if self.proc.poll() is not None and self._lines.empty():
                     self.close()
-                    pytest.fail(f"exited {self.proc.returncode} before {prefix!r}; stderr:\n{self.err}")
+                    pytest.fail(
+                        f"exited {self.proc.returncode} before {prefix!r}; stderr:\n{self.err}"
+                    )
                 continue
             if line.startswith(prefix):
                 return line
@@ -213,13 +227,13 @@ def match_clip(recorded: np.ndarray, clip: np.ndarray) -> tuple[float, float, in
     ref = clip.astype(np.float64) / FULL_SCALE
     # Align on a loud 1 s stretch of the clip near its start, then compare the whole overlap.
     probe_at = int(np.argmax(np.abs(ref[: min(len(ref), 3 * RATE)]))) // RATE * RATE
-    probe = ref[probe_at: probe_at + RATE]
+    probe = ref[probe_at : probe_at + RATE]
     scores = np.correlate(rec, probe, "valid")
     offset = int(np.argmax(scores)) - probe_at
     start_rec, start_ref = max(offset, 0), max(-offset, 0)
     overlap = min(len(rec) - start_rec, len(ref) - start_ref)
     assert overlap > RATE, f"the clip is not in the recording (overlap {overlap} samples)"
-    a, b = rec[start_rec: start_rec + overlap], ref[start_ref: start_ref + overlap]
+    a, b = rec[start_rec : start_rec + overlap], ref[start_ref : start_ref + overlap]
     return float(np.corrcoef(a, b)[0, 1]), offset / RATE, overlap
 
 
@@ -241,7 +255,10 @@ def one_error_line(stderr: str, expected: str) -> None:
 def blocks(seconds: float, amplitude: int, block_s: float = 0.1) -> list[np.ndarray]:
     n = int(round(seconds / block_s))
     rng = np.random.default_rng(0)
-    return [(rng.standard_normal((int(RATE * block_s), 1)) * amplitude).astype(np.int16) for _ in range(n)]
+    return [
+        (rng.standard_normal((int(RATE * block_s), 1)) * amplitude).astype(np.int16)
+        for _ in range(n)
+    ]
 
 
 def feed(levels: _Levels, chunks: list[np.ndarray], frames: int = 0):
@@ -276,11 +293,17 @@ def test_silence_warns_once_then_says_when_sound_is_back():
 
 @pytest.mark.mic
 @pytest.mark.slow
-def test_record_saves_what_was_said_and_analyses_it(pulse, tmp_path, known_en, played_clip, cli_runs):
+def test_record_saves_what_was_said_and_analyses_it(
+    pulse, tmp_path, known_en, played_clip, cli_runs
+):
     out = tmp_path / "take.wav"
     clip_s = len(known_en["samples"]) / RATE
     max_s = round(LEAD_IN_S + clip_s + 1.5, 1)
-    run = start(cli_runs, record_args(out, "--json", "--max-duration", f"{max_s:.1f}", "--target", "4s"), pulse.env)
+    run = start(
+        cli_runs,
+        record_args(out, "--json", "--max-duration", f"{max_s:.1f}", "--target", "4s"),
+        pulse.env,
+    )
     started = run.wait_for("Recording to")
     assert str(out) in started  # the path is printed at the start...
     pulse.play(played_clip)
@@ -296,12 +319,17 @@ def test_record_saves_what_was_said_and_analyses_it(pulse, tmp_path, known_en, p
     assert result["file"] == str(out)
     expected = words(known_en["text"])
     heard = words(result["transcript"]["text"])
-    assert len(expected & heard) >= 0.7 * len(expected), (known_en["text"], result["transcript"]["text"])
+    assert len(expected & heard) >= 0.7 * len(expected), (
+        known_en["text"],
+        result["transcript"]["text"],
+    )
 
 
 @pytest.mark.mic
 @pytest.mark.slow
-def test_ctrl_c_stops_recording_keeps_a_valid_file_then_analyses(pulse, tmp_path, known_en, played_clip, cli_runs):
+def test_ctrl_c_stops_recording_keeps_a_valid_file_then_analyses(
+    pulse, tmp_path, known_en, played_clip, cli_runs
+):
     out = tmp_path / "cut.wav"
     run = start(cli_runs, record_args(out, "--json"), pulse.env)
     run.wait_for("Recording to")
@@ -312,7 +340,10 @@ def test_ctrl_c_stops_recording_keeps_a_valid_file_then_analyses(pulse, tmp_path
     elapsed = time.monotonic() - began
     assert run.finish() == 0, run.err  # stopped cleanly, and the 5 s were analysed
     recorded = read_wav(out)
-    assert abs(len(recorded) / RATE - elapsed) <= LENGTH_TOLERANCE_S, (len(recorded) / RATE, elapsed)
+    assert abs(len(recorded) / RATE - elapsed) <= LENGTH_TOLERANCE_S, (
+        len(recorded) / RATE,
+        elapsed,
+    )
     correlation, _, _ = match_clip(recorded, known_en["samples"])
     assert correlation >= MIN_CORRELATION
     assert json.loads(run.out.strip().splitlines()[-1])["file"] == str(out)
@@ -320,7 +351,9 @@ def test_ctrl_c_stops_recording_keeps_a_valid_file_then_analyses(pulse, tmp_path
 
 @pytest.mark.mic
 @pytest.mark.slow
-def test_second_ctrl_c_aborts_the_analysis_and_says_how_to_rerun(pulse, tmp_path, played_clip, cli_runs):
+def test_second_ctrl_c_aborts_the_analysis_and_says_how_to_rerun(
+    pulse, tmp_path, played_clip, cli_runs
+):
     out = tmp_path / "twice.wav"
     run = start(cli_runs, record_args(out), pulse.env)
     run.wait_for("Recording to")
@@ -336,7 +369,9 @@ def test_second_ctrl_c_aborts_the_analysis_and_says_how_to_rerun(pulse, tmp_path
 
 
 @pytest.mark.mic
-def test_sigkill_mid_recording_leaves_a_readable_file(pulse, tmp_path, known_en, played_clip, cli_runs):
+def test_sigkill_mid_recording_leaves_a_readable_file(
+    pulse, tmp_path, known_en, played_clip, cli_runs
+):
     out = tmp_path / "killed.wav"
     run = start(cli_runs, record_args(out), pulse.env)
     run.wait_for("Recording to")
@@ -347,7 +382,10 @@ def test_sigkill_mid_recording_leaves_a_readable_file(pulse, tmp_path, known_en,
     elapsed = time.monotonic() - began
     assert run.finish() == -signal.SIGKILL
     recorded = read_wav(out)  # the header was kept current: even `wave` reads it
-    assert abs(len(recorded) / RATE - elapsed) <= LENGTH_TOLERANCE_S, (len(recorded) / RATE, elapsed)
+    assert abs(len(recorded) / RATE - elapsed) <= LENGTH_TOLERANCE_S, (
+        len(recorded) / RATE,
+        elapsed,
+    )
     correlation, _, _ = match_clip(recorded, known_en["samples"])
     assert correlation >= MIN_CORRELATION
 
@@ -356,9 +394,14 @@ def test_sigkill_mid_recording_leaves_a_readable_file(pulse, tmp_path, known_en,
 def test_devices_lists_inputs_and_record_picks_one_by_name_or_number(pulse, tmp_path, cli_runs):
     listing = start(cli_runs, ["devices"], pulse.env)
     assert listing.finish(60) == 0, listing.err
-    rows = {m.group(2): int(m.group(1)) for m in re.finditer(r"^[ *]\s+(\d+)  (\S+)", listing.out, re.M)}
+    rows = {
+        m.group(2): int(m.group(1)) for m in re.finditer(r"^[ *]\s+(\d+)  (\S+)", listing.out, re.M)
+    }
     assert {"pulse", "default"} <= set(rows), listing.out
-    for spec, label in (("pulse", f"#{rows['pulse']} pulse"), (str(rows["default"]), f"#{rows['default']} default")):
+    for spec, label in (
+        ("pulse", f"#{rows['pulse']} pulse"),
+        (str(rows["default"]), f"#{rows['default']} default"),
+    ):
         out = tmp_path / f"pick-{spec}.wav"
         run = start(cli_runs, record_args(out, "--device", spec, "--max-duration", "1"), pulse.env)
         assert label in run.wait_for("Recording to")
@@ -366,14 +409,18 @@ def test_devices_lists_inputs_and_record_picks_one_by_name_or_number(pulse, tmp_
         # Too short to analyse: one clear line, and the file is kept.
         one_error_line(run.err, "only 1.0 s recorded, too short to analyse")
         assert len(read_wav(out)) == RATE
-    nothing = start(cli_runs, record_args(tmp_path / "none.wav", "--device", "no such mic"), pulse.env)
+    nothing = start(
+        cli_runs, record_args(tmp_path / "none.wav", "--device", "no such mic"), pulse.env
+    )
     assert nothing.finish(60) == 1
     one_error_line(nothing.err, "no input device matches 'no such mic'; choose one of:")
 
 
 @pytest.mark.mic
 def test_default_path_is_timestamped_under_home_recordings(pulse, home, cli_runs):
-    run = start(cli_runs, ["record", "--no-countdown", "--max-duration", "1", "--no-save"], pulse.env)
+    run = start(
+        cli_runs, ["record", "--no-countdown", "--max-duration", "1", "--no-save"], pulse.env
+    )
     started = run.wait_for("Recording to")
     assert run.finish(60) == 1  # 1 s: too short to analyse, but recorded and kept
     saved = list((home / "recordings").glob("intro-*.wav"))
@@ -426,22 +473,29 @@ def _small_disk(tmp_path: Path):
     """
     folder = tmp_path / "small"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FULL_DISK_BYTES}", "tmpfs", str(folder)],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={FULL_DISK_BYTES}", "tmpfs", str(folder)],
+        capture_output=True,
+    )
     if mounted.returncode == 0:
+
         def unmount():
             if subprocess.run(["umount", str(folder)], capture_output=True).returncode:
                 subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
         return folder, None, unmount
 
     def limit_file_size():  # same failure for the recorder: write() fails, the file stops growing
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (FULL_DISK_BYTES, FULL_DISK_BYTES))
+
     return folder, limit_file_size, lambda: None
 
 
 @pytest.mark.mic
-def test_full_disk_stops_with_a_clear_error_and_keeps_the_part(pulse, tmp_path, played_clip, cli_runs):
+def test_full_disk_stops_with_a_clear_error_and_keeps_the_part(
+    pulse, tmp_path, played_clip, cli_runs
+):
     folder, preexec_fn, cleanup = _small_disk(tmp_path)
     out = folder / "full.wav"
     try:
@@ -468,12 +522,17 @@ def test_no_input_device_gives_one_clear_line(portaudio, tmp_path, cli_runs):
     assert not out.exists()
     # --json gives scripts the same one object per file as `analyze --json`; "file" is null, as
     # no recording was created (a script must not go looking for it)
-    assert json.loads(cli_runs[0].out) == {"file": None, "error": cli_runs[0].err.strip()[len("error: "):]}
+    assert json.loads(cli_runs[0].out) == {
+        "file": None,
+        "error": cli_runs[0].err.strip()[len("error: ") :],
+    }
 
 
 def _portaudio_path() -> str:
     code = "import sounddevice\nfor l in open('/proc/self/maps'):\n    if 'libportaudio' in l: print(l.split()[-1]); break"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.mic
@@ -484,17 +543,24 @@ def test_missing_portaudio_says_what_to_install_and_analyze_still_starts(portaud
     assert library, "sounddevice did not load libportaudio"
     script = (
         f"mount --bind /dev/null {library} || exit 99\n"
-        f"{sys.executable} -m speechcoach devices; echo \"rc=$?\" >&2\n"
-        f"{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / 'x.wav'}; echo \"rc=$?\" >&2\n"
-        f"{sys.executable} -m speechcoach analyze {tmp_path / 'missing.wav'}; echo \"rc=$?\" >&2\n"
+        f'{sys.executable} -m speechcoach devices; echo "rc=$?" >&2\n'
+        f'{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / "x.wav"}; echo "rc=$?" >&2\n'
+        f'{sys.executable} -m speechcoach analyze {tmp_path / "missing.wav"}; echo "rc=$?" >&2\n'
     )
-    done = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     if done.returncode == 99 or "unshare failed" in done.stderr:
         pytest.skip(f"no private mount namespace here: {done.stderr.strip()}")
     lines = done.stderr.splitlines()
-    hint = ("error: PortAudio library not found: install it with `sudo apt-get install libportaudio2` "
-            "(Debian/Ubuntu), `brew install portaudio` (macOS)")
+    hint = (
+        "error: PortAudio library not found: install it with `sudo apt-get install libportaudio2` "
+        "(Debian/Ubuntu), `brew install portaudio` (macOS)"
+    )
     assert lines[:4] == [hint, "rc=1", hint, "rc=1"], done.stderr
     # `analyze` never needs PortAudio: it gets as far as the file, whose absence it reports.
     assert "no such file" in done.stderr and "PortAudio" not in "\n".join(lines[4:]), done.stderr

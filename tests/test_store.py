@@ -57,42 +57,118 @@ def make_analysis(
             "covered": cid in covered,
             "confidence": 0.82 if cid in covered else 0.31,
             "seconds": 24.0 if cid in covered else 0.0,
-            "evidence": [{"text": EVIDENCE[cid], "start": 10.0 * n, "end": 10.0 * n + 6.5}] if cid in covered else [],
+            "evidence": [{"text": EVIDENCE[cid], "start": 10.0 * n, "end": 10.0 * n + 6.5}]
+            if cid in covered
+            else [],
         }
         for n, cid in enumerate(COMPONENTS)
     }
-    hits = [{"id": p, "text": PITFALL_TEXT[p], "start": 50.0 + 5 * n, "end": 54.0 + 5 * n} for n, p in enumerate(pitfalls)]
-    tips = [{"id": f"missing:{c}", "priority": 90, "message": f"Say {c.replace('_', ' ')}: it is missing.",
-             "sentence": None, "start": None, "say_instead": "In three years I want to lead a team here."}
-            for c in COMPONENTS if c not in covered]
-    tips += [{"id": f"pitfall:{p}", "priority": 80, "message": f"Drop the {p} sentence.", "sentence": PITFALL_TEXT[p],
-              "start": 50.0, "say_instead": "I am looking for larger projects."} for p in pitfalls]
-    long = [{"start": 20.0 + 15 * n, "end": 22.6 + 15 * n, "duration": 2.6} for n in range(long_pauses)]
+    hits = [
+        {"id": p, "text": PITFALL_TEXT[p], "start": 50.0 + 5 * n, "end": 54.0 + 5 * n}
+        for n, p in enumerate(pitfalls)
+    ]
+    tips = [
+        {
+            "id": f"missing:{c}",
+            "priority": 90,
+            "message": f"Say {c.replace('_', ' ')}: it is missing.",
+            "sentence": None,
+            "start": None,
+            "say_instead": "In three years I want to lead a team here.",
+        }
+        for c in COMPONENTS
+        if c not in covered
+    ]
+    tips += [
+        {
+            "id": f"pitfall:{p}",
+            "priority": 80,
+            "message": f"Drop the {p} sentence.",
+            "sentence": PITFALL_TEXT[p],
+            "start": 50.0,
+            "say_instead": "I am looking for larger projects.",
+        }
+        for p in pitfalls
+    ]
+    long = [
+        {"start": 20.0 + 15 * n, "end": 22.6 + 15 * n, "duration": 2.6} for n in range(long_pauses)
+    ]
     return {
-        "file": str(audio), "language": language, "engine": engine, "model": model,
-        "duration_s": duration_s, "speech_s": duration_s - 1.5, "voiced_s": duration_s - 20.0, "target_s": target_s,
-        "word_count": words, "wpm": wpm, "articulation_wpm": None if wpm is None else wpm + 25,
-        "chars_per_min": None, "morae_per_min": None,
-        "pace_windows": [{"start": 0.0, "end": 30.0, "wpm": (wpm or 0) + 8}, {"start": 30.0, "end": duration_s, "wpm": (wpm or 0) - 4}],
-        "pauses": {"count": 31, "long_count": long_pauses, "total_s": 21.4, "longest_s": 2.6 if long_pauses else 1.1,
-                   "longest_at": 20.0 if long_pauses else 7.0, "long": long, "min_pause_s": 0.2, "long_pause_s": 2.0},
-        "fillers": {"count": fillers, "per_100_words": round(100 * fillers / words, 1), "per_min": fillers_per_min,
-                    "items": [{"text": "um", "start": 3.0 * n} for n in range(fillers)], "method": "whisper transcript (lower bound)"},
-        "pitch": {"spread_semitones": 3.1, "median_hz": 128.0, "method": "librosa.yin over voiced frames"},
+        "file": str(audio),
+        "language": language,
+        "engine": engine,
+        "model": model,
+        "duration_s": duration_s,
+        "speech_s": duration_s - 1.5,
+        "voiced_s": duration_s - 20.0,
+        "target_s": target_s,
+        "word_count": words,
+        "wpm": wpm,
+        "articulation_wpm": None if wpm is None else wpm + 25,
+        "chars_per_min": None,
+        "morae_per_min": None,
+        "pace_windows": [
+            {"start": 0.0, "end": 30.0, "wpm": (wpm or 0) + 8},
+            {"start": 30.0, "end": duration_s, "wpm": (wpm or 0) - 4},
+        ],
+        "pauses": {
+            "count": 31,
+            "long_count": long_pauses,
+            "total_s": 21.4,
+            "longest_s": 2.6 if long_pauses else 1.1,
+            "longest_at": 20.0 if long_pauses else 7.0,
+            "long": long,
+            "min_pause_s": 0.2,
+            "long_pause_s": 2.0,
+        },
+        "fillers": {
+            "count": fillers,
+            "per_100_words": round(100 * fillers / words, 1),
+            "per_min": fillers_per_min,
+            "items": [{"text": "um", "start": 3.0 * n} for n in range(fillers)],
+            "method": "whisper transcript (lower bound)",
+        },
+        "pitch": {
+            "spread_semitones": 3.1,
+            "median_hz": 128.0,
+            "method": "librosa.yin over voiced frames",
+        },
         "loudness": {"spread_db": 5.2, "method": "std of frame RMS (dB) over voiced frames"},
         "components": components,
         "order": {"sequence": [c for c in COMPONENTS if c in covered], "ok": True, "note": ""},
         "pitfalls": hits,
         "score": score,
-        "score_parts": {"duration": 9.0, "pace": 7.0, "fillers": 10.0, "pauses": 2.5, "components": 10.0 * len(covered), "order": 10, "pitfalls": -5.0 * len(pitfalls)},
-        "judgements": {"duration": "low" if duration_s < 153 else "ok", "wpm": "high" if (wpm or 0) > 160 else "ok",
-                       "fillers": "ok", "pitch": "ok", "loudness": "ok"},
-        "bands": {"duration": "153-207 s (target 3:00 +-15%)", "wpm": "120-160 words/min (Street & Brady 1982; practice tools)",
-                  "fillers": "0-5 per 100 words (disfluency studies, RUBRIC.md)", "pitch": "2-8 semitones (std) (prosody studies; heuristic)",
-                  "loudness": "3-15 dB (std) (heuristic for flat delivery)"},
+        "score_parts": {
+            "duration": 9.0,
+            "pace": 7.0,
+            "fillers": 10.0,
+            "pauses": 2.5,
+            "components": 10.0 * len(covered),
+            "order": 10,
+            "pitfalls": -5.0 * len(pitfalls),
+        },
+        "judgements": {
+            "duration": "low" if duration_s < 153 else "ok",
+            "wpm": "high" if (wpm or 0) > 160 else "ok",
+            "fillers": "ok",
+            "pitch": "ok",
+            "loudness": "ok",
+        },
+        "bands": {
+            "duration": "153-207 s (target 3:00 +-15%)",
+            "wpm": "120-160 words/min (Street & Brady 1982; practice tools)",
+            "fillers": "0-5 per 100 words (disfluency studies, RUBRIC.md)",
+            "pitch": "2-8 semitones (std) (prosody studies; heuristic)",
+            "loudness": "3-15 dB (std) (heuristic for flat delivery)",
+        },
         "tips": tips,
-        "transcript": {"text": " ".join(EVIDENCE[c] for c in covered),
-                       "segments": [{"start": 10.0 * n, "end": 10.0 * n + 6.5, "text": EVIDENCE[c]} for n, c in enumerate(covered)]},
+        "transcript": {
+            "text": " ".join(EVIDENCE[c] for c in covered),
+            "segments": [
+                {"start": 10.0 * n, "end": 10.0 * n + 6.5, "text": EVIDENCE[c]}
+                for n, c in enumerate(covered)
+            ],
+        },
         "timings": {"decode": 0.05, "transcribe": 3.2, "delivery": 0.4, "content": 0.2},
     }
 
@@ -120,10 +196,30 @@ def test_save_stores_every_field_and_the_whole_analysis(db, tmp_path):
     assert saved.created and saved.path == db
     assert attempt.analysis == analysis
     assert attempt.audio_path == str(audio.resolve())
-    assert attempt.audio_sha256 == file_sha256(audio) == __import__("hashlib").sha256(audio.read_bytes()).hexdigest()
-    assert (attempt.engine, attempt.model, attempt.language, attempt.label) == ("faster-whisper", "tiny.en", "en", "v1, first try")
-    assert (attempt.score, attempt.duration_s, attempt.target_s, attempt.wpm) == (62, 125.0, 180.0, 182.0)
-    assert (attempt.fillers_per_min, attempt.long_pauses, attempt.components_covered, attempt.components_total, attempt.pitfalls) == (6.2, 3, 2, 4, 1)
+    assert (
+        attempt.audio_sha256
+        == file_sha256(audio)
+        == __import__("hashlib").sha256(audio.read_bytes()).hexdigest()
+    )
+    assert (attempt.engine, attempt.model, attempt.language, attempt.label) == (
+        "faster-whisper",
+        "tiny.en",
+        "en",
+        "v1, first try",
+    )
+    assert (attempt.score, attempt.duration_s, attempt.target_s, attempt.wpm) == (
+        62,
+        125.0,
+        180.0,
+        182.0,
+    )
+    assert (
+        attempt.fillers_per_min,
+        attempt.long_pauses,
+        attempt.components_covered,
+        attempt.components_total,
+        attempt.pitfalls,
+    ) == (6.2, 3, 2, 4, 1)
     assert attempt.created_at.endswith("+00:00")
 
 
@@ -163,8 +259,14 @@ def test_new_attempt_keeps_both_and_later_updates_go_to_the_newest_copy(tmp_path
 def test_another_engine_or_model_is_another_attempt(tmp_path):
     audio = make_audio(tmp_path, "take1.wav")
     with History.open() as history:
-        ids = {history.save(make_analysis(audio, model=m, engine=e), audio).id
-               for e, m in [("faster-whisper", "tiny.en"), ("faster-whisper", "base"), ("openai-whisper", "tiny.en")]}
+        ids = {
+            history.save(make_analysis(audio, model=m, engine=e), audio).id
+            for e, m in [
+                ("faster-whisper", "tiny.en"),
+                ("faster-whisper", "base"),
+                ("openai-whisper", "tiny.en"),
+            ]
+        }
         assert len(ids) == history.count() == 3
 
 
@@ -195,7 +297,10 @@ def test_a_failed_analysis_is_not_saved():
 
 def test_list_is_newest_first_and_chronological_oldest_first(tmp_path):
     with History.open() as history:
-        ids = [history.save(make_analysis(p), p).id for p in (make_audio(tmp_path, f"t{n}.wav") for n in range(4))]
+        ids = [
+            history.save(make_analysis(p), p).id
+            for p in (make_audio(tmp_path, f"t{n}.wav") for n in range(4))
+        ]
         assert [a.id for a in history.list()] == ids[::-1]
         assert [a.id for a in history.latest(2)] == ids[:1:-1]
         assert [a.id for a in history.chronological()] == ids
@@ -210,12 +315,18 @@ def test_forget_deletes_one_attempt_and_a_missing_id_says_how_to_find_ids(tmp_pa
         assert [a.id for a in history.list()] == [keep]
         with pytest.raises(StoreError) as err:
             history.forget(drop)
-    assert str(err.value) == f"no attempt #{drop} in {db}; `speechcoach history` lists the attempts and their ids"
+    assert (
+        str(err.value)
+        == f"no attempt #{drop} in {db}; `speechcoach history` lists the attempts and their ids"
+    )
 
 
 def test_forget_all_checks_every_id_before_deleting_any(tmp_path):
     with History.open() as history:
-        ids = [history.save(make_analysis(p), p).id for p in (make_audio(tmp_path, f"t{n}.wav") for n in range(3))]
+        ids = [
+            history.save(make_analysis(p), p).id
+            for p in (make_audio(tmp_path, f"t{n}.wav") for n in range(3))
+        ]
         with pytest.raises(StoreError, match="no attempt #99 in "):
             history.forget_all([ids[0], ids[1], 99])
         assert history.count() == 3
@@ -242,7 +353,9 @@ def test_the_file_is_in_wal_mode_with_migrations_recorded(db, tmp_path):
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+        assert [
+            r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+        ] == [1, 2]
     finally:
         conn.close()
 
@@ -274,12 +387,24 @@ def test_import_updates_an_attempt_that_was_re_analysed_since(tmp_path):
         assert (two.latest(1)[0].score, two.latest(1)[0].label) == (70, "re-run")
 
 
-@pytest.mark.parametrize("data, message", [
-    ([], "not a speechcoach history export"),
-    ({"format": "something-else"}, "not a speechcoach history export"),
-    ({"format": store.EXPORT_FORMAT, "format_version": 99, "attempts": []}, "upgrade speechcoach"),
-    ({"format": store.EXPORT_FORMAT, "attempts": [{"created_at": "2025-01-01T00:00:00+00:00"}]}, "attempt 1 of the export lacks"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ([], "not a speechcoach history export"),
+        ({"format": "something-else"}, "not a speechcoach history export"),
+        (
+            {"format": store.EXPORT_FORMAT, "format_version": 99, "attempts": []},
+            "upgrade speechcoach",
+        ),
+        (
+            {
+                "format": store.EXPORT_FORMAT,
+                "attempts": [{"created_at": "2025-01-01T00:00:00+00:00"}],
+            },
+            "attempt 1 of the export lacks",
+        ),
+    ],
+)
 def test_a_bad_export_is_refused_and_nothing_is_imported(tmp_path, data, message):
     with History.open() as history:
         with pytest.raises(StoreError, match=message):
@@ -290,6 +415,7 @@ def test_a_bad_export_is_refused_and_nothing_is_imported(tmp_path, data, message
 def _set(path: str, value):
     """A change to the first attempt of an export: `path` like "analysis.pauses.longest_s"; a
     value of KeyError deletes the key."""
+
     def change(export: dict) -> None:
         *parents, last = path.split(".")
         target = export["attempts"][0]
@@ -299,31 +425,76 @@ def _set(path: str, value):
             del target[last]
         else:
             target[last] = value
+
     return change
 
 
-@pytest.mark.parametrize("change, problem", [
-    (lambda e: e.update(format_version="2"), 'the export\'s "format_version" is a string, not a whole number'),
-    (_set("audio_sha256", ["ab"]), 'has "audio_sha256" as a list (expected a string or null)'),
-    (_set("label", {"v": 1}), 'has "label" as an object (expected a string or null)'),
-    (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
-    (_set("created_at", 20250101), 'has "created_at" as the number 20250101 (expected a string)'),
-    (_set("analysis", {}), 'lacks "analysis.file"'),
-    (_set("analysis.components", []), 'has "analysis.components" as a list (expected an object)'),
-    (_set("analysis.components.japan.covered", "yes"), 'has "analysis.components.japan.covered" as a string (expected true or false)'),
-    (_set("analysis.score", 62.5), 'has "analysis.score" as the number 62.5 (expected a whole number from 0 to 100)'),
-    (_set("analysis.score", 250), 'has "analysis.score" as the number 250 (expected a whole number from 0 to 100)'),
-    (_set("analysis.duration_s", float("nan")), 'has "analysis.duration_s" as the number nan (expected a number)'),
-    (_set("analysis.duration_s", "2:05"), 'has "analysis.duration_s" as a string (expected a number)'),
-    (_set("analysis.order", {"sequence": "japan", "ok": True}), 'has "analysis.order.sequence" as a string (expected a list)'),
-    (_set("analysis.pitfalls", {"badmouth": 1}), 'has "analysis.pitfalls" as an object (expected a list)'),
-    (_set("analysis.pitfalls.0.start", None), 'has "analysis.pitfalls[0].start" as null (expected a number)'),
-    (_set("analysis.tips.0.message", KeyError), 'lacks "analysis.tips[0].message"'),
-    (_set("analysis.judgements.wpm", ["high"]), 'has "analysis.judgements.wpm" as a list (expected a string)'),
-    (_set("analysis.pauses.longest_at", KeyError), 'lacks "analysis.pauses.longest_at"'),
-    (_set("analysis.transcript", "hello"), 'has "analysis.transcript" as a string (expected an object)'),
-])
-def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(tmp_path, change, problem):
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda e: e.update(format_version="2"),
+            'the export\'s "format_version" is a string, not a whole number',
+        ),
+        (_set("audio_sha256", ["ab"]), 'has "audio_sha256" as a list (expected a string or null)'),
+        (_set("label", {"v": 1}), 'has "label" as an object (expected a string or null)'),
+        (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
+        (
+            _set("created_at", 20250101),
+            'has "created_at" as the number 20250101 (expected a string)',
+        ),
+        (_set("analysis", {}), 'lacks "analysis.file"'),
+        (
+            _set("analysis.components", []),
+            'has "analysis.components" as a list (expected an object)',
+        ),
+        (
+            _set("analysis.components.japan.covered", "yes"),
+            'has "analysis.components.japan.covered" as a string (expected true or false)',
+        ),
+        (
+            _set("analysis.score", 62.5),
+            'has "analysis.score" as the number 62.5 (expected a whole number from 0 to 100)',
+        ),
+        (
+            _set("analysis.score", 250),
+            'has "analysis.score" as the number 250 (expected a whole number from 0 to 100)',
+        ),
+        (
+            _set("analysis.duration_s", float("nan")),
+            'has "analysis.duration_s" as the number nan (expected a number)',
+        ),
+        (
+            _set("analysis.duration_s", "2:05"),
+            'has "analysis.duration_s" as a string (expected a number)',
+        ),
+        (
+            _set("analysis.order", {"sequence": "japan", "ok": True}),
+            'has "analysis.order.sequence" as a string (expected a list)',
+        ),
+        (
+            _set("analysis.pitfalls", {"badmouth": 1}),
+            'has "analysis.pitfalls" as an object (expected a list)',
+        ),
+        (
+            _set("analysis.pitfalls.0.start", None),
+            'has "analysis.pitfalls[0].start" as null (expected a number)',
+        ),
+        (_set("analysis.tips.0.message", KeyError), 'lacks "analysis.tips[0].message"'),
+        (
+            _set("analysis.judgements.wpm", ["high"]),
+            'has "analysis.judgements.wpm" as a list (expected a string)',
+        ),
+        (_set("analysis.pauses.longest_at", KeyError), 'lacks "analysis.pauses.longest_at"'),
+        (
+            _set("analysis.transcript", "hello"),
+            'has "analysis.transcript" as a string (expected an object)',
+        ),
+    ],
+)
+def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(
+    tmp_path, change, problem
+):
     audio = make_audio(tmp_path, "a.wav")
     with History.open(tmp_path / "one.db") as one:
         one.save(make_analysis(audio), audio)
@@ -338,7 +509,8 @@ def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(tmp_
     assert problem in message and "damaged" not in message
     if "format_version" not in message:
         assert message.startswith("attempt 1 of the export ") and message.endswith(
-            "; nothing was imported: fix or remove that attempt, or export again with `speechcoach export`")
+            "; nothing was imported: fix or remove that attempt, or export again with `speechcoach export`"
+        )
 
 
 def test_an_analysis_with_only_the_optional_fields_left_out_imports_and_renders(tmp_path):
@@ -351,8 +523,19 @@ def test_an_analysis_with_only_the_optional_fields_left_out_imports_and_renders(
         one.save(make_analysis(audio), audio)
         exported = one.export()
     analysis = exported["attempts"][0]["analysis"]
-    for key in ("timings", "score_parts", "voiced_s", "word_count", "wpm", "articulation_wpm", "chars_per_min",
-                "morae_per_min", "language", "engine", "model"):
+    for key in (
+        "timings",
+        "score_parts",
+        "voiced_s",
+        "word_count",
+        "wpm",
+        "articulation_wpm",
+        "chars_per_min",
+        "morae_per_min",
+        "language",
+        "engine",
+        "model",
+    ):
         del analysis[key]
     analysis["fillers"]["count"] = None
     with History.open() as history:
@@ -368,12 +551,16 @@ def test_only_a_broken_file_is_called_damaged(tmp_path):
         sqlite3.connect(":memory:").execute("SELECT ?", (["a list"],))
     message = str(store._store_error(tmp_path / "history.db", bad_value.value))
     assert "damaged" not in message and "move it aside" not in message
-    assert message.startswith(f"history database {tmp_path / 'history.db'}: unexpected SQLite error (")
+    assert message.startswith(
+        f"history database {tmp_path / 'history.db'}: unexpected SQLite error ("
+    )
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not sqlite" * 500)
     with pytest.raises(sqlite3.DatabaseError) as not_a_db:
         sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master")
-    assert "is damaged or is not a speechcoach history" in str(store._store_error(garbage, not_a_db.value))
+    assert "is damaged or is not a speechcoach history" in str(
+        store._store_error(garbage, not_a_db.value)
+    )
 
 
 # ---------------------------------------------------------------------------------- migrations
@@ -391,8 +578,17 @@ def _make_v1_database(db: Path, rows: list[tuple[str, Path, dict]]) -> None:
     conn = sqlite3.connect(db)
     conn.executescript(V1_SCHEMA)
     for created_at, audio, analysis in rows:
-        conn.execute("INSERT INTO attempts (created_at, audio_path, engine, model, score, analysis) VALUES (?, ?, ?, ?, ?, ?)",
-                     (created_at, str(audio), analysis["engine"], analysis["model"], analysis["score"], json.dumps(analysis)))
+        conn.execute(
+            "INSERT INTO attempts (created_at, audio_path, engine, model, score, analysis) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                created_at,
+                str(audio),
+                analysis["engine"],
+                analysis["model"],
+                analysis["score"],
+                json.dumps(analysis),
+            ),
+        )
     conn.commit()
     conn.close()
 
@@ -402,8 +598,16 @@ def test_an_older_schema_is_migrated_with_a_backup_and_nothing_lost(db, tmp_path
     rows = [
         ("2025-01-10T09:00:00+00:00", take1, make_analysis(take1, score=40)),
         ("2025-01-11T09:00:00+00:00", take1, make_analysis(take1, score=42)),  # v1 kept duplicates
-        ("2025-01-12T09:00:00+00:00", take2, make_analysis(take2, score=58, covered=COMPONENTS, pitfalls=())),
-        ("2025-01-13T09:00:00+00:00", tmp_path / "gone.wav", make_analysis(tmp_path / "gone.wav", score=61)),
+        (
+            "2025-01-12T09:00:00+00:00",
+            take2,
+            make_analysis(take2, score=58, covered=COMPONENTS, pitfalls=()),
+        ),
+        (
+            "2025-01-13T09:00:00+00:00",
+            tmp_path / "gone.wav",
+            make_analysis(tmp_path / "gone.wav", score=61),
+        ),
     ]
     _make_v1_database(db, rows)
 
@@ -411,7 +615,10 @@ def test_an_older_schema_is_migrated_with_a_backup_and_nothing_lost(db, tmp_path
         assert history.schema_version == 2
         attempts = history.chronological()
     assert [(a.created_at, a.analysis) for a in attempts] == [(c, an) for c, _, an in rows]
-    assert [a.audio_sha256 for a in attempts] == [file_sha256(take1)] * 2 + [file_sha256(take2), None]
+    assert [a.audio_sha256 for a in attempts] == [file_sha256(take1)] * 2 + [
+        file_sha256(take2),
+        None,
+    ]
     assert [a.components_covered for a in attempts] == [2, 2, 4, 2]
     assert [a.label for a in attempts] == [None] * 4
 
@@ -420,7 +627,9 @@ def test_an_older_schema_is_migrated_with_a_backup_and_nothing_lost(db, tmp_path
     copy = sqlite3.connect(backups[0])  # the backup is the v1 database as it was
     try:
         assert copy.execute("SELECT MAX(version) FROM schema_migrations").fetchone() == (1,)
-        assert [json.loads(r[0]) for r in copy.execute("SELECT analysis FROM attempts ORDER BY id")] == [an for _, _, an in rows]
+        assert [
+            json.loads(r[0]) for r in copy.execute("SELECT analysis FROM attempts ORDER BY id")
+        ] == [an for _, _, an in rows]
     finally:
         copy.close()
     with History.open() as history:  # no second migration, no second backup
@@ -479,15 +688,22 @@ def test_a_damaged_file_gives_a_clear_error_and_is_left_untouched(db):
         f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run"
     )
     assert db.read_bytes() == garbage
-    assert sorted(p.name for p in db.parent.glob("history.db*")) == ["history.db"]  # no journal, no WAL
+    assert sorted(p.name for p in db.parent.glob("history.db*")) == [
+        "history.db"
+    ]  # no journal, no WAL
 
 
 def test_the_damaged_error_points_at_the_newest_backup(db, tmp_path):
-    _make_v1_database(db, [("2025-01-10T09:00:00+00:00", tmp_path / "a.wav", make_analysis(tmp_path / "a.wav"))])
+    _make_v1_database(
+        db, [("2025-01-10T09:00:00+00:00", tmp_path / "a.wav", make_analysis(tmp_path / "a.wav"))]
+    )
     History.open().close()  # migrates, leaving a backup
     backup = next(db.parent.glob("history.db.bak-*"))
     db.write_bytes(b"\0" * 100 + b"not sqlite" * 100)
-    with pytest.raises(StoreError, match=f"restore the backup {backup} \\(copy it over history.db\\), or move it aside"):
+    with pytest.raises(
+        StoreError,
+        match=f"restore the backup {backup} \\(copy it over history.db\\), or move it aside",
+    ):
         History.open()
     # following the advice works
     db.write_bytes(backup.read_bytes())
@@ -517,7 +733,9 @@ def test_an_sqlite_file_of_another_program_is_refused_untouched(db):
     conn.commit()
     conn.close()
     before = db.read_bytes()
-    with pytest.raises(StoreError, match="is an SQLite file but not a speechcoach history .*tables: contacts"):
+    with pytest.raises(
+        StoreError, match="is an SQLite file but not a speechcoach history .*tables: contacts"
+    ):
         History.open()
     assert db.read_bytes() == before
 
@@ -530,7 +748,9 @@ def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
 
 
 # -------------------------------------------------------------------------------- concurrency
-def test_readers_are_not_blocked_and_a_writer_waiting_too_long_gets_a_clear_error(db, tmp_path, monkeypatch):
+def test_readers_are_not_blocked_and_a_writer_waiting_too_long_gets_a_clear_error(
+    db, tmp_path, monkeypatch
+):
     audio = make_audio(tmp_path, "a.wav")
     with History.open() as history:
         history.save(make_analysis(audio), audio)
@@ -540,7 +760,10 @@ def test_readers_are_not_blocked_and_a_writer_waiting_too_long_gets_a_clear_erro
         monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.3)
         with History.open() as history:
             assert history.count() == 1  # WAL: reading goes on while someone writes
-            with pytest.raises(StoreError, match=f"history database {db} stayed locked by another speechcoach process"):
+            with pytest.raises(
+                StoreError,
+                match=f"history database {db} stayed locked by another speechcoach process",
+            ):
                 history.save(make_analysis(make_audio(tmp_path, "b.wav")), tmp_path / "b.wav")
     finally:
         other.execute("ROLLBACK")
@@ -574,21 +797,31 @@ WRITER = textwrap.dedent("""
 def _writer(db: Path, tag: str, count: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(db), tag, str(count), str(Path(__file__).parent)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
-    db = tmp_path / "shared" / "history.db"  # does not exist yet: both race to create and migrate it
+    db = (
+        tmp_path / "shared" / "history.db"
+    )  # does not exist yet: both race to create and migrate it
     writers = [_writer(db, tag, 50) for tag in ("alpha", "beta")]
     deadline = time.monotonic() + 120
-    while not all((db.parent / f"ready-{tag}").exists() for tag in ("alpha", "beta")) and time.monotonic() < deadline:
+    while (
+        not all((db.parent / f"ready-{tag}").exists() for tag in ("alpha", "beta"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     (db.parent / "go").touch()
     outputs = [w.communicate(timeout=300) for w in writers]
     for writer, (out, err) in zip(writers, outputs):
         assert writer.returncode == 0, err
-    reported = {line.split()[2]: int(line.split()[1]) for out, _ in outputs for line in out.splitlines()}
+    reported = {
+        line.split()[2]: int(line.split()[1]) for out, _ in outputs for line in out.splitlines()
+    }
     assert len(reported) == 100
     with History.open(db) as history:
         assert history.integrity_check() == "ok"
