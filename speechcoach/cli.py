@@ -55,6 +55,9 @@ def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> 
     Analyse a recording with `speechcoach analyze FILE`, record one with
     `speechcoach record`, and follow your attempts with `speechcoach history`.
     """
+    from .terminal import install
+
+    install()  # before logging takes sys.stderr: nothing printed carries terminal controls
     level = logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
@@ -764,6 +767,16 @@ def _open_history(state: State):
         _history_exit(state, exc)
 
 
+def _report_damaged(history) -> None:
+    """Once per command: the attempts left out because their stored analysis is unreadable."""
+    for attempt_id, reason in sorted(history.damaged.items()):
+        click.echo(
+            f"warning: attempt #{attempt_id} is damaged ({reason}) and was skipped; the others are "
+            f"intact (`speechcoach forget {attempt_id}` removes it)",
+            err=True,
+        )
+
+
 def _history_exit(state: State, exc: BaseException):
     click.echo(f"error: {_fail(state, exc)}", err=True)
     sys.exit(EXIT_FAILED)
@@ -781,6 +794,7 @@ def _history_command(func):
         except SpeechcoachError as exc:
             _history_exit(state, exc)
         finally:
+            _report_damaged(history)
             history.close()
 
     return wrapper
@@ -896,12 +910,25 @@ def progress(state: State, store, last, plot, as_json):
 
 @main.command()
 @click.argument("ids", metavar="ID...", type=int, nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking (for scripts).")
 @click.pass_obj
 @_history_command
-def forget(state: State, store, ids):
-    """Delete attempts from the history (`speechcoach export` first keeps a copy)."""
+def forget(state: State, store, ids, yes):
+    """Delete attempts from the history (`speechcoach export` first keeps a copy).
+
+    On a terminal it asks first; --yes skips the question."""
     from .progress import format_when
 
+    if not yes and sys.stdin.isatty():
+        for attempt_id in dict.fromkeys(ids):  # unknown ids fail here, before the question
+            store.get(attempt_id, damaged_too=True)
+        if not click.confirm(
+            f"delete {len(set(ids))} attempt(s) ({', '.join(f'#{i}' for i in dict.fromkeys(ids))})?",
+            default=False,
+            err=True,
+        ):
+            click.echo("nothing was deleted", err=True)
+            sys.exit(EXIT_FAILED)
     for gone in store.forget_all(ids):  # all or none: an unknown id deletes nothing
         click.echo(
             f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True
@@ -909,15 +936,43 @@ def forget(state: State, store, ids):
 
 
 @main.command()
-@click.argument("out", metavar="[FILE]", type=click.File("w", encoding="utf-8"), default="-")
+@click.argument(
+    "out", metavar="[FILE]", type=click.Path(dir_okay=False, allow_dash=True), default="-"
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists, without asking.")
 @click.pass_obj
 @_history_command
-def export(state: State, store, out):
-    """Write the whole history as JSON (to FILE, or stdout)."""
+def export(state: State, store, out, force):
+    """Write the whole history as JSON (to FILE, or stdout). FILE is replaced only once the new
+    export is complete: a full disk leaves the earlier one intact."""
+    from .safefile import atomic_write_text
+    from .store import check_export_target
+
     data = store.export()
-    json.dump(data, out, ensure_ascii=False, indent=2)
-    out.write("\n")
-    click.echo(f"exported {len(data['attempts'])} attempts", err=True)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+    else:
+        path = Path(out)
+        check_export_target(path, store.path)
+        if path.exists() and not force:
+            _confirm_or_stop(
+                f"{path} exists; overwrite it?", f"{path} exists; add --force to overwrite it"
+            )
+        atomic_write_text(path, text)
+    skipped = f"; skipped {len(store.damaged)} damaged" if store.damaged else ""
+    click.echo(f"exported {len(data['attempts'])} attempts{skipped}", err=True)
+
+
+def _confirm_or_stop(question: str, refusal: str) -> None:
+    """Ask on a terminal; without one (a script), refuse with `refusal` and exit 1."""
+    if sys.stdin.isatty():
+        if not click.confirm(question, default=False, err=True):
+            click.echo("nothing was changed", err=True)
+            sys.exit(EXIT_FAILED)
+        return
+    click.echo(f"error: {refusal}", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 @main.command("import")
