@@ -151,6 +151,24 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def summary_options(func):
+    """--csv / --html: the class table, for `analyze` and `summary`."""
+    func = click.option(
+        "--html",
+        "html_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the class summary as one self-contained, sortable HTML page.",
+    )(func)
+    return click.option(
+        "--csv",
+        "csv_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the class summary (one row per recording) as CSV for a spreadsheet.",
+    )(func)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @transcribe_options
@@ -167,6 +185,7 @@ def build_analyzer(language, model, engine, device, target):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@summary_options
 @click.pass_obj
 def analyze(
     state: State,
@@ -181,6 +200,8 @@ def analyze(
     label,
     jobs,
     new_attempt,
+    csv_path,
+    html_path,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -188,6 +209,7 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    class_summary = _class_summary(state, csv_path, html_path)
     files = find_audio_files(list(paths))
     if not files:
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
@@ -206,6 +228,7 @@ def analyze(
         label=label,
         jobs=jobs,
         new_attempt=new_attempt,
+        summary=class_summary,
     )
     sys.exit(code)
 
@@ -220,10 +243,21 @@ def analyze_and_report(
     label: str | None,
     jobs: int = 1,
     new_attempt: bool = False,
+    summary=None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
+    code = _analyze_files(state, analyzer, files, as_json, save, label, jobs, new_attempt, summary)
+    if summary is not None and not _write_summary(state, summary):
+        return code or EXIT_FAILED
+    return code
+
+
+def _analyze_files(
+    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary
+) -> int:
     from .batch import analyze_files
 
+    records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
     results = analyze_files(files, analyzer, jobs=jobs)
@@ -236,24 +270,30 @@ def analyze_and_report(
             item = next(results)
         except KeyboardInterrupt:
             click.echo("interrupted: the files analysed so far are reported above", err=True)
+            records += [
+                {"file": str(p), "error": "not analysed: interrupted"} for p in files[n - 1 :]
+            ]
             return EXIT_INTERRUPTED
         except (
             SpeechcoachError,
             BrokenProcessPool,
         ) as exc:  # the model, or a worker process, is gone
-            _batch_stopped(state, exc, files[n - 1 :], as_json)
+            message = _batch_stopped(state, exc, files[n - 1 :], as_json)
+            records += [{"file": str(p), "error": message} for p in files[n - 1 :]]
             return EXIT_FAILED
         if not item.ok:
             if state.debug and item.exception is not None:
                 raise item.exception
             click.echo(f"error: {item.error}", err=True)
             failed += 1
+            records.append({"file": str(path), "error": item.error})
             if as_json:
                 click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
             continue
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
+        records.append(result)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -269,7 +309,7 @@ def analyze_and_report(
     return EXIT_FAILED if failed or failed_saves else 0
 
 
-def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: bool) -> None:
+def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: bool) -> str:
     """Every remaining file fails for the same reason: say it once, list them as not analysed."""
     if isinstance(exc, BrokenProcessPool):
         message = f"a worker process died (out of memory? try fewer --jobs); {len(left)} file(s) not analysed"
@@ -279,6 +319,56 @@ def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: 
     if as_json:
         for path in left:
             click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+    return message
+
+
+# -- class summary (issue #14) ------------------------------------------------------------------
+
+
+def _class_summary(state: State, csv_path: Path | None, html_path: Path | None):
+    """The summary to fill, checked writable before any file is analysed (or None)."""
+    if csv_path is None and html_path is None:
+        return None
+    from .summary import ClassSummary
+
+    try:
+        return ClassSummary(csv_path, html_path)
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _write_summary(state: State, summary) -> bool:
+    try:
+        written = summary.write()
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        return False
+    click.echo(
+        f"class summary of {len(summary.records)} recordings: {', '.join(map(str, written))}",
+        err=True,
+    )
+    return True
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@summary_options
+@click.pass_obj
+def summary(state: State, results: Path, csv_path: Path | None, html_path: Path | None):
+    """Write the class summary (CSV and/or HTML) of a results file from `analyze --json`."""
+    from .summary import read_records
+
+    if csv_path is None and html_path is None:
+        raise click.UsageError("give --csv FILE and/or --html FILE")
+    class_summary = _class_summary(state, csv_path, html_path)
+    try:
+        for record in read_records(results):
+            class_summary.add(record)
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
 
 
 def render(result: dict, color: bool) -> str:
