@@ -9,7 +9,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from .feedback import Tip
 from .scoring import DELIVERY_POINTS, FILLER_POINTS, Judgement, delivery_tips, judge, score
 from .sentences import split_sentences
 from .transcribe import ModelPool, TranscribeOptions
-from .types import Transcript
+from .types import Sentence, Transcript
 
 if TYPE_CHECKING:
     from .content import Content
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOP_TIPS = 3  # the report leads with the three things to fix first
+# Stages reported to `on_stage` while one recording is analysed (the web app shows them).
+STAGE_TRANSCRIBING = "transcribing"
+STAGE_MEASURING = "measuring"
+StageCallback = Callable[[str], None]
 MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
 
 
@@ -42,6 +47,7 @@ def _record(
     judgements: dict[str, Judgement],
     score_parts: dict[str, float],
     tips: list[Tip],
+    sentences: list[Sentence],
     feedback_language: str,
     timings: dict[str, float],
 ) -> result.AnalysisResult:
@@ -93,6 +99,10 @@ def _record(
         judgements={name: j.verdict for name, j in judgements.items()},
         bands={name: j.band.describe() for name, j in judgements.items()},
         tips=tuple(_tip(tip) for tip in tips),
+        sentences=tuple(
+            result.SentenceRecord(start=round(s.start, 2), end=round(s.end, 2), text=s.text)
+            for s in sentences
+        ),
         transcript=result.TranscriptText(
             text=transcript.text,
             segments=tuple(
@@ -221,17 +231,43 @@ class Analyzer:
         self.models = ModelPool(self.options.transcribe)
         self._content: dict[str, object] = {}
 
-    def analyze_file(self, path: Path) -> result.AnalysisResult:
+    def variant(self, *, language: str | None = None, target_s: float | None = None) -> Analyzer:
+        """The same loaded models with another language or target length (one request of the
+        web app): nothing is loaded twice."""
+        transcribe = self.options.transcribe
+        if language:
+            transcribe = replace(transcribe, language=language)
+        targets = self.options.targets
+        if target_s:
+            targets = replace(targets, duration_s=target_s)
+        other = Analyzer(AnalyzeOptions(transcribe=transcribe, targets=targets))
+        other.models._engines = self.models._engines  # the same dict: a model loaded once
+        other._content = self._content
+        return other
+
+    def analyze_file(
+        self, path: Path, on_stage: StageCallback | None = None
+    ) -> result.AnalysisResult:
         started = time.perf_counter()
         audio = load_audio(Path(path))
-        return self.analyze_audio(audio, decode_s=time.perf_counter() - started)
+        return self.analyze_audio(audio, on_stage, decode_s=time.perf_counter() - started)
 
-    def analyze_audio(self, audio: Audio, decode_s: float | None = None) -> result.AnalysisResult:
+    def analyze_audio(
+        self,
+        audio: Audio,
+        on_stage: StageCallback | None = None,
+        decode_s: float | None = None,
+    ) -> result.AnalysisResult:
+        """`on_stage` (if given) is called with STAGE_TRANSCRIBING, then STAGE_MEASURING."""
         targets = self.options.targets
         started = time.perf_counter()
+        if on_stage:
+            on_stage(STAGE_TRANSCRIBING)
         transcript = self.models.transcribe(audio.samples)
         _return_freed_memory()
         transcribed = time.perf_counter()
+        if on_stage:
+            on_stage(STAGE_MEASURING)
         sentences = split_sentences(transcript)
         _check_enough_speech(audio, transcript, sentences)
         delivery = measure(audio.samples, transcript, sentences, targets)
@@ -264,6 +300,7 @@ class Analyzer:
             judgements,
             score(delivery, judgements, content.to_dict() if content else None, targets),
             tips,
+            sentences,
             feedback,
             timings,
         )

@@ -41,7 +41,7 @@ def render_report(d: dict, *, color: bool = False, details: bool = True) -> str:
     lines += _fixes(d, style, texts)
     if details:
         lines += ["", style.bold("Delivery")] + _delivery(d, style)
-        lines += ["", style.bold("Content")] + _content(d, style, component_titles(d))
+        lines += ["", style.bold("Content")] + _content(d, style, record_titles(d))
     return "\n".join(lines)
 
 
@@ -66,7 +66,12 @@ def report_texts(language: str) -> dict:
     )
 
 
-def component_titles(d: dict) -> dict[str, str]:
+def component_titles(language: str) -> dict[str, str]:
+    """Component titles by id in `language` (its rubric's; English where it has none)."""
+    return languages.component_titles(language)
+
+
+def record_titles(d: dict) -> dict[str, str]:
     """Component titles by id, in the feedback language: those the record holds."""
     fallback = languages.component_titles(feedback_language(d))
     return {

@@ -171,6 +171,15 @@ class Tip:
 
 
 @record
+class SentenceRecord:
+    """A sentence as split for feedback, with its times (the web app highlights it)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@record
 class TranscriptSegment:
     start: float | None = None
     end: float | None = None
@@ -217,6 +226,7 @@ class AnalysisResult:
     judgements: dict[str, str]
     bands: dict[str, str]
     tips: tuple[Tip, ...]
+    sentences: tuple[SentenceRecord, ...] = ()
     transcript: TranscriptText
     timings: dict[str, float] = field(default_factory=dict)
 
