@@ -95,7 +95,8 @@ def analyse_text(intro: dict, times: list[list[float]], analyzers: dict) -> dict
     if lang not in analyzers:
         analyzers[lang] = ContentAnalyzer(lang)
     sentences = [
-        Sentence(s["text"], t[0], t[1], i) for i, (s, t) in enumerate(zip(intro["sentences"], times))
+        Sentence(s["text"], t[0], t[1], i)
+        for i, (s, t) in enumerate(zip(intro["sentences"], times))
     ]
     return analyzers[lang].analyse(sentences).to_dict()
 
