@@ -96,7 +96,7 @@ def analyse_text(intro: dict, times: list[list[float]], analyzers: dict) -> dict
         analyzers[lang] = ContentAnalyzer(lang)
     sentences = [
         Sentence(s["text"], t[0], t[1], i)
-        for i, (s, t) in enumerate(zip(intro["sentences"], times))
+        for i, (s, t) in enumerate(zip(intro["sentences"], times, strict=True))
     ]
     return analyzers[lang].analyse(sentences).to_dict()
 
@@ -149,9 +149,8 @@ def measure(intro: dict, result: dict, times: list[list[float]], target_s: float
         out["duration_s"] = duration
         out["short"] = duration < SHORT_SHARE * target_s
         if out["short"] and result["score"] >= SHORT_MAX_SCORE:
-            out["problems"].append(
-                f"{duration:.0f} s (< {SHORT_SHARE:.0%} of {target_s:.0f} s) scored {result['score']}"
-            )
+            limit = f"< {SHORT_SHARE:.0%} of {target_s:.0f} s"
+            out["problems"].append(f"{duration:.0f} s ({limit}) scored {result['score']}")
     return out
 
 
