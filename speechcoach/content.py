@@ -56,6 +56,7 @@ from .config import format_duration, home_dir
 from .errors import ModelError, SpeechcoachError
 from .evidence import EvidenceRules, load_evidence_rules
 from .feedback import Tip
+from .say_instead import SayInstead, closest, load_say_instead
 from .sentences import Sentence
 
 __all__ = [
@@ -542,6 +543,7 @@ class ContentAnalyzer:
         self.matcher = Matcher(self.rubric, self._example_vectors())
         self.check_rules: CheckRules | None = load_checks(language)
         self.evidence_rules: EvidenceRules | None = load_evidence_rules(language)
+        self.say_instead: SayInstead | None = load_say_instead(language)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalised 384-d vectors, ONE batch call for all texts (the engine batches internally)."""
@@ -557,7 +559,9 @@ class ContentAnalyzer:
         """Per sentence: (component ids, pitfall ids)."""
         return self._decide(texts)[1] if texts else []
 
-    def _decide(self, texts: list[str]) -> tuple[LabelScores, list[tuple[set[str], set[str]]]]:
+    def _decide(
+        self, texts: list[str], vectors: np.ndarray | None = None
+    ) -> tuple[LabelScores, list[tuple[set[str], set[str]]]]:
         """Sentence scores and decisions, pitfalls re-checked clause by clause.
 
         A pitfall must hold in one clause of its sentence: "I came here for a job in chip design,
@@ -565,7 +569,8 @@ class ContentAnalyzer:
         clauses gives culture as the reason. Only sentences that fired a pitfall and split into
         clauses are re-embedded: a second batch of a few clauses, not a second pass.
         """
-        scores = self.scores(texts)
+        vectors = self.embed(texts) if vectors is None else vectors
+        scores = self.matcher.scores(texts, vectors)
         fired = self.matcher.fire(scores)
         pitfall_cols = np.array([label in PITFALL_IDS for label in self.matcher.labels])
         clauses = {
@@ -598,7 +603,8 @@ class ContentAnalyzer:
         checks: dict[str, dict[str, SubPointResult]] = {}
         if sentences:
             texts = [s.text for s in sentences]
-            scores, decisions = self._decide(texts)
+            vectors = self.embed(texts)
+            scores, decisions = self._decide(texts, vectors)
             excluded, denials = _screen(self.evidence_rules, texts, set(unreliable))
             decisions = [(set(), set()) if i in excluded else d for i, d in enumerate(decisions)]
             confidence = self.matcher.confidence(scores)
@@ -625,7 +631,34 @@ class ContentAnalyzer:
         tips = content_tips(
             self.rubric, components, tuple(pitfalls), order, self.check_rules, self.evidence_rules
         )
+        if sentences:
+            tips = self._fit_say_instead(tips, [s.text for s in sentences], vectors)
         return Content(self.language, components, tuple(pitfalls), order, tips)
+
+    def _fit_say_instead(
+        self, tips: tuple[Tip, ...], texts: list[str], vectors: np.ndarray
+    ) -> tuple[Tip, ...]:
+        """Each tip's example rewrite: of its variants, filled with the speaker's own words, the
+        one closest to what they said (one embedding batch for all the variants)."""
+        if self.say_instead is None:
+            return tips
+        words = self.say_instead.speaker_words(texts)
+        options = {t.id: self.say_instead.candidates(t.id, words) for t in tips}
+        flat = [c for cands in options.values() for c in cands]
+        if not flat:
+            return tips
+        flat_vectors = self.embed(flat)
+        out, row = [], 0
+        for tip in tips:
+            cands = options[tip.id]
+            if not cands:
+                out.append(tip)
+                continue
+            context = vectors[[i for i, t in enumerate(texts) if t == tip.sentence] or slice(None)]
+            best = closest(flat_vectors[row : row + len(cands)], context)
+            out.append(replace(tip, say_instead=cands[best]))
+            row += len(cands)
+        return tuple(out)
 
     def _example_vectors(self) -> np.ndarray:
         """The rubric examples' vectors: shipped with the package (scripts/embed_rubric.py), else

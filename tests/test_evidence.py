@@ -122,3 +122,31 @@ def test_japanese_denial_and_greeting(analyzers):
     assert japan.evidence[0].text == texts[1] and japan.strength == "full"
     [tip] = [t for t in content.tips if t.id == "missing:plan"]
     assert texts[2] in tip.message
+
+
+def test_say_instead_fits_the_speaker(analyzers):
+    texts = [
+        "Hello, my name is Priya and I work as a data analyst.",
+        "I came to Japan because I love anime and Japanese culture.",
+        "Last year I analysed sales data for a drugstore chain with SQL and Tableau.",
+    ]
+    say = analyzers["en"].say_instead
+    words = say.speaker_words(texts)
+    assert words["job"] == "a data analyst" and words["tools"] == "SQL and Tableau"
+    candidates = say.candidates("pitfall:culture_reason", words)
+    assert len(candidates) >= 3 and "{" not in "".join(candidates)
+    assert any("as a data analyst" in c for c in candidates)  # her job, not "game developer"
+    assert not any("game developer" in c for c in candidates)
+    content = analyzers["en"].analyse(timed(texts))
+    tips = {t.id: t for t in content.tips}
+    assert tips["pitfall:culture_reason"].say_instead in candidates
+
+
+def test_say_instead_keeps_the_speakers_tools(analyzers):
+    texts = [
+        "I am a backend engineer in Osaka.",
+        "I wrote our services in Kotlin and deployed them with Docker.",
+    ]
+    content = analyzers["en"].analyse(timed(texts))
+    tips = {t.id: t for t in content.tips}
+    assert any("Kotlin" in (t.say_instead or "") for t in tips.values()), tips
