@@ -186,6 +186,13 @@ def summary_options(func):
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
 @summary_options
+@click.option(
+    "--html-dir",
+    "html_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
+)
 @click.pass_obj
 def analyze(
     state: State,
@@ -202,6 +209,7 @@ def analyze(
     new_attempt,
     csv_path,
     html_path,
+    html_dir,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -229,6 +237,7 @@ def analyze(
         jobs=jobs,
         new_attempt=new_attempt,
         summary=class_summary,
+        html_dir=html_dir,
     )
     sys.exit(code)
 
@@ -244,16 +253,19 @@ def analyze_and_report(
     jobs: int = 1,
     new_attempt: bool = False,
     summary=None,
+    html_dir: Path | None = None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
-    code = _analyze_files(state, analyzer, files, as_json, save, label, jobs, new_attempt, summary)
+    code = _analyze_files(
+        state, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir
+    )
     if summary is not None and not _write_summary(state, summary):
         return code or EXIT_FAILED
     return code
 
 
 def _analyze_files(
-    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary
+    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir=None
 ) -> int:
     from .batch import analyze_files
 
@@ -292,6 +304,8 @@ def _analyze_files(
             continue
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
+            failed_saves += 1
+        if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
             failed_saves += 1
         records.append(result)
         if as_json:
@@ -369,6 +383,25 @@ def summary(state: State, results: Path, csv_path: Path | None, html_path: Path 
         click.echo(f"error: {_fail(state, exc)}", err=True)
         sys.exit(EXIT_FAILED)
     sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
+
+
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> bool:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line."""
+    from .web.render import write_report_html
+
+    try:
+        if path is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem, n = Path(record["file"]).stem, 1
+            path = folder / f"{stem}.html"
+            while path.exists():  # two recordings with one name in different folders
+                n += 1
+                path = folder / f"{stem}-{n}.html"
+        click.echo(f"HTML report: {write_report_html(record, path)}", err=True)
+        return True
+    except (OSError, SpeechcoachError) as exc:
+        click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
+        return False
 
 
 def render(result: dict, color: bool) -> str:
@@ -832,9 +865,16 @@ def history(state: State, store, limit, as_json):
 @main.command()
 @click.argument("attempt_id", metavar="[ID]", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the stored analysis JSON.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report as one self-contained HTML file (audio embedded) instead.",
+)
 @click.pass_obj
 @_history_command
-def show(state: State, store, attempt_id, as_json):
+def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
 
@@ -847,6 +887,17 @@ def show(state: State, store, attempt_id, as_json):
         attempt = newest[0]
     else:
         attempt = store.get(attempt_id)
+    if html_file is not None:
+        record = {
+            **attempt.analysis,
+            "file": attempt.audio_path or attempt.analysis.get("file", ""),
+            "attempt_id": attempt.id,
+            "label": attempt.label,
+            "created_at": attempt.created_at,
+        }
+        if not _write_html(state, record, html_file.parent, html_file):
+            sys.exit(EXIT_FAILED)
+        return
     if as_json:
         click.echo(
             json.dumps(
@@ -1146,3 +1197,91 @@ class _LazyBar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+# -- serve: the web app (speechcoach/web) ------------------------------------------------------
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but 127.0.0.1/localhost exposes your attempts.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option(
+    "--max-upload",
+    type=click.IntRange(1, 2000),
+    default=200,
+    show_default=True,
+    metavar="MB",
+    help="Largest upload accepted, in MB.",
+)
+@click.option(
+    "--language",
+    default=None,
+    callback=_language,
+    metavar="CODE",
+    help="Default language (default: detect).",
+)
+@click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="Whisper implementation.",
+)
+@click.option(
+    "--whisper-device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where Whisper runs.",
+)
+@click.option(
+    "--target",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Default target length (default: config.toml's, else 3m).",
+)
+@click.pass_obj
+def serve(
+    state: State,
+    port,
+    host,
+    no_browser,
+    max_upload,
+    language,
+    model,
+    engine,
+    whisper_device,
+    target,
+):
+    """Open speechcoach in the browser: record, upload, reports with playback, history.
+
+    Everything stays on this computer; the models load once, on the first analysis.
+    """
+    from .web.server import serve as run_server
+
+    try:
+        analyzer = build_analyzer(language, model, engine, whisper_device, target)
+        run_server(
+            analyzer,
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            max_upload_bytes=max_upload * 1000 * 1000,
+            debug=state.debug,
+            echo=lambda text: click.echo(text, err=True),
+        )
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
