@@ -6,6 +6,7 @@ alike, so no system ffmpeg and no deprecated audioread fallback are needed.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,19 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     """Decode `path` to 16 kHz mono float32, or raise AudioError saying what is wrong."""
     path = Path(path)
     _check_file(path)
-    samples = _decode(path, max_duration_s)
+    return _checked(path, _decode(path, max_duration_s))
+
+
+def load_audio_bytes(data: bytes, path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
+    """Decode a recording's bytes (read elsewhere, e.g. by a cluster's client) as `load_audio`
+    decodes the file: the same samples, and messages that name `path`."""
+    path = Path(path)
+    if not data:
+        raise AudioError(f"{path}: the file is empty (0 bytes)")
+    return _checked(path, _decode(path, max_duration_s, source=io.BytesIO(data)))
+
+
+def _checked(path: Path, samples: np.ndarray) -> Audio:
     if samples.size == 0:
         raise AudioError(f"{path}: the file holds no audio samples; record again")
     audio = Audio(path=path, samples=samples)
@@ -118,9 +131,9 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"{path}: the file is empty (0 bytes)")
 
 
-def _decode(path: Path, max_duration_s: float) -> np.ndarray:
+def _decode(path: Path, max_duration_s: float, source: io.BytesIO | None = None) -> np.ndarray:
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = av.open(str(path) if source is None else source, metadata_errors="ignore")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({_short(exc)}); {SUPPORTED}") from exc
     with container:

@@ -151,6 +151,17 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def _cluster(ctx, param, value):
+    if value is None:
+        return None
+    from .cluster import ClusterSpec
+
+    try:
+        return ClusterSpec.parse(value)
+    except SpeechcoachError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def summary_options(func):
     """--csv / --html: the class table, for `analyze` and `summary`."""
     func = click.option(
@@ -185,6 +196,14 @@ def summary_options(func):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    callback=_cluster,
+    metavar="tcp://HOST:8786|local:N",
+    help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
+    "(pip install 'speechcoach[cluster]').",
+)
 @summary_options
 @click.pass_obj
 def analyze(
@@ -202,6 +221,7 @@ def analyze(
     new_attempt,
     csv_path,
     html_path,
+    cluster,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -209,6 +229,10 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    if cluster is not None and jobs > 1:
+        raise click.UsageError(
+            "--jobs and --cluster exclude each other: the cluster's workers are the jobs"
+        )
     class_summary = _class_summary(state, csv_path, html_path)
     files = find_audio_files(list(paths))
     if not files:
@@ -229,6 +253,7 @@ def analyze(
         jobs=jobs,
         new_attempt=new_attempt,
         summary=class_summary,
+        cluster=cluster,
     )
     sys.exit(code)
 
@@ -244,23 +269,44 @@ def analyze_and_report(
     jobs: int = 1,
     new_attempt: bool = False,
     summary=None,
+    cluster=None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
-    code = _analyze_files(state, analyzer, files, as_json, save, label, jobs, new_attempt, summary)
+    from .batch import analyze_files
+
+    report = (state, files, as_json, save, label, new_attempt, summary)
+    if cluster is None:
+        code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
+    else:
+        code = _analyze_on_cluster(cluster, analyzer.options, report)
     if summary is not None and not _write_summary(state, summary):
         return code or EXIT_FAILED
     return code
 
 
-def _analyze_files(
-    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary
-) -> int:
-    from .batch import analyze_files
+def _analyze_on_cluster(cluster, options, report: tuple) -> int:
+    """The same batch, its files analysed by the workers of a Dask cluster (see cluster.py)."""
+    from .cluster import open_cluster
 
+    state, files, as_json, summary = report[0], report[1], report[2], report[-1]
+    try:
+        with open_cluster(cluster, options) as batch:
+            click.echo(batch.describe(), err=True)
+            return _analyze_files(batch.analyze(files), *report)
+    except KeyboardInterrupt:  # while the cluster starts or closes
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except SpeechcoachError as exc:  # no cluster to run on: no file was analysed
+        message = _batch_stopped(state, exc, files, as_json)
+        if summary is not None:
+            summary.records[:] = [{"file": str(p), "error": message} for p in files]
+        return EXIT_FAILED
+
+
+def _analyze_files(results, state: State, files, as_json, save, label, new_attempt, summary) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
-    results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
