@@ -1022,7 +1022,7 @@ def _confirm_or_stop(question: str, refusal: str) -> None:
 
 
 @main.command("import")
-@click.argument("source", metavar="FILE", type=click.File("r", encoding="utf-8"))
+@click.argument("source", metavar="FILE", type=click.File("r", encoding="utf-8-sig"))
 @click.pass_obj
 @_history_command
 def import_history(state: State, store, source):

@@ -36,6 +36,7 @@ from typing import Any
 from .config import home_dir
 from .errors import StoreError
 from .safefile import is_sqlite_file, os_problem
+from .terminal import escaped
 
 __all__ = [
     "History",
@@ -252,6 +253,17 @@ def _metric_values(analysis: dict) -> dict[str, Any]:
         if isinstance(analysis.get("pitfalls"), list)
         else None,
     }
+
+
+def _escaped_strings(value: Any) -> Any:
+    """`value` with every string made storable (see terminal.escaped)."""
+    if isinstance(value, str):
+        return escaped(value)
+    if isinstance(value, dict):
+        return {escaped(k): _escaped_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped_strings(v) for v in value]
+    return value
 
 
 def _as_dict(analysis: Any) -> dict:
@@ -570,7 +582,11 @@ class History:
         audio = Path(audio_path if audio_path is not None else data.get("file") or "")
         digest = file_sha256(audio) if str(audio) else None
         engine, model = str(data.get("engine") or ""), str(data.get("model") or "")
-        audio_text = str(audio.resolve()) if str(audio) else ""
+        # A file name that is not UTF-8 reaches Python as lone surrogates, which SQLite cannot
+        # store: keep them as \xNN text (the hash, not the name, identifies the recording).
+        audio_text = escaped(str(audio.resolve())) if str(audio) else ""
+        data = _escaped_strings(data)
+        label = None if label is None else escaped(label)
         with self._transaction() as conn:
             existing = None
             if digest:

@@ -6,8 +6,8 @@ raw, a control sequence in them can clear the screen, retitle the window or writ
 - every C0/C1 control character except newline and tab is dropped, and so is ESC with its sequence;
 - on a terminal only, the tool's own styling passes: colour/bold (CSI ... m), erase-line (CSI K),
   carriage return and the bell of the recording cues;
-- a file name that is not valid UTF-8 (lone surrogates from the OS) prints as \\xNN escapes,
-  whatever the locale, instead of crashing the print.
+- a file name that is not valid UTF-8 (lone surrogates from the OS) prints with U+FFFD in place
+  of the bad bytes, whatever the locale, instead of crashing the print.
 """
 
 from __future__ import annotations
@@ -33,8 +33,17 @@ def clean_text(text: str, *, tty: bool = False) -> str:
     return _UNSAFE.sub("", text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def printable(text: str) -> str:
-    """Lone surrogates (bytes of a non-UTF-8 file name) as \\xNN, so any UTF-8 stream takes it."""
+    """Lone surrogates (the bytes of a non-UTF-8 file name) as U+FFFD, so that any stream takes
+    the text and a JSON line stays JSON (a backslash escape would not be)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def escaped(text: str) -> str:
+    """Lone surrogates as \\xNN text: the name stays recognisable where it is stored as data."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
