@@ -169,7 +169,8 @@ def summary_options(func):
         "html_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Write the class summary as one self-contained, sortable HTML page.",
+        help="Write the class summary as one self-contained, sortable HTML page (with --html-dir, "
+        "each row links to its recording's report).",
     )(func)
     return click.option(
         "--csv",
@@ -205,6 +206,13 @@ def summary_options(func):
     "(pip install 'speechcoach[cluster]').",
 )
 @summary_options
+@click.option(
+    "--html-dir",
+    "html_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
+)
 @click.pass_obj
 def analyze(
     state: State,
@@ -221,6 +229,7 @@ def analyze(
     new_attempt,
     csv_path,
     html_path,
+    html_dir,
     cluster,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
@@ -253,6 +262,7 @@ def analyze(
         jobs=jobs,
         new_attempt=new_attempt,
         summary=class_summary,
+        html_dir=html_dir,
         cluster=cluster,
     )
     sys.exit(code)
@@ -269,12 +279,13 @@ def analyze_and_report(
     jobs: int = 1,
     new_attempt: bool = False,
     summary=None,
+    html_dir: Path | None = None,
     cluster=None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
     from .batch import analyze_files
 
-    report = (state, files, as_json, save, label, new_attempt, summary)
+    report = (state, files, as_json, save, label, new_attempt, summary, html_dir)
     if cluster is None:
         code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
     else:
@@ -288,7 +299,7 @@ def _analyze_on_cluster(cluster, options, report: tuple) -> int:
     """The same batch, its files analysed by the workers of a Dask cluster (see cluster.py)."""
     from .cluster import open_cluster
 
-    state, files, as_json, summary = report[0], report[1], report[2], report[-1]
+    (state, files, as_json), summary = report[:3], report[6]
     try:
         with open_cluster(cluster, options) as batch:
             click.echo(batch.describe(), err=True)
@@ -303,7 +314,9 @@ def _analyze_on_cluster(cluster, options, report: tuple) -> int:
         return EXIT_FAILED
 
 
-def _analyze_files(results, state: State, files, as_json, save, label, new_attempt, summary) -> int:
+def _analyze_files(
+    results, state: State, files, as_json, save, label, new_attempt, summary, html_dir=None
+) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
@@ -339,6 +352,12 @@ def _analyze_files(results, state: State, files, as_json, save, label, new_attem
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
+        if html_dir is not None:
+            written = _write_html(state, {**result, "label": label}, html_dir)
+            if not written:
+                failed_saves += 1
+            elif summary is not None:  # the class page links each row to its report
+                summary.reports[str(path)] = written
         records.append(result)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
@@ -415,6 +434,26 @@ def summary(state: State, results: Path, csv_path: Path | None, html_path: Path 
         click.echo(f"error: {_fail(state, exc)}", err=True)
         sys.exit(EXIT_FAILED)
     sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
+
+
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> Path | None:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line (None)."""
+    from .web.render import write_report_html
+
+    try:
+        if path is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem, n = Path(record["file"]).stem, 1
+            path = folder / f"{stem}.html"
+            while path.exists():  # two recordings with one name in different folders
+                n += 1
+                path = folder / f"{stem}-{n}.html"
+        written = write_report_html(record, path)
+        click.echo(f"HTML report: {written}", err=True)
+        return written
+    except (OSError, SpeechcoachError) as exc:
+        click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
+        return None
 
 
 def render(result: dict, color: bool) -> str:
@@ -878,9 +917,16 @@ def history(state: State, store, limit, as_json):
 @main.command()
 @click.argument("attempt_id", metavar="[ID]", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the stored analysis JSON.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report as one self-contained HTML file (audio embedded) instead.",
+)
 @click.pass_obj
 @_history_command
-def show(state: State, store, attempt_id, as_json):
+def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
 
@@ -893,6 +939,17 @@ def show(state: State, store, attempt_id, as_json):
         attempt = newest[0]
     else:
         attempt = store.get(attempt_id)
+    if html_file is not None:
+        record = {
+            **attempt.analysis,
+            "file": attempt.audio_path or attempt.analysis.get("file", ""),
+            "attempt_id": attempt.id,
+            "label": attempt.label,
+            "created_at": attempt.created_at,
+        }
+        if not _write_html(state, record, html_file.parent, html_file):
+            sys.exit(EXIT_FAILED)
+        return
     if as_json:
         click.echo(
             json.dumps(
@@ -1192,3 +1249,91 @@ class _LazyBar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+# -- serve: the web app (speechcoach/web) ------------------------------------------------------
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but 127.0.0.1/localhost exposes your attempts.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option(
+    "--max-upload",
+    type=click.IntRange(1, 2000),
+    default=200,
+    show_default=True,
+    metavar="MB",
+    help="Largest upload accepted, in MB.",
+)
+@click.option(
+    "--language",
+    default=None,
+    callback=_language,
+    metavar="CODE",
+    help="Default language (default: detect).",
+)
+@click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="Whisper implementation.",
+)
+@click.option(
+    "--whisper-device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where Whisper runs.",
+)
+@click.option(
+    "--target",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Default target length (default: config.toml's, else 3m).",
+)
+@click.pass_obj
+def serve(
+    state: State,
+    port,
+    host,
+    no_browser,
+    max_upload,
+    language,
+    model,
+    engine,
+    whisper_device,
+    target,
+):
+    """Open speechcoach in the browser: record, upload, reports with playback, history.
+
+    Everything stays on this computer; the models load once, on the first analysis.
+    """
+    from .web.server import serve as run_server
+
+    try:
+        analyzer = build_analyzer(language, model, engine, whisper_device, target)
+        run_server(
+            analyzer,
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            max_upload_bytes=max_upload * 1000 * 1000,
+            debug=state.debug,
+            echo=lambda text: click.echo(text, err=True),
+        )
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
