@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -212,6 +213,13 @@ def file_sha256(path: str | Path) -> str | None:
     """sha256 of a file's bytes, read in chunks; None when the file cannot be read."""
     digest = hashlib.sha256()
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # A pipe was read by the analysis already: its hash would be that of nothing, and
+            # every attempt made through a pipe would then "match" every other one.
+            log.info(
+                "%s is not a regular file: this attempt will not be matched with later ones", path
+            )
+            return None
         with open(path, "rb") as handle:
             while chunk := handle.read(HASH_CHUNK_BYTES):
                 digest.update(chunk)
