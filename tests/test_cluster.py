@@ -23,7 +23,27 @@ from speechcoach.cli import main
 DATA = Path(__file__).parent / "data"
 ALLOWED_FAILURES = 1  # a file that kills 2 workers is given up (default 3: 4 model reloads)
 KILLS = ALLOWED_FAILURES + 1
-pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "name", ["known_en.m4a", "known_en.ogg", "truncated.m4a", "corrupt.mp3", "no_audio_track.mp4"]
+)
+def test_bytes_sent_to_a_worker_decode_as_the_file_does(name):
+    """Workers get a recording's bytes, not its path: the same samples, the same message."""
+    import numpy as np
+
+    from speechcoach.audio import load_audio, load_audio_bytes
+    from speechcoach.errors import AudioError
+
+    path = DATA / name
+    try:
+        expected = load_audio(path)
+    except AudioError as exc:
+        with pytest.raises(AudioError) as caught:
+            load_audio_bytes(path.read_bytes(), path)
+        assert str(caught.value) == str(exc)
+    else:
+        assert np.array_equal(load_audio_bytes(path.read_bytes(), path).samples, expected.samples)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +88,7 @@ def _plugins(cluster) -> dict:
         return client.run(engines)
 
 
+@pytest.mark.slow
 def test_cluster_batch_keeps_order_reports_a_bad_file_and_matches_local(cluster, tmp_path, home):
     files = _class_folder(
         tmp_path,
@@ -129,6 +150,7 @@ def test_cluster_batch_keeps_order_reports_a_bad_file_and_matches_local(cluster,
     assert _plugins(cluster) == {w: {} for w in cluster.scheduler_info["workers"]}
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_batch_loses_only_its_file(cluster, tmp_path):
     """The worker analysing `victim.wav` is killed each time it takes it up: Dask retries it on
     another worker, then gives it up; every other file is analysed, in order."""
@@ -172,6 +194,7 @@ def test_a_worker_killed_mid_batch_loses_only_its_file(cluster, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_the_batch_and_still_writes_the_summary(cluster, tmp_path, home):
     files = _class_folder(
         tmp_path, {f"{n} intro.wav": "known_en.wav" for n in range(1, 6)}
@@ -214,6 +237,7 @@ def test_a_bad_cluster_address_is_a_usage_error(value, message):
     assert message in result.output
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line(tmp_path):
     result = _analyze([str(DATA / "known_en.wav"), "--cluster", "tcp://127.0.0.1:9"])
     assert result.exit_code == 1
