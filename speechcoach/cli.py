@@ -852,12 +852,12 @@ def _clock(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------- history: store.py + progress.py
-def _open_history(state: State):
+def _open_history(state: State, read_only: bool = False):
     """The history, or one line on stderr and exit 1 (damaged, locked, unreadable...)."""
     from .store import History
 
     try:
-        return History.open()
+        return History.open(read_only_ok=read_only)
     except SpeechcoachError as exc:
         _history_exit(state, exc)
 
@@ -877,13 +877,17 @@ def _history_exit(state: State, exc: BaseException):
     sys.exit(EXIT_FAILED)
 
 
-def _history_command(func):
-    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1."""
+def _history_command(func=None, *, read_only: bool = False):
+    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1.
+    `read_only` commands still work where the history's folder cannot be written."""
     import functools
+
+    if func is None:
+        return functools.partial(_history_command, read_only=read_only)
 
     @functools.wraps(func)
     def wrapper(state: State, *args, **kwargs):
-        history = _open_history(state)
+        history = _open_history(state, read_only)
         try:
             return func(state, history, *args, **kwargs)
         except SpeechcoachError as exc:
@@ -911,7 +915,7 @@ def _history_command(func):
     help="Print one JSON object per attempt, one per line (newest first).",
 )
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def history(state: State, store, limit, as_json):
     """List your attempts, newest first."""
     from .progress import render_history
@@ -935,7 +939,7 @@ def history(state: State, store, limit, as_json):
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
@@ -977,7 +981,7 @@ def show(state: State, store, attempt_id, as_json, html_file):
 @click.argument("ids", metavar="[A] [B]", type=int, nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def compare(state: State, store, ids, as_json):
     """Compare two attempts side by side (default: the last two; with one ID: that one and the newest)."""
     from .progress import compare as compare_attempts
@@ -1005,7 +1009,7 @@ def compare(state: State, store, ids, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def progress(state: State, store, last, plot, as_json):
     """Your trend over attempts: score, pace, fillers per minute, duration, parts covered."""
     from .progress import check_plot_path, plot_progress, render_progress
@@ -1054,7 +1058,7 @@ def forget(state: State, store, ids, yes):
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists, without asking.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def export(state: State, store, out, force):
     """Write the whole history as JSON (to FILE, or stdout). FILE is replaced only once the new
     export is complete: a full disk leaves the earlier one intact."""

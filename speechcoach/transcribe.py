@@ -17,8 +17,9 @@ from typing import Protocol
 import numpy as np
 
 from .config import SAMPLE_RATE
-from .errors import ModelError
+from .errors import ModelError, SpeechcoachError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+from .types import Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -26,42 +27,6 @@ DEFAULT_ENGINE = "faster-whisper"
 ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
 LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str  # as Whisper wrote it, usually with a leading space
-    start: float  # seconds from the start of the recording
-    end: float
-    probability: float = 1.0
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    start: float
-    end: float
-    words: tuple[Word, ...] = ()
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What the engine heard. `language` is an ISO 639-1 code ("en", "ja")."""
-
-    language: str
-    segments: tuple[Segment, ...]
-    engine: str
-    model: str
-    language_probability: float = 1.0
-    seconds: float = 0.0  # wall time spent transcribing (for the benchmark)
-
-    @property
-    def text(self) -> str:
-        return "".join(s.text for s in self.segments).strip()
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for s in self.segments for w in s.words]
 
 
 @dataclass(frozen=True)
@@ -103,6 +68,8 @@ class FasterWhisperEngine:
         self._beam_size = options.beam_size
         device = "cpu" if options.device == "auto" and not _ct2_has_cuda() else options.device
         device = "cuda" if device == "auto" else device
+        if device == "cuda" and not _ct2_has_cuda():
+            raise ModelError(NO_CUDA)
         started = time.perf_counter()
         try:
             self._model = WhisperModel(
@@ -112,7 +79,11 @@ class FasterWhisperEngine:
                 cpu_threads=options.cpu_threads,
                 download_root=str(download_root()),
             )
+        except SpeechcoachError:
+            raise  # already says what to do (e.g. SPEECHCOACH_HOME is a file)
         except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all mean "cannot load"
+            if device == "cuda":
+                raise ModelError(f"{NO_CUDA} ({str(exc).splitlines()[0][:160]})") from exc
             raise ModelError(_load_error(source.name, source.bundled, exc)) from exc
         log.info(
             "loaded faster-whisper %s on %s in %.2f s",
@@ -153,6 +124,12 @@ def _segment(seg) -> Segment:
         Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
     )
     return Segment(seg.text, float(seg.start), float(seg.end), words)
+
+
+NO_CUDA = (
+    "--device cuda: no usable CUDA device or driver was found (CTranslate2 sees no GPU); "
+    "run on the CPU with --device cpu (or --device auto, which picks the GPU when there is one)"
+)
 
 
 def _ct2_has_cuda() -> bool:

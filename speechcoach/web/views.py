@@ -17,6 +17,7 @@ from importlib import resources
 
 from markupsafe import Markup, escape
 
+from .. import languages
 from ..config import format_duration
 from ..report import component_titles, feedback_language, report_texts
 
@@ -174,15 +175,10 @@ def _pieces(text: str, fillers: list[dict], start: float, end: float) -> list[Pi
 def pitfall_titles(language: str) -> dict[str, str]:
     """Pitfall id -> title, from the language's rubric (English ids where it has none)."""
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        try:
-            text = (
-                resources.files("speechcoach")
-                .joinpath(f"rubric/{lang}/components.json")
-                .read_text("utf-8")
-            )
-        except (FileNotFoundError, ModuleNotFoundError):
+        rubric = languages.get(lang).data("components.json")
+        if rubric is None:
             continue
-        return {p["id"]: p.get("title", p["id"]) for p in json.loads(text).get("pitfalls", [])}
+        return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", [])}
     return {}
 
 
@@ -508,7 +504,8 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
             name = titles.get(cid, cid)
             tip = f"{name} {format_duration(float(ev.get('start') or 0))}: {ev.get('text', '')}"
             out.append(
-                f'<rect class="part c-{escape(cid)}" x="{x0}" y="{ROW_PARTS}" '
+                f'<rect class="part c-{escape(cid)}" data-start="{float(ev.get("start") or 0)}" '
+                f'data-end="{float(ev.get("end") or 0)}" x="{x0}" y="{ROW_PARTS}" '
                 f'width="{max(x1 - x0, 2):.1f}" '
                 f'height="{ROW_PARTS_H}"><title>{escape(tip)}</title></rect>'
             )
@@ -567,13 +564,14 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
         )
     names = pitfall_titles(L["lang"])
     for hit in d.get("pitfalls") or []:
-        cx = x(float(hit.get("start") or 0))
-        when = format_duration(float(hit.get("start") or 0))
+        at = float(hit.get("start") or 0)
+        cx = x(at)
+        when = format_duration(at)
         name = names.get(hit.get("id"), hit.get("id"))
         tip = f"{L['pitfall']} {when}: {name}: {hit.get('text', '')}"
         out.append(
-            f'<path class="pitfall-mark" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 '
-            f'z"><title>{escape(tip)}</title></path>'
+            f'<path class="pitfall-mark" data-start="{at}" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 z">'
+            f"<title>{escape(tip)}</title></path>"
         )
     # Time axis: a tick every 30 s (every minute past 5 minutes).
     step = PACE_WINDOW_S if duration <= 300 else 60.0
