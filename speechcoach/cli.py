@@ -159,6 +159,17 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def _cluster(ctx, param, value):
+    if value is None:
+        return None
+    from .cluster import ClusterSpec
+
+    try:
+        return ClusterSpec.parse(value)
+    except SpeechcoachError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def summary_options(func):
     """--csv / --html: the class table, for `analyze` and `summary`."""
     func = click.option(
@@ -166,7 +177,8 @@ def summary_options(func):
         "html_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Write the class summary as one self-contained, sortable HTML page.",
+        help="Write the class summary as one self-contained, sortable HTML page (with --html-dir, "
+        "each row links to its recording's report).",
     )(func)
     return click.option(
         "--csv",
@@ -195,6 +207,14 @@ def summary_options(func):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    callback=_cluster,
+    metavar="tcp://HOST:8786|local:N",
+    help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
+    "(pip install 'speechcoach[cluster]').",
+)
 @summary_options
 @click.option(
     "--html-dir",
@@ -220,6 +240,7 @@ def analyze(
     csv_path,
     html_path,
     html_dir,
+    cluster,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -227,6 +248,10 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    if cluster is not None and jobs > 1:
+        raise click.UsageError(
+            "--jobs and --cluster exclude each other: the cluster's workers are the jobs"
+        )
     class_summary = _class_summary(state, csv_path, html_path)
     duplicates: list[tuple[Path, Path]] = []
     files = find_audio_files(list(paths), duplicates=duplicates)
@@ -253,6 +278,7 @@ def analyze(
             new_attempt=new_attempt,
             summary=class_summary,
             html_dir=html_dir,
+            cluster=cluster,
         )
     sys.exit(code)
 
@@ -306,37 +332,57 @@ def analyze_and_report(
     new_attempt: bool = False,
     summary=None,
     html_dir: Path | None = None,
+    cluster=None,
     failures: list | None = None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code.
     `failures` (a list) collects the FileResult of each file that could not be analysed."""
-    code = _analyze_files(
-        state, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir, failures
-    )
+    from .batch import analyze_files
+
+    report = (state, files, as_json, save, label, new_attempt, summary, html_dir, failures)
+    if cluster is None:
+        code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
+    else:
+        code = _analyze_on_cluster(cluster, analyzer.options, report)
     if summary is not None and not _write_summary(state, summary):
         return code or EXIT_FAILED
     return code
 
 
+def _analyze_on_cluster(cluster, options, report: tuple) -> int:
+    """The same batch, its files analysed by the workers of a Dask cluster (see cluster.py)."""
+    from .cluster import open_cluster
+
+    (state, files, as_json), summary = report[:3], report[6]
+    try:
+        with open_cluster(cluster, options) as batch:
+            click.echo(batch.describe(), err=True)
+            return _analyze_files(batch.analyze(files), *report)
+    except KeyboardInterrupt:  # while the cluster starts or closes
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except SpeechcoachError as exc:  # no cluster to run on: no file was analysed
+        message = _batch_stopped(state, exc, files, as_json)
+        if summary is not None:
+            summary.records[:] = [{"file": str(p), "error": message} for p in files]
+        return EXIT_FAILED
+
+
 def _analyze_files(
+    results,
     state: State,
-    analyzer,
     files,
     as_json,
     save,
     label,
-    jobs,
     new_attempt,
     summary,
     html_dir=None,
     failures: list | None = None,
 ) -> int:
-    from .batch import analyze_files
-
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
-    results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
@@ -370,8 +416,12 @@ def _analyze_files(
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
-        if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
-            failed_saves += 1
+        if html_dir is not None:
+            written = _write_html(state, {**result, "label": label}, html_dir)
+            if not written:
+                failed_saves += 1
+            elif summary is not None:  # the class page links each row to its report
+                summary.reports[str(path)] = written
         records.append(result)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
@@ -454,8 +504,8 @@ def summary(state: State, results: Path, csv_path: Path | None, html_path: Path 
     sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
 
 
-def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> bool:
-    """One self-contained HTML report (speechcoach.web.render); a failure is one line."""
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> Path | None:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line (None)."""
     from .web.render import write_report_html
 
     try:
@@ -466,11 +516,12 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
             while path.exists():  # two recordings with one name in different folders
                 n += 1
                 path = folder / f"{stem}-{n}.html"
-        click.echo(f"HTML report: {write_report_html(record, path)}", err=True)
-        return True
+        written = write_report_html(record, path)
+        click.echo(f"HTML report: {written}", err=True)
+        return written
     except (OSError, SpeechcoachError) as exc:
         click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
-        return False
+        return None
 
 
 def render(result: dict, color: bool) -> str:

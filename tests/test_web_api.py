@@ -536,3 +536,22 @@ def test_serve_on_another_host_says_what_it_exposes():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.slow
+def test_a_report_whose_recording_is_gone_still_opens_without_playback(
+    client, home, en_analysis, tmp_path
+):
+    copy = tmp_path / "moved.wav"
+    copy.write_bytes((DATA / "known_en.wav").read_bytes())
+    with History.open(home / "history.db") as history:
+        attempt_id = history.save(en_analysis, copy).id
+    copy.unlink()
+    page = client.get(f"/attempts/{attempt_id}")
+    assert page.status_code == 200
+    assert "The recording is not available" in page.text and str(copy) in page.text
+    assert "<audio" not in page.text and 'class="sentence" data-start' in page.text
+    audio = client.get(f"/api/attempts/{attempt_id}/audio")
+    assert audio.status_code == 404 and "no longer at" in audio.json()["error"]
+    download = client.get(f"/attempts/{attempt_id}/report.html")
+    assert download.status_code == 200 and "base64," not in download.text

@@ -17,6 +17,7 @@ from importlib import resources
 
 from markupsafe import Markup, escape
 
+from .. import languages
 from ..config import format_duration
 from ..report import component_titles, feedback_language, report_texts
 
@@ -62,7 +63,7 @@ def ui_language(requested: str | None) -> str:
 def report_language(d: dict) -> str:
     """The language of a report's page: the language its feedback was given in, if the pages
     have labels for it (a Japanese intro is shown in Japanese, labels included)."""
-    return ui_language(feedback_language(d))
+    return ui_language(d.get("feedback_language") or feedback_language(d))
 
 
 def fmt(template: str, **values) -> str:
@@ -174,15 +175,10 @@ def _pieces(text: str, fillers: list[dict], start: float, end: float) -> list[Pi
 def pitfall_titles(language: str) -> dict[str, str]:
     """Pitfall id -> title, from the language's rubric (English ids where it has none)."""
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        try:
-            text = (
-                resources.files("speechcoach")
-                .joinpath(f"rubric/{lang}/components.json")
-                .read_text("utf-8")
-            )
-        except (FileNotFoundError, ModuleNotFoundError):
+        rubric = languages.get(lang).data("components.json")
+        if rubric is None:
             continue
-        return {p["id"]: p.get("title", p["id"]) for p in json.loads(text).get("pitfalls", [])}
+        return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", [])}
     return {}
 
 
@@ -211,10 +207,41 @@ class Row:
     note: str = ""
 
 
+HISTORY_KEYS = ("attempt_id", "label", "created_at")
+
+
+def normalized(record: dict) -> dict:
+    """The record as this version writes it (`result.from_json`: validated, an older record
+    upgraded: feedback language, pace, component titles), with its history keys kept. A record
+    that does not validate is shown as stored rather than not at all."""
+    from ..result import ResultError, from_json
+
+    analysis = {k: v for k, v in record.items() if k not in HISTORY_KEYS}
+    try:
+        upgraded = from_json(analysis).to_json()
+    except ResultError:
+        return record
+    return {**upgraded, **{k: record[k] for k in HISTORY_KEYS if k in record}}
+
+
+def subpoint_names(language: str) -> dict[str, dict[str, str]]:
+    """component id -> sub-point id -> its name, from languages/<lang>/checks.json."""
+    from .. import languages
+
+    for code in dict.fromkeys((language, DEFAULT_LANGUAGE)):
+        data = languages.get(code).data("checks.json")
+        if data:
+            return {
+                cid: {sp["id"]: sp.get("name", sp["id"]) for sp in c.get("subpoints", [])}
+                for cid, c in (data.get("components") or {}).items()
+            }
+    return {}
+
+
 def report_view(record: dict) -> dict:
     """Everything the report template shows, for one stored analysis (plus `attempt_id`,
     `label`, `created_at` when it comes from the history)."""
-    d = record
+    d = normalized(record)
     language = report_language(d)
     L = labels(language)
     texts = report_texts(language if language == feedback_language(d) else DEFAULT_LANGUAGE)
@@ -230,6 +257,7 @@ def report_view(record: dict) -> dict:
     )
     sentences = sentence_views(d, language)
     titles = component_titles(language)
+    names = subpoint_names(language)
     return {
         "L": L,
         "lang": language,
@@ -249,10 +277,19 @@ def report_view(record: dict) -> dict:
         "components": [
             {
                 "id": cid,
-                "title": titles.get(cid, cid),
+                "title": comp.get("title") or titles.get(cid, cid),
                 "covered": bool(comp.get("covered")),
                 "seconds": comp.get("seconds") or 0,
                 "evidence": comp.get("evidence") or [],
+                "strength": comp.get("strength"),
+                "checks": [
+                    {
+                        "name": names.get(cid, {}).get(sid, sid),
+                        "present": bool(check.get("present")),
+                    }
+                    for sid, check in (comp.get("checks") or {}).items()
+                ],
+                "denied_by": comp.get("denied_by"),
             }
             for cid, comp in (d.get("components") or {}).items()
         ],
@@ -508,7 +545,8 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
             name = titles.get(cid, cid)
             tip = f"{name} {format_duration(float(ev.get('start') or 0))}: {ev.get('text', '')}"
             out.append(
-                f'<rect class="part c-{escape(cid)}" x="{x0}" y="{ROW_PARTS}" '
+                f'<rect class="part c-{escape(cid)}" data-start="{float(ev.get("start") or 0)}" '
+                f'data-end="{float(ev.get("end") or 0)}" x="{x0}" y="{ROW_PARTS}" '
                 f'width="{max(x1 - x0, 2):.1f}" '
                 f'height="{ROW_PARTS_H}"><title>{escape(tip)}</title></rect>'
             )
@@ -567,13 +605,14 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
         )
     names = pitfall_titles(L["lang"])
     for hit in d.get("pitfalls") or []:
-        cx = x(float(hit.get("start") or 0))
-        when = format_duration(float(hit.get("start") or 0))
+        at = float(hit.get("start") or 0)
+        cx = x(at)
+        when = format_duration(at)
         name = names.get(hit.get("id"), hit.get("id"))
         tip = f"{L['pitfall']} {when}: {name}: {hit.get('text', '')}"
         out.append(
-            f'<path class="pitfall-mark" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 '
-            f'z"><title>{escape(tip)}</title></path>'
+            f'<path class="pitfall-mark" data-start="{at}" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 z">'
+            f"<title>{escape(tip)}</title></path>"
         )
     # Time axis: a tick every 30 s (every minute past 5 minutes).
     step = PACE_WINDOW_S if duration <= 300 else 60.0
