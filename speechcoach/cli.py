@@ -380,21 +380,45 @@ def _analyze_files(
     html_dir=None,
     failures: list | None = None,
 ) -> int:
+    """Report each file as its result comes; an interruption anywhere (Ctrl-C, SIGTERM) is
+    one accurate line about what was finished."""
+    finished = [0]  # files reported so far
+    try:
+        return _report_each(
+            results,
+            state,
+            files,
+            as_json,
+            save,
+            label,
+            new_attempt,
+            summary,
+            html_dir,
+            failures,
+            finished,
+        )
+    except KeyboardInterrupt as exc:
+        if summary is not None:
+            summary.records += [
+                {"file": str(p), "error": "not analysed: interrupted"} for p in files[finished[0] :]
+            ]
+        return _interrupted(exc, finished[0], len(files))
+
+
+def _report_each(
+    results, state, files, as_json, save, label, new_attempt, summary, html_dir, failures, finished
+) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
     for n, path in enumerate(files, 1):
+        finished[0] = n - 1
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
         elif sys.stderr.isatty():  # a person waiting: say something is happening
             click.echo(f"analysing {path} (transcribing with Whisper on the CPU)...", err=True)
         try:
             item = next(results)
-        except KeyboardInterrupt as exc:
-            records += [
-                {"file": str(p), "error": "not analysed: interrupted"} for p in files[n - 1 :]
-            ]
-            return _interrupted(exc, n - 1, len(files))
         except (
             SpeechcoachError,
             BrokenProcessPool,
@@ -433,6 +457,7 @@ def _analyze_files(
             )
         if not as_json and n < len(files):
             click.echo("")
+    finished[0] = len(files)
     if len(files) > 1:
         click.echo(
             f"analysed {len(files) - failed} of {len(files)} files"

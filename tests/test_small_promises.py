@@ -165,7 +165,7 @@ def test_sigterm_during_a_batch_says_what_was_finished(home, tmp_path):
     proc.send_signal(signal.SIGTERM)
     out, rest = proc.communicate(timeout=120)
     err += rest
-    assert proc.returncode == 143
+    assert proc.returncode == 143, err
     assert "terminated (SIGTERM): 1 of 4 files analysed and reported above; 3 not analysed" in err
     assert "Traceback" not in err
     assert "s0.wav" in out and "s1.wav" not in out  # the finished report, and only that one
