@@ -555,3 +555,13 @@ def test_a_report_whose_recording_is_gone_still_opens_without_playback(
     assert audio.status_code == 404 and "no longer at" in audio.json()["error"]
     download = client.get(f"/attempts/{attempt_id}/report.html")
     assert download.status_code == 200 and "base64," not in download.text
+
+
+def test_the_pages_switch_to_japanese(client):
+    practice = client.get("/?lang=ja").text
+    assert '<html lang="ja">' in practice
+    for label in ("自己紹介を練習する", "録音", "停止", "マイク", "入力レベル"):
+        assert label in practice
+    assert 'href="/history?lang=ja"' in practice
+    assert "まだ記録がありません" in client.get("/history?lang=ja").text
+    assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')
