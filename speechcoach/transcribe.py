@@ -12,14 +12,15 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from .config import SAMPLE_RATE
 from .errors import ModelError, SpeechcoachError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
 from .types import Segment, Transcript, Word
+
+if TYPE_CHECKING:  # numpy only in annotations: `speechcoach history` never loads it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 

@@ -629,6 +629,21 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
 
 
 # -------------------------------------------------------------------------------- progress
+# progress.py's metric keys -> the page's word for them.
+METRIC_LABELS = {
+    "score": "col_score",
+    "duration": "m_duration",
+    "pace": "m_pace",
+    "long_pauses": "m_long_pauses",
+    "fillers": "m_fillers",
+    "components": "col_parts",
+}
+
+
+def metric_title(key: str, fallback: str, L: dict) -> str:
+    return L.get(METRIC_LABELS.get(key, ""), fallback)
+
+
 def progress_charts(progress, L: dict) -> list[Markup]:
     """One small SVG line chart per progress series (oldest attempt left), the target band
     shaded, the personal best ringed on the score chart."""
@@ -658,11 +673,11 @@ def progress_charts(progress, L: dict) -> list[Markup]:
 
         value_text = s.fmt
         band_words = _band_words(band, s.key) if band else ""
-        title = f"{s.title} ({s.unit})"
+        title = f"{metric_title(s.key, s.title, L)} ({s.unit})"
         parts = [
             f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-            f"<desc>{escape(fmt(L['chart_desc'], title=s.title, band=band_words))}</desc>"
+            f"<desc>{escape(fmt(L['chart_desc'], title=title, band=band_words))}</desc>"
         ]
         if band is not None:
             parts.append(
@@ -731,7 +746,9 @@ def compare_view(comparison, language: str) -> dict:
     data = comparison.to_dict()
     titles = component_titles(language)
     pitfalls = pitfall_titles(language)
+    L = labels(language)
     for row, change in zip(data["metrics"], comparison.changes, strict=True):
+        row["title"] = metric_title(change.key, change.title, L)
         row["text_before"], row["text_after"] = change.text_before, change.text_after
         row["band_text"] = _band_words(change.band, change.key) if change.band else ""
         delta = change.delta
