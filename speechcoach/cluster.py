@@ -136,9 +136,7 @@ def analyze_bytes(plugin_name: str, name: str, data: bytes) -> tuple[dict | None
             started = time.perf_counter()
             audio = load_audio_bytes(data, path)
             decode_s = time.perf_counter() - started
-            analysis = plugin.analyzer.analyze_audio(audio)
-            analysis.timings["decode"] = decode_s
-            return analysis.to_dict(), None
+            return plugin.analyzer.analyze_audio(audio, decode_s=decode_s).to_json(), None
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported per file, like a local batch

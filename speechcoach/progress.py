@@ -16,6 +16,7 @@ fillers and long pauses and a higher score still count as better.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -709,6 +710,15 @@ def check_plot_path(path: str | Path) -> str:
             f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
             "(e.g. progress.png)"
         )
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SpeechcoachError(
+            f"--plot {path}: the folder {folder} does not exist; create it or choose another path"
+        )
+    if Path(path).is_dir():
+        raise SpeechcoachError(f"--plot {path} is a folder; give a file name, e.g. progress.png")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpeechcoachError(f"--plot {path}: cannot write in {folder} (permission denied)")
     return suffix
 
 
