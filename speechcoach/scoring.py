@@ -1,8 +1,12 @@
 """Judge the measurements against the reference bands, turn problems into tips, and score.
 
 The score (0-100) is a sum of named parts so the report can say where points were lost:
-content 50 (10 per component covered, 10 for a coherent order), delivery 50 (duration 20,
-pace 15, fillers 10, pauses 5), minus 5 per pitfall (at most 20).
+content 50 (up to 10 per component: 6 for covering it, 4 more in proportion to its sub-points;
+10 for a coherent order), delivery 50 (duration 20, pace 15, fillers 10, pauses 5), minus 5 per
+pitfall (at most 20). Length dominates: outside the duration band the total is capped at
+100 x length / band edge (a 90 s intro against 2:33-3:27 can score at most 59), and an intro
+under 40 % of the target scores below 60 whatever else it does; the part `length` is the
+(negative) difference, so the parts still add up to the score.
 
 The tips' texts are data, one file per language (`rubric/<lang>/delivery.json`, templates with
 named placeholders), so a Japanese intro is coached in Japanese; a language without a file
@@ -23,6 +27,13 @@ from .errors import SpeechcoachError
 from .feedback import Tip
 
 COMPONENT_POINTS = 10
+# Covering a part earns this share of its points; its sub-points (checks) earn the rest.
+COVERED_SHARE = 0.6
+# An intro under this share of the target length cannot reach SHORT_SCORE_LIMIT (the article
+# puts a too short or too long introduction first among the reasons for no second interview).
+SHORT_SHARE = 0.40
+SHORT_SCORE_LIMIT = 60
+MAX_SCORE = 100
 ORDER_POINTS = 10
 DURATION_POINTS = 20
 PACE_POINTS = 15
@@ -35,6 +46,8 @@ PACE_FALLOFF_WPM = 40.0
 FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
 RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
+# ... and its speech itself (pauses taken out) is this much faster than the speaker's own rate
+RUSH_RELATIVE = 0.10
 DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
 # Tip texts live in rubric/<lang>/delivery.json; a language without one reads English.
@@ -117,12 +130,49 @@ def score(
     parts["pace"] = PACE_POINTS * _closeness(pace.value, pace.band, falloff)
     if content is not None:
         covered = sum(1 for c in content["components"].values() if c["covered"])
-        parts["components"] = COMPONENT_POINTS * covered
+        parts["components"] = sum(component_points(c) for c in content["components"].values())
         parts["order"] = ORDER_POINTS if content["order"]["ok"] and covered >= 2 else 0
         parts["pitfalls"] = -min(
             MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"]))
         )
+    cap = length_cap(delivery.duration_s, targets)
+    total = sum(parts.values())
+    # Delivery-only scores (no content rubric) are scaled to 100 afterwards (Analysis.score).
+    scale = (
+        1.0
+        if content is not None
+        else MAX_SCORE / (DELIVERY_POINTS - (0 if "fillers" in parts else FILLER_POINTS))
+    )
+    if cap is not None and total * scale > cap:
+        parts["length"] = cap / scale - total
     return {k: round(v, 1) for k, v in parts.items()}
+
+
+def component_points(component: dict) -> float:
+    """Points for one component: COVERED_SHARE for covering it, the rest for its sub-points."""
+    if not component.get("covered"):
+        return 0.0
+    checks = component.get("checks") or {}
+    if not checks:  # a record or a language without sub-points: covering it is all there is
+        return float(COMPONENT_POINTS)
+    present = sum(1 for c in checks.values() if c.get("present"))
+    return COMPONENT_POINTS * (COVERED_SHARE + (1 - COVERED_SHARE) * present / len(checks))
+
+
+def length_cap(duration_s: float, targets: Targets) -> float | None:
+    """The most an intro of this length can score, or None inside the duration band.
+
+    Below the band: 100 x length / band low (and under SHORT_SCORE_LIMIT below SHORT_SHARE of
+    the target); above it: 100 x band high / length."""
+    band = targets.duration_band
+    if duration_s < band.low:
+        cap = MAX_SCORE * duration_s / band.low
+        if duration_s < SHORT_SHARE * targets.duration_s:
+            cap = min(cap, SHORT_SCORE_LIMIT - 1)
+        return cap
+    if duration_s > band.high:
+        return MAX_SCORE * band.high / duration_s
+    return None
 
 
 def penalised_pitfalls(hits: list[dict]) -> set[str]:
@@ -146,13 +196,18 @@ def delivery_tips(
     sentences,
     language: str = FALLBACK_LANGUAGE,
     all_parts_covered: bool = False,
+    missing_parts: list[str] | None = None,
+    thin_parts: list[str] | None = None,
 ) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
-    `rubric/<language>/delivery.json`; English for a language without one)."""
+    `rubric/<language>/delivery.json`; English for a language without one).
+
+    `missing_parts` / `thin_parts`: titles of the components not covered / covered but lacking
+    sub-points, so that a "too short" tip asks for exactly those (never for a covered part)."""
     texts = DeliveryTexts(language)
-    tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(
-        delivery, judgements, texts
-    )
+    tips = _duration_tips(
+        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
+    ) + _pace_tips(delivery, judgements, texts)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     pitch = judgements["pitch"]
     if pitch.verdict == "low":
@@ -244,14 +299,28 @@ class DeliveryTexts:
 
 
 def _duration_tips(
-    delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool
+    delivery: DeliveryMetrics,
+    targets: Targets,
+    texts: DeliveryTexts,
+    all_parts_covered: bool,
+    missing_parts: list[str] | None = None,
+    thin_parts: list[str] | None = None,
 ) -> list[Tip]:
     band, length = targets.duration_band, delivery.duration_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
-        # With every part there, "add your project and plan" would be wrong: deepen them instead.
-        key = "duration:short:complete" if all_parts_covered else "duration:short"
-        return [Tip("duration:short", 85, texts.tip(key, **values))]
+        # Ask for exactly what is missing, or thin; never for a part that is covered.
+        if missing_parts:
+            message = texts.tip(
+                "duration:short:missing", missing=texts.join(missing_parts), **values
+            )
+        elif thin_parts:
+            message = texts.tip("duration:short:thin", parts=texts.join(thin_parts), **values)
+        elif all_parts_covered:
+            message = texts.tip("duration:short:complete", **values)
+        else:
+            message = texts.tip("duration:short", **values)
+        return [Tip("duration:short", 85, message)]
     if length > band.high:
         return [Tip("duration:long", 85, texts.tip("duration:long", **values))]
     return []
@@ -300,10 +369,27 @@ def _pace_tips(
 
 
 def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts) -> list[Tip]:
-    """A comfortable average can hide a stretch said in a rush: name the fastest window."""
+    """A comfortable average can hide a stretch said in a rush: name the fastest window.
+
+    A window is rushed when it is over the band AND its speech itself is faster: words per
+    minute of SPEAKING time inside the window (its pauses taken out) at least RUSH_RELATIVE over
+    the speaker's own rate over the whole intro. A window with fewer pauses than the others is
+    not rushed: a voice at one steady speed is never told it "sped up"."""
     windows = [w for w in delivery.pace_windows if w.end - w.start >= MIN_RUSH_WINDOW_S]
-    fastest = max(windows, key=lambda w: w.rate, default=None)
-    if fastest is None or fastest.rate <= pace.band.high * (1 + RUSH_MARGIN):
+    speaking = {w: _speaking_s(w, delivery.pauses) for w in windows}
+    total_speaking = sum(speaking.values())
+    if not windows or total_speaking <= 0:
+        return []
+    own_rate = 60.0 * sum(w.count for w in windows) / total_speaking
+    rushed = [
+        w
+        for w in windows
+        if w.rate > pace.band.high * (1 + RUSH_MARGIN)
+        and speaking[w] > 0
+        and 60.0 * w.count / speaking[w] >= own_rate * (1 + RUSH_RELATIVE)
+    ]
+    fastest = max(rushed, key=lambda w: w.rate, default=None)
+    if fastest is None:
         return []
     message = texts.tip(
         "pace:rushed",
@@ -315,6 +401,12 @@ def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts)
         high=f"{pace.band.high:g}",
     )
     return [Tip("pace:rushed", 40, message, start=fastest.start)]
+
+
+def _speaking_s(window, pauses) -> float:
+    """Seconds of a pace window that are not inside a measured pause."""
+    silent = sum(max(0.0, min(window.end, p.end) - max(window.start, p.start)) for p in pauses)
+    return max(0.0, window.end - window.start - silent)
 
 
 def _filler_tips(
