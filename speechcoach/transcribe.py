@@ -19,6 +19,7 @@ import numpy as np
 from .config import SAMPLE_RATE
 from .errors import ModelError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+from .types import Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -26,42 +27,6 @@ DEFAULT_ENGINE = "faster-whisper"
 ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
 LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str  # as Whisper wrote it, usually with a leading space
-    start: float  # seconds from the start of the recording
-    end: float
-    probability: float = 1.0
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    start: float
-    end: float
-    words: tuple[Word, ...] = ()
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What the engine heard. `language` is an ISO 639-1 code ("en", "ja")."""
-
-    language: str
-    segments: tuple[Segment, ...]
-    engine: str
-    model: str
-    language_probability: float = 1.0
-    seconds: float = 0.0  # wall time spent transcribing (for the benchmark)
-
-    @property
-    def text(self) -> str:
-        return "".join(s.text for s in self.segments).strip()
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for s in self.segments for w in s.words]
 
 
 @dataclass(frozen=True)

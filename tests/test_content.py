@@ -229,11 +229,11 @@ def test_goals_first_is_flagged_with_the_suggested_order(analyzer):
     assert content.order.sequence[0] == "plan"
     assert not content.order.ok
     assert (
-        "Suggested order: Why Japan -> Your recent project -> Why change jobs -> Plan and goals"
+        "Suggested order: Why Japan -> Recent project -> Why change jobs -> Situation, plan, goals"
         in content.order.note
     )
     [tip] = [t for t in content.tips if t.id == "order:jumbled"]
-    assert "Plan and goals" in tip.say_instead
+    assert "Situation, plan, goals" in tip.say_instead
 
 
 def test_name_last_is_flagged(analyzer):

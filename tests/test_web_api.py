@@ -342,6 +342,27 @@ def test_show_html_writes_one_self_contained_report(home, en_analysis, tmp_path)
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.slow
+def test_analyze_html_dir_writes_one_report_per_file(analyzer, monkeypatch, tmp_path, home):
+    monkeypatch.setattr("speechcoach.cli.build_analyzer", lambda *args: analyzer)
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(DATA / "known_en.wav"),
+            str(DATA / "not_audio.txt"),
+            "--html-dir",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1  # not_audio.txt failed, as without --html-dir
+    assert sorted(p.name for p in out.iterdir()) == ["known_en.html"]
+    html = (out / "known_en.html").read_text(encoding="utf-8")
+    assert "data:audio/wav;base64," in html and "Why Japan" in html
+    assert f"HTML report: {out / 'known_en.html'}" in result.stderr
+
+
 def test_the_report_of_a_japanese_attempt_is_in_japanese():
     """Labels too: rendered from a stored Japanese analysis (no model needed)."""
     record = json.loads((DATA / "web_analysis_ja.json").read_text(encoding="utf-8"))

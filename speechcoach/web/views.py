@@ -17,6 +17,7 @@ from importlib import resources
 
 from markupsafe import Markup, escape
 
+from .. import languages
 from ..config import format_duration
 from ..report import component_titles, feedback_language, report_texts
 
@@ -174,15 +175,10 @@ def _pieces(text: str, fillers: list[dict], start: float, end: float) -> list[Pi
 def pitfall_titles(language: str) -> dict[str, str]:
     """Pitfall id -> title, from the language's rubric (English ids where it has none)."""
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        try:
-            text = (
-                resources.files("speechcoach")
-                .joinpath(f"rubric/{lang}/components.json")
-                .read_text("utf-8")
-            )
-        except (FileNotFoundError, ModuleNotFoundError):
+        rubric = languages.get(lang).data("components.json")
+        if rubric is None:
             continue
-        return {p["id"]: p.get("title", p["id"]) for p in json.loads(text).get("pitfalls", [])}
+        return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", [])}
     return {}
 
 

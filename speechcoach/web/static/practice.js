@@ -138,6 +138,10 @@
     var ext = r.type.indexOf("mp4") >= 0 ? "m4a" : r.type.indexOf("ogg") >= 0 ? "ogg" : "webm";
     var name = t("recording_name", { time: new Date().toLocaleTimeString() });
     enqueue([{ file: blob, filename: "recording." + ext, name: name, kind: "recording", open: true }]);
+    // Stop is disabled now: keep keyboard focus on what happens next (the upload's status).
+    var state = $("jobs").lastElementChild.querySelector(".state");
+    state.tabIndex = -1;
+    state.focus();
   }
 
   $("record").addEventListener("click", startRecording);
