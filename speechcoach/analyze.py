@@ -156,7 +156,7 @@ def _language_warnings(models: ModelPool, samples) -> tuple[str, ...]:
         f"(Whisper: p={probability:.2f}); the transcript and the feedback may be wrong: "
         f"drop --language or give --language {detected}"
     )
-    log.warning("%s", message)
+    log.info("%s", message)  # the interfaces print it (the CLI on stderr, the report on top)
     return (message,)
 
 

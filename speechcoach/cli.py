@@ -23,6 +23,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 @dataclass
 class State:
     debug: bool = False
+    show_all: bool = False  # --all: every tip in full, not three then one line each
     config: Path | None = None  # --config; None: SPEECHCOACH_HOME/config.toml if it exists
 
 
@@ -159,6 +160,24 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def all_option(func):
+    """--all (analyze, record, show): print every tip in full."""
+
+    def remember(ctx, _param, value):
+        if value and ctx.obj is not None:
+            ctx.obj.show_all = True
+        return value
+
+    return click.option(
+        "--all",
+        "show_all",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print every tip in full (by default: three in full, then one line each).",
+    )(func)
+
+
 def summary_options(func):
     """--csv / --html: the class table, for `analyze` and `summary`."""
     func = click.option(
@@ -203,6 +222,7 @@ def summary_options(func):
     default=None,
     help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
 )
+@all_option
 @click.pass_obj
 def analyze(
     state: State,
@@ -318,10 +338,12 @@ def _analyze_files(
         if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
             failed_saves += 1
         records.append(result)
+        for warning in result.get("warnings") or ():
+            click.echo(f"warning: {warning}", err=True)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
-            click.echo(render(result, color))
+            click.echo(render(result, color, state.show_all))
             if n < len(files):
                 click.echo("")
     if len(files) > 1:
@@ -414,10 +436,10 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
         return False
 
 
-def render(result: dict, color: bool) -> str:
+def render(result: dict, color: bool, show_all: bool = False) -> str:
     from .report import render_report
 
-    return render_report(result, color=color)
+    return render_report(result, color=color, show_all=show_all)
 
 
 def _save(
@@ -535,6 +557,7 @@ def devices(state: State) -> None:
 )
 @click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
 @click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
+@all_option
 @click.pass_obj
 def record(
     state: State,
@@ -882,6 +905,7 @@ def history(state: State, store, limit, as_json):
     default=None,
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
+@all_option
 @click.pass_obj
 @_history_command
 def show(state: State, store, attempt_id, as_json, html_file):
@@ -918,7 +942,7 @@ def show(state: State, store, attempt_id, as_json, html_file):
     else:
         label = f' "{attempt.label}"' if attempt.label else ""
         click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
-        click.echo(render(attempt.analysis, sys.stdout.isatty()))
+        click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
 
 
 @main.command()

@@ -170,6 +170,8 @@ class Pitfall:
     start: float
     end: float | None = None
     only_reason: bool | None = _omit_if_none()
+    # The words that show the pitfall: a window of the sentence around them, cut with "…".
+    quote: str | None = _omit_if_none()
 
 
 @record

@@ -41,11 +41,11 @@ PITFALL_PENALTY, MAX_PITFALL_PENALTY = 5, 20
 # Points fall linearly to zero this far outside a band (relative to the band's edge).
 DURATION_FALLOFF = 0.5  # 50 % shorter/longer than the band: no duration points
 PACE_FALLOFF_WPM = 40.0
-FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
+FILLER_FALLOFF_PER_MIN = 7.0  # 12 per minute ("harm around 12/min", RUBRIC.md): no filler points
 RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
 # ... and its speech itself (pauses taken out) is this much faster than the speaker's own rate
-RUSH_RELATIVE = 0.10
+RUSH_RELATIVE = 0.15
 DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
 # Tip texts live in languages/<lang>/delivery.json; a language without one reads English.
@@ -67,12 +67,12 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
     values = {
         "duration": (delivery.duration_s, targets.duration_band),
         pace_metric: (getattr(delivery, pace_metric), pace_band),
-        "fillers": (delivery.fillers_per_100_words, targets.fillers_per_100_words),
+        # One unit everywhere (report, history, compare, progress): fillers per minute, which
+        # also works for Japanese, where there are no words to count per 100 of.
+        "fillers": (delivery.fillers_per_min, targets.fillers_per_min),
         "pitch": (delivery.pitch_spread_semitones, targets.pitch_spread_semitones),
         "loudness": (delivery.loudness_spread_db, targets.loudness_spread_db),
     }
-    if pace_metric == "chars_per_min":  # Japanese has no words to count fillers per 100 of
-        values["fillers"] = (delivery.fillers_per_min, targets.fillers_per_min)
     if (
         pace_metric == "chars_per_min"
     ):  # morae: the second Japanese measure (Prafiyanto et al. 2018)
@@ -122,7 +122,7 @@ def score(
     }
     if judgements["fillers"].verdict != "unknown":  # no filler list for the language: not scored
         parts["fillers"] = FILLER_POINTS * _closeness(
-            judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100
+            judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_MIN
         )
     pace = next(j for name, j in judgements.items() if name in ("wpm", "chars_per_min"))
     falloff = PACE_FALLOFF_WPM if pace.metric == "wpm" else 80.0
@@ -206,7 +206,7 @@ def delivery_tips(
     texts = DeliveryTexts(language)
     tips = _duration_tips(
         delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
-    ) + _pace_tips(delivery, judgements, texts)
+    ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     pitch = judgements["pitch"]
     if pitch.verdict == "low":
@@ -299,18 +299,23 @@ def _duration_tips(
             message = texts.tip("duration:short:complete", **values)
         else:
             message = texts.tip("duration:short", **values)
-        return [Tip("duration:short", 85, message)]
+        # Far too short, the length comes first among the things to fix.
+        priority = 95 if length < SHORT_SHARE * targets.duration_s else 85
+        return [Tip("duration:short", priority, message)]
     if length > band.high:
         return [Tip("duration:long", 85, texts.tip("duration:long", **values))]
     return []
 
 
 def _pace_tips(
-    delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts
+    delivery: DeliveryMetrics,
+    judgements: dict[str, Judgement],
+    texts: DeliveryTexts,
+    sentences=(),
 ) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
     if pace is not None and pace.verdict == "ok":
-        return _rush_tips(delivery, pace, texts)
+        return _rush_tips(delivery, pace, texts, sentences)
     if pace is None or pace.verdict == "unknown":
         return []
     morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
@@ -347,25 +352,26 @@ def _pace_tips(
     return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
 
 
-def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts) -> list[Tip]:
+def _rush_tips(
+    delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts, sentences=()
+) -> list[Tip]:
     """A comfortable average can hide a stretch said in a rush: name the fastest window.
 
-    A window is rushed when it is over the band AND its speech itself is faster: words per
-    minute of SPEAKING time inside the window (its pauses taken out) at least RUSH_RELATIVE over
-    the speaker's own rate over the whole intro. A window with fewer pauses than the others is
-    not rushed: a voice at one steady speed is never told it "sped up"."""
+    A window is rushed when it is over the band AND its speech itself is faster: the letters
+    said per second of SPEAKING time inside the window (its pauses taken out) at least
+    RUSH_RELATIVE over the speaker's own rate over the whole intro. Letters, not words: a
+    stretch of short words is not a faster voice. A window with fewer pauses, or shorter
+    words, than the others is not rushed: a voice at one steady speed never "sped up"."""
     windows = [w for w in delivery.pace_windows if w.end - w.start >= MIN_RUSH_WINDOW_S]
-    speaking = {w: _speaking_s(w, delivery.pauses) for w in windows}
-    total_speaking = sum(speaking.values())
-    if not windows or total_speaking <= 0:
+    rates = _speech_rates(windows, delivery.pauses, sentences)
+    if not rates:
         return []
-    own_rate = 60.0 * sum(w.count for w in windows) / total_speaking
+    own_rate = rates.pop("own")
     rushed = [
         w
         for w in windows
         if w.rate > pace.band.high * (1 + RUSH_MARGIN)
-        and speaking[w] > 0
-        and 60.0 * w.count / speaking[w] >= own_rate * (1 + RUSH_RELATIVE)
+        and rates.get(w, 0.0) >= own_rate * (1 + RUSH_RELATIVE)
     ]
     fastest = max(rushed, key=lambda w: w.rate, default=None)
     if fastest is None:
@@ -380,6 +386,26 @@ def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts)
         high=f"{pace.band.high:g}",
     )
     return [Tip("pace:rushed", 40, message, start=fastest.start)]
+
+
+def _speech_rates(windows, pauses, sentences) -> dict:
+    """Letters per speaking second in each window (sentences spread over the windows by the
+    time they overlap them), and "own": the same over all the windows together."""
+    speaking = {w: _speaking_s(w, pauses) for w in windows}
+    letters = dict.fromkeys(windows, 0.0)
+    for s in sentences:
+        n = sum(1 for c in s.text if c.isalnum())
+        length = s.end - s.start
+        for w in windows:
+            overlap = max(0.0, min(w.end, s.end) - max(w.start, s.start))
+            if length > 0:
+                letters[w] += n * overlap / length
+    total_letters, total_speaking = sum(letters.values()), sum(speaking.values())
+    if total_speaking <= 0 or total_letters <= 0:
+        return {}
+    out: dict = {w: letters[w] / speaking[w] for w in windows if speaking[w] > 0}
+    out["own"] = total_letters / total_speaking
+    return out
 
 
 def _speaking_s(window, pauses) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from speechcoach import scoring
 from speechcoach.config import Targets
 from speechcoach.delivery import DeliveryMetrics, PaceWindow, Pause
+from speechcoach.types import Sentence
 
 TARGETS = Targets()  # 3:00, band 2:33-3:27
 
@@ -71,34 +72,41 @@ def test_a_part_missing_its_sub_points_earns_less():
     assert total(180, thin) == 100 - scoring.COMPONENT_POINTS * (1 - scoring.COVERED_SHARE)
 
 
-def test_a_steady_voice_with_fewer_pauses_in_one_window_is_not_rushed():
-    # About the same speed of speech everywhere (167-174 wpm while speaking); the middle window
-    # has no pauses, so its plain rate, 174 wpm, is over the band (160 + 5 %): not a rush.
-    windows = (
-        PaceWindow(0.5, 30.5, 70, 140.0),
-        PaceWindow(30.5, 60.5, 87, 174.0),
-        PaceWindow(60.5, 90.5, 70, 140.0),
-    )
-    pauses = tuple(Pause(5.0 + 6 * i, 5.0 + 6 * i + 1.2) for i in range(4)) + tuple(
-        Pause(65.0 + 6 * i, 65.0 + 6 * i + 1.2) for i in range(4)
-    )
+def speech(start: float, end: float, letters_per_s: float) -> Sentence:
+    """A sentence filling start-end, said at `letters_per_s` (in letters of its text)."""
+    n = int(round((end - start) * letters_per_s / 5))
+    return Sentence(" ".join(["word"] * n), start, end)  # 5 letters a word with the space out
+
+
+def rush_tips(windows, pauses, sentences) -> list:
     m = metrics(180, pace_windows=windows, pauses=pauses, wpm=150.0)
-    tips = scoring.delivery_tips(m, scoring.judge(m, "en", TARGETS), TARGETS, [], "en")
-    assert not [t for t in tips if t.id == "pace:rushed"]
+    tips = scoring.delivery_tips(m, scoring.judge(m, "en", TARGETS), TARGETS, sentences, "en")
+    return [t for t in tips if t.id == "pace:rushed"]
+
+
+WINDOWS = (
+    PaceWindow(0.5, 30.5, 70, 140.0),
+    PaceWindow(30.5, 60.5, 87, 174.0),  # over the band (160 + 5 %)
+    PaceWindow(60.5, 90.5, 70, 140.0),
+)
+
+
+def test_a_steady_voice_with_fewer_pauses_in_one_window_is_not_rushed():
+    # One speed of speech (14 letters/s) everywhere; the middle window has no pauses.
+    pauses = tuple(Pause(5.0 + 6 * i, 6.2 + 6 * i) for i in range(4)) + tuple(
+        Pause(65.0 + 6 * i, 66.2 + 6 * i) for i in range(4)
+    )
+    spoken = [
+        speech(0.5, 30.5, 14 * 25.2 / 30),
+        speech(30.5, 60.5, 14),
+        speech(60.5, 90.5, 14 * 25.2 / 30),
+    ]
+    assert not rush_tips(WINDOWS, pauses, spoken)
 
 
 def test_a_window_whose_speech_is_faster_is_rushed():
-    windows = (
-        PaceWindow(0.5, 30.5, 70, 140.0),
-        PaceWindow(30.5, 60.5, 95, 190.0),
-        PaceWindow(60.5, 90.5, 70, 140.0),
-    )
-    m = metrics(180, pace_windows=windows, wpm=150.0)
-    [tip] = [
-        t
-        for t in scoring.delivery_tips(m, scoring.judge(m, "en", TARGETS), TARGETS, [], "en")
-        if t.id == "pace:rushed"
-    ]
+    spoken = [speech(0.5, 30.5, 13), speech(30.5, 60.5, 17), speech(60.5, 90.5, 13)]
+    [tip] = rush_tips(WINDOWS, (), spoken)
     assert tip.start == 30.5
 
 
