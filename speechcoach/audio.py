@@ -64,7 +64,9 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
-def find_audio_files(paths: list[Path]) -> list[Path]:
+def find_audio_files(
+    paths: list[Path], duplicates: list[tuple[Path, Path]] | None = None
+) -> list[Path]:
     """Expand directories (recursively, sorted) into the audio files they hold; keep files as given.
 
     A path given explicitly is kept even if its extension is unknown, so that the user gets a
@@ -76,14 +78,18 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
             found.extend(_walk(path))
         else:
             found.append(path)
-    # The same recording named twice (or through a link) is analysed once.
-    seen: set[Path] = set()
+    # The same recording named twice (or through a link) is analysed once; `duplicates` gets
+    # (skipped path, the path kept) for each, so the interface can say so.
+    seen: dict[Path, Path] = {}
     unique = []
     for path in found:
         key = path.resolve() if path.exists() else path
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
+        if key in seen:
+            if duplicates is not None:
+                duplicates.append((path, seen[key]))
+            continue
+        seen[key] = path
+        unique.append(path)
     return unique
 
 
@@ -113,7 +119,19 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     """Decode `path` to 16 kHz mono float32, or raise AudioError saying what is wrong."""
     path = Path(path)
     _check_file(path)
-    samples = _decode(path, max_duration_s)
+    return _checked(path, _decode(path, max_duration_s))
+
+
+def load_audio_bytes(data: bytes, path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
+    """Decode a recording's bytes (read elsewhere, e.g. by a cluster's client) as `load_audio`
+    decodes the file: the same samples, and messages that name `path`."""
+    path = Path(path)
+    if not data:
+        raise AudioError(f"{path}: the file is empty (0 bytes)")
+    return _checked(path, _decode(path, max_duration_s, source=io.BytesIO(data)))
+
+
+def _checked(path: Path, samples: np.ndarray) -> Audio:
     if samples.size == 0:
         raise AudioError(f"{path}: the file holds no audio samples; record again")
     samples = _repair_invalid(path, samples)
@@ -202,8 +220,9 @@ def _read_stream(path: Path) -> io.BytesIO:
     return io.BytesIO(bytes(data))
 
 
-def _decode(path: Path, max_duration_s: float) -> np.ndarray:
-    source = _read_stream(path) if is_stream(path) else str(path)
+def _decode(path: Path, max_duration_s: float, source: io.BytesIO | None = None) -> np.ndarray:
+    if source is None:
+        source = _read_stream(path) if is_stream(path) else str(path)
     try:
         container = av.open(source, metadata_errors="ignore")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:

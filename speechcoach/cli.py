@@ -178,6 +178,17 @@ def all_option(func):
     )(func)
 
 
+def _cluster(ctx, param, value):
+    if value is None:
+        return None
+    from .cluster import ClusterSpec
+
+    try:
+        return ClusterSpec.parse(value)
+    except SpeechcoachError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def summary_options(func):
     """--csv / --html: the class table, for `analyze` and `summary`."""
     func = click.option(
@@ -185,7 +196,8 @@ def summary_options(func):
         "html_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Write the class summary as one self-contained, sortable HTML page.",
+        help="Write the class summary as one self-contained, sortable HTML page (with --html-dir, "
+        "each row links to its recording's report).",
     )(func)
     return click.option(
         "--csv",
@@ -214,6 +226,14 @@ def summary_options(func):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    callback=_cluster,
+    metavar="tcp://HOST:8786|local:N",
+    help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
+    "(pip install 'speechcoach[cluster]').",
+)
 @summary_options
 @click.option(
     "--html-dir",
@@ -240,6 +260,7 @@ def analyze(
     csv_path,
     html_path,
     html_dir,
+    cluster,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -247,8 +268,16 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    if cluster is not None and jobs > 1:
+        raise click.UsageError(
+            "--jobs and --cluster exclude each other: the cluster's workers are the jobs"
+        )
     class_summary = _class_summary(state, csv_path, html_path)
-    files = find_audio_files(list(paths))
+    duplicates: list[tuple[Path, Path]] = []
+    files = find_audio_files(list(paths), duplicates=duplicates)
+    for again, first in duplicates:  # one note each: no input is dropped without a word
+        same = "given twice" if again == first else f"the same file as {first}"
+        click.echo(f"note: {again} is {same}; analysed once", err=True)
     if not files:
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
         sys.exit(EXIT_FAILED)
@@ -257,19 +286,58 @@ def analyze(
     except SpeechcoachError as exc:
         click.echo(f"error: {_fail(state, exc)}", err=True)
         sys.exit(EXIT_FAILED)
-    code = analyze_and_report(
-        state,
-        analyzer,
-        files,
-        as_json=as_json,
-        save=not no_save,
-        label=label,
-        jobs=jobs,
-        new_attempt=new_attempt,
-        summary=class_summary,
-        html_dir=html_dir,
-    )
+    with _terminate_as_interrupt():
+        code = analyze_and_report(
+            state,
+            analyzer,
+            files,
+            as_json=as_json,
+            save=not no_save,
+            label=label,
+            jobs=jobs,
+            new_attempt=new_attempt,
+            summary=class_summary,
+            html_dir=html_dir,
+            cluster=cluster,
+        )
     sys.exit(code)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a CI timeout, systemd) handled like Ctrl-C: say what was finished."""
+
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
+
+
+class _terminate_as_interrupt:
+    def __enter__(self):
+        import signal
+
+        def stop(signum, frame):
+            raise _Terminated()
+
+        self.previous = signal.signal(signal.SIGTERM, stop)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.signal(signal.SIGTERM, self.previous)
+
+
+def _interrupted(exc: KeyboardInterrupt, analysed: int, total: int) -> int:
+    """One accurate line about what an interruption left, and its exit code."""
+    how = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+    if analysed == 0:
+        done = "nothing was analysed"
+    elif analysed == 1 and total == 1:
+        done = "the file was analysed and is reported above"
+    else:
+        done = f"{analysed} of {total} files analysed and reported above"
+    left = f"; {total - analysed} not analysed" if analysed and total > analysed else ""
+    click.echo(f"\n{how}: {done}{left}", err=True)
+    return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
 
 
 def analyze_and_report(
@@ -284,38 +352,93 @@ def analyze_and_report(
     new_attempt: bool = False,
     summary=None,
     html_dir: Path | None = None,
+    cluster=None,
+    failures: list | None = None,
 ) -> int:
-    """Analyse the files (in order), print each report or JSON line, and return the exit code."""
-    code = _analyze_files(
-        state, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir
-    )
+    """Analyse the files (in order), print each report or JSON line, and return the exit code.
+    `failures` (a list) collects the FileResult of each file that could not be analysed."""
+    from .batch import analyze_files
+
+    report = (state, files, as_json, save, label, new_attempt, summary, html_dir, failures)
+    if cluster is None:
+        code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
+    else:
+        code = _analyze_on_cluster(cluster, analyzer.options, report)
     if summary is not None and not _write_summary(state, summary):
         return code or EXIT_FAILED
     return code
 
 
-def _analyze_files(
-    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir=None
-) -> int:
-    from .batch import analyze_files
+def _analyze_on_cluster(cluster, options, report: tuple) -> int:
+    """The same batch, its files analysed by the workers of a Dask cluster (see cluster.py)."""
+    from .cluster import open_cluster
 
+    (state, files, as_json), summary = report[:3], report[6]
+    try:
+        with open_cluster(cluster, options) as batch:
+            click.echo(batch.describe(), err=True)
+            return _analyze_files(batch.analyze(files), *report)
+    except KeyboardInterrupt:  # while the cluster starts or closes
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except SpeechcoachError as exc:  # no cluster to run on: no file was analysed
+        message = _batch_stopped(state, exc, files, as_json)
+        if summary is not None:
+            summary.records[:] = [{"file": str(p), "error": message} for p in files]
+        return EXIT_FAILED
+
+
+def _analyze_files(
+    results,
+    state: State,
+    files,
+    as_json,
+    save,
+    label,
+    new_attempt,
+    summary,
+    html_dir=None,
+    failures: list | None = None,
+) -> int:
+    """Report each file as its result comes; an interruption anywhere (Ctrl-C, SIGTERM) is
+    one accurate line about what was finished."""
+    finished = [0]  # files reported so far
+    try:
+        return _report_each(
+            results,
+            state,
+            files,
+            as_json,
+            save,
+            label,
+            new_attempt,
+            summary,
+            html_dir,
+            failures,
+            finished,
+        )
+    except KeyboardInterrupt as exc:
+        if summary is not None:
+            summary.records += [
+                {"file": str(p), "error": "not analysed: interrupted"} for p in files[finished[0] :]
+            ]
+        return _interrupted(exc, finished[0], len(files))
+
+
+def _report_each(
+    results, state, files, as_json, save, label, new_attempt, summary, html_dir, failures, finished
+) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
-    results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
+        finished[0] = n - 1
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
         elif sys.stderr.isatty():  # a person waiting: say something is happening
             click.echo(f"analysing {path} (transcribing with Whisper on the CPU)...", err=True)
         try:
             item = next(results)
-        except KeyboardInterrupt:
-            click.echo("interrupted: the files analysed so far are reported above", err=True)
-            records += [
-                {"file": str(p), "error": "not analysed: interrupted"} for p in files[n - 1 :]
-            ]
-            return EXIT_INTERRUPTED
         except (
             SpeechcoachError,
             BrokenProcessPool,
@@ -328,6 +451,8 @@ def _analyze_files(
                 raise item.exception
             click.echo(f"error: {item.error}", err=True)
             failed += 1
+            if failures is not None:
+                failures.append(item)
             records.append({"file": str(path), "error": item.error})
             if as_json:
                 click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
@@ -335,8 +460,12 @@ def _analyze_files(
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
-        if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
-            failed_saves += 1
+        if html_dir is not None:
+            written = _write_html(state, {**result, "label": label}, html_dir)
+            if not written:
+                failed_saves += 1
+            elif summary is not None:  # the class page links each row to its report
+                summary.reports[str(path)] = written
         records.append(result)
         for warning in result.get("warnings") or ():
             click.echo(f"warning: {warning}", err=True)
@@ -344,8 +473,13 @@ def _analyze_files(
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
             click.echo(render(result, color, state.show_all))
-            if n < len(files):
-                click.echo("")
+        if "attempt_id" in result:  # after the report, where the eye ends up
+            click.echo(
+                f"saved as attempt #{result['attempt_id']}; see: speechcoach history", err=True
+            )
+        if not as_json and n < len(files):
+            click.echo("")
+    finished[0] = len(files)
     if len(files) > 1:
         click.echo(
             f"analysed {len(files) - failed} of {len(files)} files"
@@ -417,8 +551,8 @@ def summary(state: State, results: Path, csv_path: Path | None, html_path: Path 
     sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
 
 
-def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> bool:
-    """One self-contained HTML report (speechcoach.web.render); a failure is one line."""
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> Path | None:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line (None)."""
     from .web.render import write_report_html
 
     try:
@@ -429,11 +563,12 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
             while path.exists():  # two recordings with one name in different folders
                 n += 1
                 path = folder / f"{stem}-{n}.html"
-        click.echo(f"HTML report: {write_report_html(record, path)}", err=True)
-        return True
+        written = write_report_html(record, path)
+        click.echo(f"HTML report: {written}", err=True)
+        return written
     except (OSError, SpeechcoachError) as exc:
         click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
-        return False
+        return None
 
 
 def render(result: dict, color: bool, show_all: bool = False) -> str:
@@ -701,18 +836,30 @@ def _analyze_recording(
         if as_json:
             click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
         return EXIT_FAILED
+    failures: list = []
     try:
         analyzer = build_analyzer(language, model, engine, whisper_device, target)
         code = analyze_and_report(
-            state, analyzer, [path], as_json=as_json, save=not no_save, label=label
+            state,
+            analyzer,
+            [path],
+            as_json=as_json,
+            save=not no_save,
+            label=label,
+            failures=failures,
         )
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        code = _interrupted(exc, 0, 1)
     except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot load: say so, keep the file
         click.echo(f"error: {_fail(state, exc, 'analysis')}", err=True)
         code = EXIT_FAILED
     if code != 0:
-        click.echo(again, err=True)
+        from .errors import AudioError
+
+        # A silent or speechless take gives the same answer every time: the error already says
+        # to record again, so do not also suggest analysing this file again.
+        about_the_take = any(isinstance(f.exception, AudioError) for f in failures)
+        click.echo(f"the recording is kept in {path}" if about_the_take else again, err=True)
     return code
 
 
@@ -823,12 +970,12 @@ def _clock(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------- history: store.py + progress.py
-def _open_history(state: State):
+def _open_history(state: State, read_only: bool = False):
     """The history, or one line on stderr and exit 1 (damaged, locked, unreadable...)."""
     from .store import History
 
     try:
-        return History.open()
+        return History.open(read_only_ok=read_only)
     except SpeechcoachError as exc:
         _history_exit(state, exc)
 
@@ -848,13 +995,17 @@ def _history_exit(state: State, exc: BaseException):
     sys.exit(EXIT_FAILED)
 
 
-def _history_command(func):
-    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1."""
+def _history_command(func=None, *, read_only: bool = False):
+    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1.
+    `read_only` commands still work where the history's folder cannot be written."""
     import functools
+
+    if func is None:
+        return functools.partial(_history_command, read_only=read_only)
 
     @functools.wraps(func)
     def wrapper(state: State, *args, **kwargs):
-        history = _open_history(state)
+        history = _open_history(state, read_only)
         try:
             return func(state, history, *args, **kwargs)
         except SpeechcoachError as exc:
@@ -882,7 +1033,7 @@ def _history_command(func):
     help="Print one JSON object per attempt, one per line (newest first).",
 )
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def history(state: State, store, limit, as_json):
     """List your attempts, newest first."""
     from .progress import render_history
@@ -907,7 +1058,7 @@ def history(state: State, store, limit, as_json):
 )
 @all_option
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
@@ -949,7 +1100,7 @@ def show(state: State, store, attempt_id, as_json, html_file):
 @click.argument("ids", metavar="[A] [B]", type=int, nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def compare(state: State, store, ids, as_json):
     """Compare two attempts side by side (default: the last two; with one ID: that one and the newest)."""
     from .progress import compare as compare_attempts
@@ -977,7 +1128,7 @@ def compare(state: State, store, ids, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def progress(state: State, store, last, plot, as_json):
     """Your trend over attempts: score, pace, fillers per minute, duration, parts covered."""
     from .progress import check_plot_path, plot_progress, render_progress
@@ -989,7 +1140,9 @@ def progress(state: State, store, last, plot, as_json):
     click.echo(
         json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render_progress(result)
     )
-    if plot is not None:
+    if plot is not None and not result.attempts:
+        click.echo(f"no attempts yet, so no chart was written to {plot}", err=True)
+    elif plot is not None:
         click.echo(f"chart written to {plot_progress(result, plot)}", err=True)
 
 
@@ -1026,7 +1179,7 @@ def forget(state: State, store, ids, yes):
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists, without asking.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def export(state: State, store, out, force):
     """Write the whole history as JSON (to FILE, or stdout). FILE is replaced only once the new
     export is complete: a full disk leaves the earlier one intact."""

@@ -14,10 +14,10 @@ import pytest
 import soundfile as sf
 from conftest import DATA, ROOT
 
+from speechcoach.config import SAMPLE_RATE
 from speechcoach.languages.ja import fillers as ja_fillers
 from speechcoach.languages.ja import register as ja_register
 from speechcoach.languages.ja import text as ja_text
-from speechcoach.config import SAMPLE_RATE
 from speechcoach.sentences import Sentence, split_sentences
 from speechcoach.transcribe import Segment, Transcript, Word
 

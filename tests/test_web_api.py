@@ -497,7 +497,7 @@ def _line_with(stream, text: str, timeout_s: float = 60) -> str:
     return "".join(lines)
 
 
-def test_serve_runs_until_ctrl_c_and_stops_cleanly():
+def test_serve_runs_until_ctrl_c_and_stops_cleanly(home):
     import signal
 
     process = _serve("--port", "0")
@@ -515,13 +515,32 @@ def test_serve_runs_until_ctrl_c_and_stops_cleanly():
         assert second.returncode == 1
         assert err.strip().splitlines()[-1].startswith(f"error: port {port} on 127.0.0.1 is in use")
         assert "Traceback" not in err
+        # Ctrl-C during an analysis: the waiting request is answered, the recording is kept.
+        answers = []
+        clip = (DATA / "long_en_180s.opus").read_bytes()
+        poster = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(url + "api/attempts", files={"audio": ("long.opus", clip)}, timeout=120)
+            )
+        )
+        poster.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs = httpx.get(url + "api/jobs", timeout=30).json()
+            if jobs and jobs[0]["state"] == "transcribing":
+                break
+            time.sleep(0.1)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=60)
+        poster.join(60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    assert "speechcoach stopped" in err and "Traceback" not in err
+    assert "speechcoach stopped" in err and "Traceback" not in err and "ERROR" not in err
+    assert answers[0].status_code == 503
+    kept = re.search(r"kept in (\S+):", answers[0].json()["error"]).group(1)
+    assert Path(kept).is_file() and "speechcoach analyze" in err
 
 
 def test_serve_on_another_host_says_what_it_exposes():
@@ -536,3 +555,32 @@ def test_serve_on_another_host_says_what_it_exposes():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.slow
+def test_a_report_whose_recording_is_gone_still_opens_without_playback(
+    client, home, en_analysis, tmp_path
+):
+    copy = tmp_path / "moved.wav"
+    copy.write_bytes((DATA / "known_en.wav").read_bytes())
+    with History.open(home / "history.db") as history:
+        attempt_id = history.save(en_analysis, copy).id
+    copy.unlink()
+    page = client.get(f"/attempts/{attempt_id}")
+    assert page.status_code == 200
+    assert "The recording is not available" in page.text and str(copy) in page.text
+    assert "<audio" not in page.text and 'class="sentence" data-start' in page.text
+    audio = client.get(f"/api/attempts/{attempt_id}/audio")
+    assert audio.status_code == 404 and "no longer at" in audio.json()["error"]
+    download = client.get(f"/attempts/{attempt_id}/report.html")
+    assert download.status_code == 200 and "base64," not in download.text
+
+
+def test_the_pages_switch_to_japanese(client):
+    practice = client.get("/?lang=ja").text
+    assert '<html lang="ja">' in practice
+    for label in ("自己紹介を練習する", "録音", "停止", "マイク", "入力レベル"):
+        assert label in practice
+    assert 'href="/history?lang=ja"' in practice
+    assert "まだ記録がありません" in client.get("/history?lang=ja").text
+    assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')
