@@ -578,13 +578,13 @@ def _content(d: dict, style: _Style, titles: dict[str, str], labels: dict, width
 
 @cache
 def _pitfall_names(language: str) -> dict[str, str]:
-    """Pitfall ids -> their plain names in the language's rubric (ids where it has none)."""
-    try:
-        from .content import load_rubric
-
-        return {p.id: p.title for p in load_rubric(language).pitfalls}
-    except SpeechcoachError:
-        return {}
+    """Pitfall ids -> their plain names in the language's rubric (read as data: `show` must not
+    load numpy), English where the language has none."""
+    for code in dict.fromkeys((language, languages.FALLBACK)):
+        rubric = languages.get(code).data("components.json")
+        if rubric:
+            return {p["id"]: p["title"] for p in rubric.get("pitfalls", ())}
+    return {}
 
 
 def _subpoint_name(d: dict, cid: str, sub: str) -> str:
