@@ -1091,8 +1091,15 @@ def show(state: State, store, attempt_id, as_json, html_file):
             )
         )
     else:
+        from .progress import format_when
+
+        # Local time, and the same event as `history` (when the attempt was saved); a later
+        # re-analysis of the same audio is said apart.
         label = f' "{attempt.label}"' if attempt.label else ""
-        click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
+        when = f"saved {format_when(attempt.created_at)}"
+        if attempt.updated_at and attempt.updated_at != attempt.created_at:
+            when += f", re-analysed {format_when(attempt.updated_at)}"
+        click.echo(f"attempt #{attempt.id}{label}, {when}", err=True)
         click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
 
 
