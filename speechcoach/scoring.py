@@ -304,7 +304,7 @@ def _pace_tips(
 ) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
     if pace is not None and pace.verdict == "ok":
-        return _rush_tips(delivery, pace, texts, sentences)
+        return _rush_tips(delivery, pace, texts, sentences) + _morae_tips(judgements, texts)
     if pace is None or pace.verdict == "unknown":
         return []
     morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
@@ -339,6 +339,21 @@ def _pace_tips(
             )
         ]
     return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
+
+
+def _morae_tips(judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
+    """Japanese: characters per minute in the band but morae per minute out of it still gets
+    its tip (every metric judged out of its band does)."""
+    morae = judgements.get("morae_per_min")
+    if morae is None or morae.verdict not in ("low", "high") or morae.value is None:
+        return []
+    key = "pace:morae:fast" if morae.verdict == "high" else "pace:morae:slow"
+    values = {
+        "value": f"{morae.value:.0f}",
+        "low": f"{morae.band.low:g}",
+        "high": f"{morae.band.high:g}",
+    }
+    return [Tip(key, 50, texts.tip(key, **values))]
 
 
 def _rush_tips(

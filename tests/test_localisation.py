@@ -41,6 +41,8 @@ TIP_IDS = {
     "duration:long",
     "pace:fast",
     "pace:slow",
+    "pace:morae:fast",
+    "pace:morae:slow",
     "pace:rushed",
     "fillers",
     "pauses:long",
