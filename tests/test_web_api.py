@@ -584,3 +584,15 @@ def test_the_pages_switch_to_japanese(client):
     assert 'href="/history?lang=ja"' in practice
     assert "まだ記録がありません" in client.get("/history?lang=ja").text
     assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')
+
+
+def test_a_damaged_history_is_a_clear_page_and_is_left_untouched(client, home):
+    db = home / "history.db"
+    db.write_bytes(b"this is not a database" * 100)
+    page = client.get("/history")
+    assert page.status_code == 503
+    assert "damaged" in page.text and "Traceback" not in page.text
+    api = client.get("/api/attempts")
+    assert api.status_code == 503 and "damaged" in api.json()["error"]
+    assert client.get("/").status_code == 200
+    assert db.read_bytes() == b"this is not a database" * 100
