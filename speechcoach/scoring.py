@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from . import languages
+from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .delivery import DeliveryMetrics
 from .errors import SpeechcoachError
@@ -34,7 +34,7 @@ FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
 RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
 DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
-MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
+MAX_LONG_PAUSES = metrics.MAX_LONG_PAUSES
 # Tip texts live in languages/<lang>/delivery.json; a language without one reads English.
 DELIVERY_FILE = "delivery.json"
 FALLBACK_LANGUAGE = languages.FALLBACK
@@ -50,24 +50,13 @@ class Judgement:
 
 def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[str, Judgement]:
     """Each delivery metric against its band ('unknown' where it could not be measured)."""
-    pace_metric, pace_band = pace_measure(language, targets, delivery.japanese_share)
-    values = {
-        "duration": (delivery.duration_s, targets.duration_band),
-        pace_metric: (getattr(delivery, pace_metric), pace_band),
-        "fillers": (delivery.fillers_per_100_words, targets.fillers_per_100_words),
-        "pitch": (delivery.pitch_spread_semitones, targets.pitch_spread_semitones),
-        "loudness": (delivery.loudness_spread_db, targets.loudness_spread_db),
-    }
-    if pace_metric == "chars_per_min":  # Japanese has no words to count fillers per 100 of
-        values["fillers"] = (delivery.fillers_per_min, targets.fillers_per_min)
-    if (
-        pace_metric == "chars_per_min"
-    ):  # morae: the second Japanese measure (Prafiyanto et al. 2018)
-        values["morae_per_min"] = (delivery.morae_per_min, targets.morae_per_min)
-    return {
-        name: Judgement(name, value, band, band.judge(value) if value is not None else "unknown")
-        for name, (value, band) in values.items()
-    }
+    pace_metric, _ = pace_measure(language, targets, delivery.japanese_share)
+    judgements = {}
+    for metric in metrics.judged(pace_metric):
+        value, band = getattr(delivery, metric.measured), metric.band_of(targets)
+        verdict = band.judge(value) if value is not None else "unknown"
+        judgements[metric.key] = Judgement(metric.key, value, band, verdict)
+    return judgements
 
 
 def pace_measure(

@@ -445,8 +445,12 @@ def test_progress_plot_to_a_folder_that_does_not_exist(runner, three_attempts, t
     target = tmp_path / "missing" / "progress.png"
     result = run(runner, "progress", "--plot", target)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot write the chart to {target} (")
-    assert result.stderr.endswith("); choose a writable path with --plot\n")
+    # Checked before any output (issue 12 item 24): the table is not printed, then a failure.
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: --plot {target}: the folder {target.parent} does not exist; "
+        "create it or choose another path\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["progress.xyz", "progress"])
