@@ -23,6 +23,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 @dataclass
 class State:
     debug: bool = False
+    show_all: bool = False  # --all: every tip in full, not three then one line each
     config: Path | None = None  # --config; None: SPEECHCOACH_HOME/config.toml if it exists
 
 
@@ -159,6 +160,24 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def all_option(func):
+    """--all (analyze, record, show): print every tip in full."""
+
+    def remember(ctx, _param, value):
+        if value and ctx.obj is not None:
+            ctx.obj.show_all = True
+        return value
+
+    return click.option(
+        "--all",
+        "show_all",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print every tip in full (by default: three in full, then one line each).",
+    )(func)
+
+
 def _cluster(ctx, param, value):
     if value is None:
         return None
@@ -223,6 +242,7 @@ def summary_options(func):
     default=None,
     help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
 )
+@all_option
 @click.pass_obj
 def analyze(
     state: State,
@@ -447,10 +467,12 @@ def _report_each(
             elif summary is not None:  # the class page links each row to its report
                 summary.reports[str(path)] = written
         records.append(result)
+        for warning in result.get("warnings") or ():
+            click.echo(f"warning: {warning}", err=True)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
-            click.echo(render(result, color))
+            click.echo(render(result, color, state.show_all))
         if "attempt_id" in result:  # after the report, where the eye ends up
             click.echo(
                 f"saved as attempt #{result['attempt_id']}; see: speechcoach history", err=True
@@ -549,10 +571,10 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
         return None
 
 
-def render(result: dict, color: bool) -> str:
+def render(result: dict, color: bool, show_all: bool = False) -> str:
     from .report import render_report
 
-    return render_report(result, color=color)
+    return render_report(result, color=color, show_all=show_all)
 
 
 def _save(
@@ -670,6 +692,7 @@ def devices(state: State) -> None:
 )
 @click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
 @click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
+@all_option
 @click.pass_obj
 def record(
     state: State,
@@ -1033,6 +1056,7 @@ def history(state: State, store, limit, as_json):
     default=None,
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
+@all_option
 @click.pass_obj
 @_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
@@ -1067,9 +1091,16 @@ def show(state: State, store, attempt_id, as_json, html_file):
             )
         )
     else:
+        from .progress import format_when
+
+        # Local time, and the same event as `history` (when the attempt was saved); a later
+        # re-analysis of the same audio is said apart.
         label = f' "{attempt.label}"' if attempt.label else ""
-        click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
-        click.echo(render(attempt.analysis, sys.stdout.isatty()))
+        when = f"saved {format_when(attempt.created_at)}"
+        if attempt.updated_at and attempt.updated_at != attempt.created_at:
+            when += f", re-analysed {format_when(attempt.updated_at)}"
+        click.echo(f"attempt #{attempt.id}{label}, {when}", err=True)
+        click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
 
 
 @main.command()

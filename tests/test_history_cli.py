@@ -132,7 +132,11 @@ def test_show_renders_the_stored_report_without_the_recording(runner, three_atte
     result = run(runner, "show", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == render_report(three_attempts[1]) + "\n"
-    assert result.stderr.startswith('attempt #2 "v2", analysed ')
+    # local time, the same event as `history` shows (when the attempt was saved)
+    assert result.stderr.startswith('attempt #2 "v2", saved ')
+    listed = run(runner, "history").stdout
+    stamp = result.stderr.split("saved ")[1][:16]
+    assert stamp in listed and "T" not in stamp and "+00:00" not in result.stderr
     newest = run(runner, "show")
     assert newest.stdout == render_report(three_attempts[2]) + "\n"
 
