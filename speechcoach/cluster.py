@@ -282,9 +282,12 @@ def open_cluster(spec: ClusterSpec, options: AnalyzeOptions) -> Iterator[Cluster
     # distributed sets its loggers to INFO when imported. Every failure that matters reaches
     # the user as our own one-line message, so its log (start/stop chatter, the reconnect
     # attempts after a lost scheduler) shows only with -v (warnings) or -vv (everything).
+    # The same for the event loop under it: cancelling a batch (Ctrl-C) can leave a callback of
+    # tornado or an asyncio task failing on a closed connection as the client closes.
     ours = logging.getLogger("speechcoach").getEffectiveLevel()
     quiet = {logging.DEBUG: logging.DEBUG, logging.INFO: logging.WARNING}
-    logging.getLogger("distributed").setLevel(quiet.get(ours, logging.CRITICAL))
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(quiet.get(ours, logging.CRITICAL))
 
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK_BYTES}):
         cluster = None
