@@ -64,7 +64,9 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
-def find_audio_files(paths: list[Path]) -> list[Path]:
+def find_audio_files(
+    paths: list[Path], duplicates: list[tuple[Path, Path]] | None = None
+) -> list[Path]:
     """Expand directories (recursively, sorted) into the audio files they hold; keep files as given.
 
     A path given explicitly is kept even if its extension is unknown, so that the user gets a
@@ -76,14 +78,18 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
             found.extend(_walk(path))
         else:
             found.append(path)
-    # The same recording named twice (or through a link) is analysed once.
-    seen: set[Path] = set()
+    # The same recording named twice (or through a link) is analysed once; `duplicates` gets
+    # (skipped path, the path kept) for each, so the interface can say so.
+    seen: dict[Path, Path] = {}
     unique = []
     for path in found:
         key = path.resolve() if path.exists() else path
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
+        if key in seen:
+            if duplicates is not None:
+                duplicates.append((path, seen[key]))
+            continue
+        seen[key] = path
+        unique.append(path)
     return unique
 
 

@@ -23,6 +23,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 @dataclass
 class State:
     debug: bool = False
+    show_all: bool = False  # --all: every tip in full, not three then one line each
     config: Path | None = None  # --config; None: SPEECHCOACH_HOME/config.toml if it exists
 
 
@@ -159,6 +160,24 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def all_option(func):
+    """--all (analyze, record, show): print every tip in full."""
+
+    def remember(ctx, _param, value):
+        if value and ctx.obj is not None:
+            ctx.obj.show_all = True
+        return value
+
+    return click.option(
+        "--all",
+        "show_all",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print every tip in full (by default: three in full, then one line each).",
+    )(func)
+
+
 def _cluster(ctx, param, value):
     if value is None:
         return None
@@ -223,6 +242,7 @@ def summary_options(func):
     default=None,
     help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
 )
+@all_option
 @click.pass_obj
 def analyze(
     state: State,
@@ -253,7 +273,11 @@ def analyze(
             "--jobs and --cluster exclude each other: the cluster's workers are the jobs"
         )
     class_summary = _class_summary(state, csv_path, html_path)
-    files = find_audio_files(list(paths))
+    duplicates: list[tuple[Path, Path]] = []
+    files = find_audio_files(list(paths), duplicates=duplicates)
+    for again, first in duplicates:  # one note each: no input is dropped without a word
+        same = "given twice" if again == first else f"the same file as {first}"
+        click.echo(f"note: {again} is {same}; analysed once", err=True)
     if not files:
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
         sys.exit(EXIT_FAILED)
@@ -262,20 +286,58 @@ def analyze(
     except SpeechcoachError as exc:
         click.echo(f"error: {_fail(state, exc)}", err=True)
         sys.exit(EXIT_FAILED)
-    code = analyze_and_report(
-        state,
-        analyzer,
-        files,
-        as_json=as_json,
-        save=not no_save,
-        label=label,
-        jobs=jobs,
-        new_attempt=new_attempt,
-        summary=class_summary,
-        html_dir=html_dir,
-        cluster=cluster,
-    )
+    with _terminate_as_interrupt():
+        code = analyze_and_report(
+            state,
+            analyzer,
+            files,
+            as_json=as_json,
+            save=not no_save,
+            label=label,
+            jobs=jobs,
+            new_attempt=new_attempt,
+            summary=class_summary,
+            html_dir=html_dir,
+            cluster=cluster,
+        )
     sys.exit(code)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, a CI timeout, systemd) handled like Ctrl-C: say what was finished."""
+
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
+
+
+class _terminate_as_interrupt:
+    def __enter__(self):
+        import signal
+
+        def stop(signum, frame):
+            raise _Terminated()
+
+        self.previous = signal.signal(signal.SIGTERM, stop)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.signal(signal.SIGTERM, self.previous)
+
+
+def _interrupted(exc: KeyboardInterrupt, analysed: int, total: int) -> int:
+    """One accurate line about what an interruption left, and its exit code."""
+    how = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+    if analysed == 0:
+        done = "nothing was analysed"
+    elif analysed == 1 and total == 1:
+        done = "the file was analysed and is reported above"
+    else:
+        done = f"{analysed} of {total} files analysed and reported above"
+    left = f"; {total - analysed} not analysed" if analysed and total > analysed else ""
+    click.echo(f"\n{how}: {done}{left}", err=True)
+    return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
 
 
 def analyze_and_report(
@@ -291,11 +353,13 @@ def analyze_and_report(
     summary=None,
     html_dir: Path | None = None,
     cluster=None,
+    failures: list | None = None,
 ) -> int:
-    """Analyse the files (in order), print each report or JSON line, and return the exit code."""
+    """Analyse the files (in order), print each report or JSON line, and return the exit code.
+    `failures` (a list) collects the FileResult of each file that could not be analysed."""
     from .batch import analyze_files
 
-    report = (state, files, as_json, save, label, new_attempt, summary, html_dir)
+    report = (state, files, as_json, save, label, new_attempt, summary, html_dir, failures)
     if cluster is None:
         code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
     else:
@@ -325,24 +389,56 @@ def _analyze_on_cluster(cluster, options, report: tuple) -> int:
 
 
 def _analyze_files(
-    results, state: State, files, as_json, save, label, new_attempt, summary, html_dir=None
+    results,
+    state: State,
+    files,
+    as_json,
+    save,
+    label,
+    new_attempt,
+    summary,
+    html_dir=None,
+    failures: list | None = None,
+) -> int:
+    """Report each file as its result comes; an interruption anywhere (Ctrl-C, SIGTERM) is
+    one accurate line about what was finished."""
+    finished = [0]  # files reported so far
+    try:
+        return _report_each(
+            results,
+            state,
+            files,
+            as_json,
+            save,
+            label,
+            new_attempt,
+            summary,
+            html_dir,
+            failures,
+            finished,
+        )
+    except KeyboardInterrupt as exc:
+        if summary is not None:
+            summary.records += [
+                {"file": str(p), "error": "not analysed: interrupted"} for p in files[finished[0] :]
+            ]
+        return _interrupted(exc, finished[0], len(files))
+
+
+def _report_each(
+    results, state, files, as_json, save, label, new_attempt, summary, html_dir, failures, finished
 ) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
     for n, path in enumerate(files, 1):
+        finished[0] = n - 1
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
         elif sys.stderr.isatty():  # a person waiting: say something is happening
             click.echo(f"analysing {path} (transcribing with Whisper on the CPU)...", err=True)
         try:
             item = next(results)
-        except KeyboardInterrupt:
-            click.echo("interrupted: the files analysed so far are reported above", err=True)
-            records += [
-                {"file": str(p), "error": "not analysed: interrupted"} for p in files[n - 1 :]
-            ]
-            return EXIT_INTERRUPTED
         except (
             SpeechcoachError,
             BrokenProcessPool,
@@ -355,6 +451,8 @@ def _analyze_files(
                 raise item.exception
             click.echo(f"error: {item.error}", err=True)
             failed += 1
+            if failures is not None:
+                failures.append(item)
             records.append({"file": str(path), "error": item.error})
             if as_json:
                 click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
@@ -369,12 +467,19 @@ def _analyze_files(
             elif summary is not None:  # the class page links each row to its report
                 summary.reports[str(path)] = written
         records.append(result)
+        for warning in result.get("warnings") or ():
+            click.echo(f"warning: {warning}", err=True)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
-            click.echo(render(result, color))
-            if n < len(files):
-                click.echo("")
+            click.echo(render(result, color, state.show_all))
+        if "attempt_id" in result:  # after the report, where the eye ends up
+            click.echo(
+                f"saved as attempt #{result['attempt_id']}; see: speechcoach history", err=True
+            )
+        if not as_json and n < len(files):
+            click.echo("")
+    finished[0] = len(files)
     if len(files) > 1:
         click.echo(
             f"analysed {len(files) - failed} of {len(files)} files"
@@ -466,10 +571,10 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
         return None
 
 
-def render(result: dict, color: bool) -> str:
+def render(result: dict, color: bool, show_all: bool = False) -> str:
     from .report import render_report
 
-    return render_report(result, color=color)
+    return render_report(result, color=color, show_all=show_all)
 
 
 def _save(
@@ -587,6 +692,7 @@ def devices(state: State) -> None:
 )
 @click.option("--no-save", is_flag=True, help="Do not store this attempt in the history.")
 @click.option("--label", default=None, help='A note stored with the attempt, e.g. "v3, slower".')
+@all_option
 @click.pass_obj
 def record(
     state: State,
@@ -730,18 +836,30 @@ def _analyze_recording(
         if as_json:
             click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
         return EXIT_FAILED
+    failures: list = []
     try:
         analyzer = build_analyzer(language, model, engine, whisper_device, target)
         code = analyze_and_report(
-            state, analyzer, [path], as_json=as_json, save=not no_save, label=label
+            state,
+            analyzer,
+            [path],
+            as_json=as_json,
+            save=not no_save,
+            label=label,
+            failures=failures,
         )
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        code = _interrupted(exc, 0, 1)
     except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot load: say so, keep the file
         click.echo(f"error: {_fail(state, exc, 'analysis')}", err=True)
         code = EXIT_FAILED
     if code != 0:
-        click.echo(again, err=True)
+        from .errors import AudioError
+
+        # A silent or speechless take gives the same answer every time: the error already says
+        # to record again, so do not also suggest analysing this file again.
+        about_the_take = any(isinstance(f.exception, AudioError) for f in failures)
+        click.echo(f"the recording is kept in {path}" if about_the_take else again, err=True)
     return code
 
 
@@ -938,6 +1056,7 @@ def history(state: State, store, limit, as_json):
     default=None,
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
+@all_option
 @click.pass_obj
 @_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
@@ -972,9 +1091,16 @@ def show(state: State, store, attempt_id, as_json, html_file):
             )
         )
     else:
+        from .progress import format_when
+
+        # Local time, and the same event as `history` (when the attempt was saved); a later
+        # re-analysis of the same audio is said apart.
         label = f' "{attempt.label}"' if attempt.label else ""
-        click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
-        click.echo(render(attempt.analysis, sys.stdout.isatty()))
+        when = f"saved {format_when(attempt.created_at)}"
+        if attempt.updated_at and attempt.updated_at != attempt.created_at:
+            when += f", re-analysed {format_when(attempt.updated_at)}"
+        click.echo(f"attempt #{attempt.id}{label}, {when}", err=True)
+        click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
 
 
 @main.command()
@@ -1021,7 +1147,9 @@ def progress(state: State, store, last, plot, as_json):
     click.echo(
         json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render_progress(result)
     )
-    if plot is not None:
+    if plot is not None and not result.attempts:
+        click.echo(f"no attempts yet, so no chart was written to {plot}", err=True)
+    elif plot is not None:
         click.echo(f"chart written to {plot_progress(result, plot)}", err=True)
 
 

@@ -81,6 +81,8 @@ class Band:
         return "ok"
 
     def describe(self) -> str:
+        if self.unit == "s":  # a length: m:ss, like every other time the report prints
+            return f"{format_duration(self.low)}-{format_duration(self.high)} ({self.source})"
         return f"{self.low:g}-{self.high:g} {self.unit} ({self.source})"
 
 

@@ -16,11 +16,13 @@ fillers and long pauses and a higher score still count as better.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
 from .store import Attempt, History
@@ -43,16 +45,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# scoring.MAX_LONG_PAUSES: up to two long pauses (a breath between parts) cost nothing. Not imported:
-# scoring pulls in librosa, and `speechcoach history` should start instantly.
-LONG_PAUSES_BAND = Band(0, 2, "long pauses", "a breath between parts costs nothing")
+LONG_PAUSES_BAND = metrics.LONG_PAUSES_BAND
 SCORE_RANGE = (0, 100)
-COMPONENT_TITLES = {
-    "japan": "Why Japan",
-    "career_change": "Why change jobs",
-    "project": "Recent project",
-    "plan": "Situation, plan, goals",
-}  # as in report.py
+# Parts of the outline, for an attempt stored without its components.
+OUTLINE_PARTS = 4
 # Weights for "the biggest improvement", in the same unit as a metric's relative gap (1.0 = a
 # metric 100 % outside its band): a covered part or a fixed pitfall outweighs small metric moves.
 COMPONENT_WEIGHT = 0.5
@@ -89,44 +85,45 @@ def _covered(d: dict) -> float | None:
 
 
 def _judged_in_chars(d: dict) -> bool:
-    """Whether the attempt's pace was judged in characters per minute: what scoring.pace_measure
-    chose (a mixed intro follows the script mostly spoken, not Whisper's language label). An
-    analysis stored without judgements falls back to the label."""
+    """Whether the attempt's pace was judged in characters per minute: what the analysis chose
+    (its `pace`; a mixed intro follows the script mostly spoken, not Whisper's label). A record
+    stored before `pace` tells it by its judgements, or else by its language's pack."""
+    pace = d.get("pace") if isinstance(d.get("pace"), dict) else {}
+    if pace.get("metric") in metrics.PACE_METRICS:
+        return pace["metric"] == languages.CHARS_PER_MIN
     judged = d.get("judgements") or {}
-    if "chars_per_min" in judged or "wpm" in judged:
-        return "chars_per_min" in judged
-    return d.get("language") == "ja"
+    if languages.CHARS_PER_MIN in judged or languages.WPM in judged:
+        return languages.CHARS_PER_MIN in judged
+    return languages.get(d.get("language")).pace_metric == languages.CHARS_PER_MIN
 
 
 def _pace_value(d: dict) -> float | None:
     return _get(d, "chars_per_min") if _judged_in_chars(d) else _get(d, "wpm")
 
 
+def _tracked(
+    metric: metrics.Metric, value: Callable[[dict], float | None], key: str = ""
+) -> _Metric:
+    return _Metric(
+        key or metric.key,
+        metric.title,
+        metric.unit,
+        value,
+        metric.fmt,
+        metric.lower_is_better,
+        metric.scale,
+    )
+
+
 def _metrics() -> list[_Metric]:
+    """What the history follows, each defined once in metrics.py."""
     return [
-        _Metric("score", "Score", "/100", lambda d: _get(d, "score"), lambda v: f"{v:.0f}", False),
-        _Metric(
-            "duration", "Duration", "m:ss", lambda d: _get(d, "duration_s"), format_duration, None
-        ),
-        _Metric("pace", "Pace", "words/min", _pace_value, lambda v: f"{v:.0f}", None),
-        _Metric(
-            "long_pauses",
-            "Long pauses",
-            "count",
-            lambda d: _get(d, "pauses", "long_count"),
-            lambda v: f"{v:.0f}",
-            True,
-            4.0,
-        ),
-        _Metric(
-            "fillers",
-            "Fillers",
-            "per min",
-            lambda d: _get(d, "fillers", "per_min"),
-            lambda v: f"{v:.1f}",
-            True,
-        ),
-        _Metric("components", "Parts covered", "of 4", _covered, lambda v: f"{v:.0f}", False, 1.0),
+        _tracked(metrics.SCORE, lambda d: _get(d, "score")),
+        _tracked(metrics.DURATION, lambda d: _get(d, "duration_s")),
+        _tracked(metrics.PACE_METRICS[languages.WPM], _pace_value, key="pace"),
+        _tracked(metrics.LONG_PAUSES, lambda d: _get(d, "pauses", "long_count")),
+        _tracked(metrics.FILLERS_PER_MIN, lambda d: _get(d, "fillers", "per_min")),
+        _tracked(metrics.COMPONENTS, _covered),
     ]
 
 
@@ -135,13 +132,14 @@ def _band(metric: str, d: dict, targets: Targets) -> Band | None:
     if metric == "duration":
         return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
     if metric == "pace":
-        return targets.chars_per_min if _judged_in_chars(d) else targets.wpm
+        pace = languages.CHARS_PER_MIN if _judged_in_chars(d) else languages.WPM
+        return metrics.PACE_METRICS[pace].band_of(targets)
     if metric == "fillers":
-        return targets.fillers_per_min
+        return metrics.FILLERS_PER_MIN.band_of(targets)
     if metric == "long_pauses":
         return LONG_PAUSES_BAND
     if metric == "components":
-        total = len(d.get("components") or {}) or len(COMPONENT_TITLES)
+        total = len(d.get("components") or {}) or OUTLINE_PARTS
         return Band(total, total, f"of {total}", "every part of the outline")
     return None
 
@@ -327,7 +325,7 @@ def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -
         per_100 = _get(d, "fillers", "per_100_words")
         return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
     if metric.key == "components":
-        return f"{text}/{len(d.get('components') or {}) or len(COMPONENT_TITLES)}"
+        return f"{text}/{len(d.get('components') or {}) or OUTLINE_PARTS}"
     return text
 
 
@@ -343,12 +341,24 @@ def _pitfall_ids(d: dict) -> list[str]:
     return seen
 
 
-def _title(component: str) -> str:
-    return COMPONENT_TITLES.get(component, component)
+def _component_titles(d: dict) -> dict[str, str]:
+    """Titles by component id in the attempt's feedback language: those its record holds
+    (records stored before titles: its language's rubric)."""
+    from .result import judged_language
+
+    language = d.get("feedback_language") or judged_language(
+        d.get("language"), d.get("judgements") or {}
+    )
+    titles = dict(languages.component_titles(language))
+    for cid, component in (d.get("components") or {}).items():
+        if isinstance(component, dict) and component.get("title"):
+            titles[cid] = component["title"]
+    return titles
 
 
-def _titles(components: list[str]) -> str:
-    return ", ".join(f'"{_title(c)}"' for c in components)
+def _titles(components: list[str], d: dict) -> str:
+    titles = _component_titles(d)
+    return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
 def _biggest_improvement(
@@ -357,7 +367,7 @@ def _biggest_improvement(
     """One sentence on the change that closed the largest gap to a target."""
     candidates: list[tuple[float, str]] = []
     if gained:
-        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained)}"))
+        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained, b)}"))
     if fixed:
         candidates.append(
             (
@@ -409,7 +419,7 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
         return "Biggest remaining gap: " + tips[0]["message"]
     missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
     if missing:
-        return f"Biggest remaining gap: {_titles(missing)} {'is' if len(missing) == 1 else 'are'} not covered yet."
+        return f"Biggest remaining gap: {_titles(missing, d)} {'is' if len(missing) == 1 else 'are'} not covered yet."
     if d.get("pitfalls"):
         return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
     metrics = {m.key: m for m in _metrics()}
@@ -436,8 +446,8 @@ def render_comparison(c: Comparison) -> str:
             f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip()
         )
     lines.append("")
-    lines.append(f"  Parts gained:   {_titles(c.components_gained) or 'none'}")
-    lines.append(f"  Parts lost:     {_titles(c.components_lost) or 'none'}")
+    lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
+    lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
     lines.append(f"  Pitfalls fixed: {', '.join(c.pitfalls_fixed) or 'none'}")
     lines.append(f"  Pitfalls new:   {', '.join(c.pitfalls_new) or 'none'}")
     if c.pitfalls_still:
@@ -700,6 +710,15 @@ def check_plot_path(path: str | Path) -> str:
             f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
             "(e.g. progress.png)"
         )
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SpeechcoachError(
+            f"--plot {path}: the folder {folder} does not exist; create it or choose another path"
+        )
+    if Path(path).is_dir():
+        raise SpeechcoachError(f"--plot {path} is a folder; give a file name, e.g. progress.png")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpeechcoachError(f"--plot {path}: cannot write in {folder} (permission denied)")
     return suffix
 
 

@@ -132,7 +132,11 @@ def test_show_renders_the_stored_report_without_the_recording(runner, three_atte
     result = run(runner, "show", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == render_report(three_attempts[1]) + "\n"
-    assert result.stderr.startswith('attempt #2 "v2", analysed ')
+    # local time, the same event as `history` shows (when the attempt was saved)
+    assert result.stderr.startswith('attempt #2 "v2", saved ')
+    listed = run(runner, "history").stdout
+    stamp = result.stderr.split("saved ")[1][:16]
+    assert stamp in listed and "T" not in stamp and "+00:00" not in result.stderr
     newest = run(runner, "show")
     assert newest.stdout == render_report(three_attempts[2]) + "\n"
 
@@ -445,8 +449,12 @@ def test_progress_plot_to_a_folder_that_does_not_exist(runner, three_attempts, t
     target = tmp_path / "missing" / "progress.png"
     result = run(runner, "progress", "--plot", target)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot write the chart to {target} (")
-    assert result.stderr.endswith("); choose a writable path with --plot\n")
+    # Checked before any output (issue 12 item 24): the table is not printed, then a failure.
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: --plot {target}: the folder {target.parent} does not exist; "
+        "create it or choose another path\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["progress.xyz", "progress"])

@@ -365,6 +365,30 @@ def test_second_ctrl_c_aborts_the_analysis_and_says_how_to_rerun(
     assert run.finish() == 130, run.err
     assert "Traceback" not in run.err
     assert f"analyse it again with: speechcoach analyze {out}" in run.err
+    assert "reported above" not in run.err  # issue 12 item 27: nothing was reported
+    assert len(read_wav(out)) > 3 * RATE
+
+
+@pytest.mark.mic
+@pytest.mark.slow
+def test_second_ctrl_c_during_the_analysis_says_nothing_was_analysed(
+    pulse, tmp_path, played_clip, cli_runs
+):
+    # Issue 12 item 27: it used to say "the files analysed so far are reported above".
+    out = tmp_path / "twice.wav"
+    run = start(cli_runs, record_args(out), pulse.env)
+    run.wait_for("Recording to")
+    pulse.play(played_clip)
+    time.sleep(4.0)
+    run.send(signal.SIGINT)
+    run.wait_for("Saved ")
+    time.sleep(1.0)  # the analysis has begun (loading the model, transcribing)
+    run.send(signal.SIGINT)
+    assert run.finish() == 130, run.err
+    assert "Traceback" not in run.err
+    assert "interrupted: nothing was analysed" in run.err
+    assert "reported above" not in run.err
+    assert f"analyse it again with: speechcoach analyze {out}" in run.err
     assert len(read_wav(out)) > 3 * RATE
 
 
@@ -448,7 +472,11 @@ def test_silent_microphone_is_reported_while_recording(pulse, tmp_path, cli_runs
     assert "is the microphone muted" in warning
     assert run.finish() == 1  # then the analysis refuses a silent file...
     assert "Traceback" not in run.err
-    assert f"analyse it again with: speechcoach analyze {out}" in run.err  # ...and the file stays
+    # ...says to record again, and only that (issue 12 item 27: analysing the same silent file
+    # again would give the same answer), and the file stays.
+    assert "record again" in run.err
+    assert "analyse it again" not in run.err
+    assert f"the recording is kept in {out}" in run.err
     assert len(read_wav(out)) == int(6.5 * RATE)
 
 

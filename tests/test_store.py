@@ -441,7 +441,7 @@ def _set(path: str, value):
         (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
         (
             _set("created_at", 20250101),
-            'has "created_at" as the number 20250101 (expected a string)',
+            'has "created_at" as the number 20250101 (expected a date and time like 2026-01-05T10:00:00+00:00)',
         ),
         (_set("analysis", {}), 'lacks "analysis.file"'),
         (
