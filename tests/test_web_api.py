@@ -469,15 +469,18 @@ def test_a_job_reports_its_state_and_time_left_until_done(client):
 
 
 # --------------------------------------------------------------------- the serve command
-def _serve(*args: str):
+def _serve(*args: str, browser: bool = False, env: dict | None = None):
+    import os
     import subprocess
     import sys
 
+    flags = [] if browser else ["--no-browser"]
     return subprocess.Popen(
-        [sys.executable, "-m", "speechcoach", "serve", "--no-browser", *args],
+        [sys.executable, "-m", "speechcoach", "serve", *flags, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -584,3 +587,39 @@ def test_the_pages_switch_to_japanese(client):
     assert 'href="/history?lang=ja"' in practice
     assert "まだ記録がありません" in client.get("/history?lang=ja").text
     assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')
+
+
+def test_a_damaged_history_is_a_clear_page_and_is_left_untouched(client, home):
+    db = home / "history.db"
+    db.write_bytes(b"this is not a database" * 100)
+    page = client.get("/history")
+    assert page.status_code == 503
+    assert "damaged" in page.text and "Traceback" not in page.text
+    api = client.get("/api/attempts")
+    assert api.status_code == 503 and "damaged" in api.json()["error"]
+    assert client.get("/").status_code == 200
+    assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_serve_opens_the_browser_at_its_address(tmp_path):
+    """Without --no-browser the page opens (here $BROWSER is a script that writes the URL)."""
+    import shlex
+    import signal
+    import sys
+
+    opened = tmp_path / "opened.txt"
+    script = f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])"
+    browser = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} %s"
+    process = _serve("--port", "0", browser=True, env={"BROWSER": browser})
+    try:
+        started = _line_with(process.stderr, "speechcoach is running at")
+        url = re.search(r"(http://\S+)", started).group(1)
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text() == url
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
