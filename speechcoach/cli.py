@@ -23,6 +23,7 @@ from .cli_batch import (
 )
 from .cli_common import (
     State,
+    all_option,
     attempt_options,
     build_analyzer,
     cluster_flag,
@@ -72,6 +73,7 @@ __all__ = ["main"]
     default=None,
     help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
 )
+@all_option
 @click.pass_context
 def analyze(ctx, paths, language, model, engine, device, target, as_json, no_save, label, **more):
     """Analyse recordings (files or folders, searched recursively) and print feedback.

@@ -146,7 +146,12 @@ def _report_result(batch: Batch, path: Path, result: dict, color: bool) -> None:
         elif batch.summary is not None:  # the class page links each row to its report
             batch.summary.reports[str(path)] = written
     batch.records.append(result)
-    click.echo(json.dumps(result, ensure_ascii=False) if batch.as_json else render(result, color))
+    for warning in result.get("warnings") or ():
+        click.echo(f"warning: {warning}", err=True)
+    if batch.as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(render(result, color, batch.state.show_all))
     if "attempt_id" in result:  # after the report, where the eye ends up
         click.echo(f"saved as attempt #{result['attempt_id']}; see: speechcoach history", err=True)
 
@@ -213,10 +218,10 @@ def write_html(state: State, record: dict, folder: Path, path: Path | None = Non
         return None
 
 
-def render(result: dict, color: bool) -> str:
+def render(result: dict, color: bool, show_all: bool = False) -> str:
     from .report import render_report
 
-    return render_report(result, color=color)
+    return render_report(result, color=color, show_all=show_all)
 
 
 def _save(batch: Batch, result: dict, path: Path) -> bool:

@@ -26,6 +26,7 @@ TARGET_HELP = (
 @dataclass
 class State:
     debug: bool = False
+    show_all: bool = False  # --all: every tip in full, not three then one line each
     config: Path | None = None  # --config; None: SPEECHCOACH_HOME/config.toml if it exists
 
 
@@ -199,6 +200,24 @@ def build_analyzer(language, model, engine, device, target):
         targets=load_targets(click.get_current_context().obj.config, target_s=target),
     )
     return Analyzer(options)
+
+
+def all_option(func):
+    """--all (analyze, record, show): print every tip in full."""
+
+    def remember(ctx, _param, value):
+        if value and ctx.obj is not None:
+            ctx.obj.show_all = True
+        return value
+
+    return click.option(
+        "--all",
+        "show_all",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Print every tip in full (by default: three in full, then one line each).",
+    )(func)
 
 
 def cluster_flag(ctx, param, value):

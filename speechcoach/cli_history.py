@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .cli_batch import render, write_html
-from .cli_common import State, main
+from .cli_common import State, all_option, main
 from .config import load_targets
 from .errors import StoreError
 from .outcome import EXIT_FAILED
@@ -89,6 +89,7 @@ def history(state: State, store, limit, as_json):
     default=None,
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
+@all_option
 @click.pass_obj
 @_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
@@ -121,9 +122,16 @@ def show(state: State, store, attempt_id, as_json, html_file):
             )
         )
     else:
+        from .progress import format_when
+
+        # Local time, and the same event as `history` (when the attempt was saved); a later
+        # re-analysis of the same audio is said apart.
         label = f' "{attempt.label}"' if attempt.label else ""
-        click.echo(f"attempt #{attempt.id}{label}, analysed {attempt.updated_at}", err=True)
-        click.echo(render(attempt.analysis, sys.stdout.isatty()))
+        when = f"saved {format_when(attempt.created_at)}"
+        if attempt.updated_at and attempt.updated_at != attempt.created_at:
+            when += f", re-analysed {format_when(attempt.updated_at)}"
+        click.echo(f"attempt #{attempt.id}{label}, {when}", err=True)
+        click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
 
 
 @main.command()

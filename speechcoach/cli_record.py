@@ -11,6 +11,7 @@ import click
 from .cli_batch import Batch, analyze_and_report
 from .cli_common import (
     State,
+    all_option,
     attempt_options,
     build_analyzer,
     duration_flag,
@@ -82,6 +83,7 @@ def devices(state: State) -> None:
     "it and cues you at it and 30 s after.",
 )
 @attempt_options("Print the analysis as JSON instead of the report.")
+@all_option
 @click.pass_context
 def record(ctx, out, input_device, max_duration, countdown, no_countdown, **analysis):
     """Record your self-introduction from the microphone, then analyse it like `analyze`.

@@ -105,4 +105,6 @@ def judged(pace_metric: str) -> list[Metric]:
     pace = PACE_METRICS[pace_metric]
     if pace is CHARS_PER_MIN:
         return [DURATION, pace, FILLERS_PER_MIN, PITCH, LOUDNESS, MORAE]
-    return [DURATION, pace, FILLERS_PER_100_WORDS, PITCH, LOUDNESS]
+    # Fillers per minute for every language (issue 10: one unit in the report, the history,
+    # compare and progress; per 100 words is shown beside it where there are words).
+    return [DURATION, pace, FILLERS_PER_MIN, PITCH, LOUDNESS]

@@ -640,6 +640,34 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         series.append(
             Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt)
         )
+        if key == "pace":  # ... and those in the other unit get their own chart, not a gap
+            other = [
+                metric.value(a.analysis)
+                if _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                else None
+                for a in attempts
+            ]
+            first = next(
+                (
+                    a.analysis
+                    for a in attempts
+                    if a.analysis is not None
+                    and _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                ),
+                None,
+            )
+            if first is not None and any(v is not None for v in other):
+                other_unit = "chars/min" if _judged_in_chars(first) else "words/min"
+                series.append(
+                    Series(
+                        "pace_other",
+                        metric.title,
+                        other_unit,
+                        _band(key, first, targets),
+                        other,
+                        metric.fmt,
+                    )
+                )
     return Progress(list(attempts), series)
 
 
@@ -764,6 +792,11 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
             ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
         if s.key == "score":
             ax.set_ylim(*SCORE_RANGE)
+            # the report's verdict bands: 85+ ready, 65+ a good base
+            ax.axhspan(85, SCORE_RANGE[1], color="tab:green", alpha=0.12)
+            ax.axhspan(65, 85, color="tab:olive", alpha=0.10)
+            ax.text(0.005, 92, "ready", transform=ax.get_yaxis_transform(), fontsize="x-small")
+            ax.text(0.005, 72, "good base", transform=ax.get_yaxis_transform(), fontsize="x-small")
         if s.key == "components" and s.band is not None:
             ax.set_ylim(-0.3, s.band.high + 0.3)
             ax.set_yticks(range(int(s.band.high) + 1))
@@ -772,7 +805,7 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         ax.set_ylabel(s.axis_label, fontsize="small")
         ax.grid(True, alpha=0.3)
     axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
-    axes[-1].set_xlabel("attempt")
+    axes[-1].set_xlabel("attempt (local date)")
     fig.suptitle(
         f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
     )
@@ -787,5 +820,6 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
 
 
 def _tick(a: Attempt) -> str:
+    """ "#3", the local date it was saved, and its label."""
     label = f"\n{a.label}" if a.label else ""
-    return f"#{a.id}{label}"
+    return f"#{a.id}\n{format_when(a.created_at)[:10]}{label}"

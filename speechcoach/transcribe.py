@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 DEFAULT_ENGINE = "faster-whisper"
 ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
+# Greedy/beam search at temperature 0 only: Whisper's fallback (0.2, 0.4, ... when a segment
+# looks bad) samples at random, so two runs of one file could differ (seen: 50, 41, 41, 61).
+DECODE_TEMPERATURE = 0.0
+# A forced --language is contradicted when Whisper hears another language this surely.
+CONTRADICTION_P = 0.8
 LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
 
 
@@ -108,6 +113,9 @@ class FasterWhisperEngine:
             language="en" if self.english_only else language,
             beam_size=self._beam_size,
             word_timestamps=True,
+            # Deterministic: no fallback to sampling at higher temperatures, so the same audio
+            # gives the same transcript (and score) on every run and path.
+            temperature=DECODE_TEMPERATURE,
         )
         result = tuple(_segment(s) for s in segments)  # the generator does the work here
         return Transcript(
@@ -124,7 +132,19 @@ def _segment(seg) -> Segment:
     words = tuple(
         Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
     )
-    return Segment(seg.text, float(seg.start), float(seg.end), words)
+    return Segment(
+        seg.text,
+        float(seg.start),
+        float(seg.end),
+        words,
+        _number(getattr(seg, "avg_logprob", None)),
+        _number(getattr(seg, "compression_ratio", None)),
+        _number(getattr(seg, "no_speech_prob", None)),
+    )
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
 
 
 NO_CUDA = (
@@ -183,6 +203,17 @@ class ModelPool:
                 f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
             )
         return engine.transcribe(samples, language)
+
+    def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
+        """With a forced --language: the language the speech was detected in instead, with its
+        probability, when that is another language at >= CONTRADICTION_P; else None."""
+        forced = self.options.language
+        if forced is None:
+            return None
+        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+        if detected != forced and probability >= CONTRADICTION_P:
+            return detected, probability
+        return None
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:

@@ -4,7 +4,9 @@ compare, progress (terminal chart and PNG), forget, export/import, and the failu
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,7 +134,11 @@ def test_show_renders_the_stored_report_without_the_recording(runner, three_atte
     result = run(runner, "show", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == render_report(three_attempts[1]) + "\n"
-    assert result.stderr.startswith('attempt #2 "v2", analysed ')
+    # local time, the same event as `history` shows (when the attempt was saved)
+    assert result.stderr.startswith('attempt #2 "v2", saved ')
+    listed = run(runner, "history").stdout
+    stamp = result.stderr.split("saved ")[1][:16]
+    assert stamp in listed and "T" not in stamp and "+00:00" not in result.stderr
     newest = run(runner, "show")
     assert newest.stdout == render_report(three_attempts[2]) + "\n"
 
@@ -657,3 +663,29 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     assert compared.exit_code == 0 and compared.stdout.startswith("Attempt #1 -> #2\n")
     assert run(runner, "analyze", other, "--no-save", "--label", "not stored").exit_code == 0
     assert len(json_lines(run(runner, "history", "--json").stdout)) == 2
+
+
+def test_progress_chart_has_dates_score_bands_and_each_pace_in_its_unit(three_attempts, tmp_path):
+    from speechcoach.progress import _tick
+
+    with History.open() as history:
+        attempts = history.chronological()
+        series = progress(attempts, Targets()).series
+    tick = _tick(attempts[0])
+    assert tick.startswith("#1\n") and re.search(r"\n\d{4}-\d{2}-\d{2}", tick)
+    # an attempt judged in Japanese characters is not dropped from the pace chart
+    ja = dict(attempts[0].analysis)
+    ja["judgements"] = {**ja.get("judgements", {}), "chars_per_min": "ok"}
+    ja["judgements"].pop("wpm", None)
+    ja["chars_per_min"], ja["feedback_language"] = 300.0, "ja"
+    ja["pace"] = {"metric": "chars_per_min", "unit": "chars/min"}
+    mixed = [replace(attempts[0], analysis=ja), *attempts[1:]]
+    keys = [s.key for s in progress(mixed, Targets()).series]
+    assert "pace" in keys and "pace_other" in keys
+    assert [s.key for s in series].count("pace_other") == 0
+    path = tmp_path / "p.png"
+    from speechcoach.progress import plot_progress
+
+    with History.open() as history:
+        plot_progress(progress(history.chronological(), Targets()), path)
+    assert path.stat().st_size > 1000

@@ -35,10 +35,14 @@ LANGUAGES = ("en", "ja")
 # Every tip `scoring.delivery_tips` can give.
 TIP_IDS = {
     "duration:short",
+    "duration:short:missing",
+    "duration:short:thin",
     "duration:short:complete",
     "duration:long",
     "pace:fast",
     "pace:slow",
+    "pace:morae:fast",
+    "pace:morae:slow",
     "pace:rushed",
     "fillers",
     "pauses:long",
@@ -148,8 +152,9 @@ def _tips(metrics: DeliveryMetrics, language: str, judged_as: str = "en") -> dic
 def test_english_delivery_tips_keep_their_wording():
     tips = _tips(_metrics(), "en")
     assert {k: t.message for k, t in tips.items()} == {
-        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. Add your recent project (its concept, your role, "
-        "the tools) and your plan: that is where interviewers decide.",
+        # no content given: the tip names no part (it must never ask for a covered one)
+        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. The length is judged "
+        "first: build each part out until you reach it.",
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from 0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
         "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace "
