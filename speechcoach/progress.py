@@ -244,7 +244,8 @@ def pick_pair(
         chosen = history.get(first)
         if chosen.id == newest[0].id:
             raise StoreError(
-                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`"
+                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare "
+                f"{newest[-1].id} {first}`"
             )
         return chosen, newest[0]
     if len(newest) < 2:
@@ -372,7 +373,10 @@ def _biggest_improvement(
         candidates.append(
             (
                 PITFALL_WEIGHT * len(fixed),
-                f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone",
+                (
+                    f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} "
+                    f"{'are' if len(fixed) > 1 else 'is'} gone"
+                ),
             )
         )
     metrics = {m.key: m for m in _metrics()}
@@ -419,9 +423,15 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
         return "Biggest remaining gap: " + tips[0]["message"]
     missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
     if missing:
-        return f"Biggest remaining gap: {_titles(missing, d)} {'is' if len(missing) == 1 else 'are'} not covered yet."
+        return (
+            f"Biggest remaining gap: {_titles(missing, d)} "
+            f"{'is' if len(missing) == 1 else 'are'} not covered yet."
+        )
     if d.get("pitfalls"):
-        return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
+        return (
+            f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at "
+            f"{format_duration(d['pitfalls'][0].get('start') or 0)}."
+        )
     metrics = {m.key: m for m in _metrics()}
     off = [
         (_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c)
@@ -431,7 +441,10 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
         return "Biggest remaining gap: none; every measure is within its target."
-    return f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target {_band_text(worst.band)}."
+    return (
+        f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target "
+        f"{_band_text(worst.band)}."
+    )
 
 
 def render_comparison(c: Comparison) -> str:

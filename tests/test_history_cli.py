@@ -151,9 +151,9 @@ def test_show_json_is_the_stored_analysis(runner, three_attempts):
 def test_show_an_unknown_id_is_one_line_and_exit_1(runner, three_attempts, home):
     result = run(runner, "show", "99")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the attempts and their ids\n"
+    assert result.stderr == (
+        f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the "
+        "attempts and their ids\n"
     )
     assert result.stdout == ""
 
@@ -285,9 +285,9 @@ def test_compare_needs_two_attempts(runner, tmp_path):
         history.save(make_analysis(audio), audio)
     result = run(runner, "compare")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "error: compare needs two attempts and the history has 1; analyse or record another attempt first\n"
+    assert result.stderr == (
+        "error: compare needs two attempts and the history has 1; analyse or record "
+        "another attempt first\n"
     )
 
 
@@ -305,7 +305,8 @@ def test_compare_an_attempt_with_itself_is_refused(runner, three_attempts):
     result = run(runner, "compare", "2", "2")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
+        "error: attempt #2 was given twice; compare two different attempts, e.g. "
+        "`speechcoach compare` "
         "(the last two); `speechcoach history` lists the ids\n"
     )
 
@@ -606,8 +607,10 @@ def test_a_damaged_database_is_one_clear_line_and_left_untouched(runner, home, a
     result = run(runner, *args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: history database {db} is damaged or is not a speechcoach history (file is not a database); it was left "
-        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run\n"
+        f"error: history database {db} is damaged or is not a speechcoach history (file is not a "
+        "database); it was left "
+        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one "
+        "will be created on the next run\n"
     )
     assert "Traceback" not in result.output
     assert db.read_bytes() == garbage

@@ -47,6 +47,9 @@ TIP_IDS = {
     "fillers",
     "pauses:long",
     "voice:monotone",
+    "voice:pitch_high",
+    "voice:flat",
+    "voice:loudness_high",
 }
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 ENGLISH_RUN = re.compile(
@@ -157,7 +160,8 @@ def test_english_delivery_tips_keep_their_wording():
         "first: build each part out until you reach it.",
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from 0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
-        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace them with a short silent pause.",
+        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace "
+        "them with a short silent pause.",
         "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order of your points so you never "
         "search for the next one.",
         "voice:monotone": "Your pitch hardly moves (1.2 semitones of spread; lively speech has 2 or more). Stress the key words: "
@@ -375,7 +379,8 @@ def test_japanese_intro_gets_japanese_feedback_through_the_cli():
         assert KANA.search(tip["message"]) and not ENGLISH_RUN.search(tip["message"]), tip[
             "message"
         ]
-    # The report: the Japanese verdict, the rubric's titles, the morae verdict, windows in characters.
+    # The report: the Japanese verdict, the rubric's titles, the morae verdict, windows in
+    # characters.
     verdicts = [v["text"] for v in report_texts("ja")["verdicts"]]
     assert report.splitlines()[1].strip() in verdicts
     for title in (c.title for c in load_rubric("ja").components):

@@ -573,7 +573,10 @@ def test_no_input_device_gives_one_clear_line(portaudio, tmp_path, cli_runs):
 
 
 def _portaudio_path() -> str:
-    code = "import sounddevice\nfor l in open('/proc/self/maps'):\n    if 'libportaudio' in l: print(l.split()[-1]); break"
+    code = (
+        "import sounddevice\nfor l in open('/proc/self/maps'):\n    if 'libportaudio' in l: "
+        "print(l.split()[-1]); break"
+    )
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -588,7 +591,8 @@ def test_missing_portaudio_says_what_to_install_and_analyze_still_starts(portaud
     script = (
         f"mount --bind /dev/null {library} || exit 99\n"
         f'{sys.executable} -m speechcoach devices; echo "rc=$?" >&2\n'
-        f'{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / "x.wav"}; echo "rc=$?" >&2\n'
+        f"{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / 'x.wav'}; echo "
+        '"rc=$?" >&2\n'
         f'{sys.executable} -m speechcoach analyze {tmp_path / "missing.wav"}; echo "rc=$?" >&2\n'
     )
     done = subprocess.run(
