@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from . import longform
 from .config import SAMPLE_RATE
 from .errors import ModelError, SpeechcoachError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
@@ -202,7 +203,7 @@ class ModelPool:
             raise ModelError(
                 f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
             )
-        return engine.transcribe(samples, language)
+        return longform.transcribe(engine, samples, language)
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its
