@@ -47,6 +47,9 @@ TIP_IDS = {
     "fillers",
     "pauses:long",
     "voice:monotone",
+    "voice:pitch_high",
+    "voice:flat",
+    "voice:loudness_high",
 }
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 ENGLISH_RUN = re.compile(
