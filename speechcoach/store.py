@@ -929,7 +929,7 @@ class History:
         ).fetchall()
         attempts = []
         for row in rows:
-            values = dict(zip(names, row))
+            values = dict(zip(names, row, strict=True))
             try:
                 values["analysis"] = json.loads(values["analysis"])
                 if not isinstance(values["analysis"], dict):

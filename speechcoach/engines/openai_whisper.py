@@ -13,20 +13,18 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import SAMPLE_RATE
-from .errors import ModelError
-from .models import BUNDLED_MODELS, local_models_dir, openai_download_root
-from .transcribe import (
-    DECODE_TEMPERATURE,
-    LANGUAGE_DETECTION_S,
-    Segment,
-    TranscribeOptions,
-    Transcript,
-    Word,
-)
+from ..config import SAMPLE_RATE
+from ..errors import ModelError
+from ..models import BUNDLED_MODELS, local_models_dir, openai_download_root
+from ..types import Segment, Transcript, Word
+from . import DECODE_TEMPERATURE, LANGUAGE_DETECTION_S
+
+if TYPE_CHECKING:
+    from ..transcribe import TranscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +102,7 @@ class OpenAIWhisperEngine:
                 beam_size=self._beam_size,
                 best_of=BEST_OF,
                 word_timestamps=True,
-                temperature=DECODE_TEMPERATURE,  # deterministic (see transcribe.py)
+                temperature=DECODE_TEMPERATURE,  # deterministic (see engines/__init__.py)
                 fp16=self._device == "cuda",
                 verbose=None,  # None: no printing and no progress bar (False still draws one)
             )
@@ -140,7 +138,7 @@ def resolve_checkpoint(name: str) -> Checkpoint:
 
 
 def _converted(name: str) -> Path:
-    from .convert import convert_model
+    from ..convert import convert_model
 
     return convert_model(name).path  # converts once, then verifies the stored file on each load
 
@@ -172,7 +170,7 @@ def _load(whisper, torch, checkpoint: Checkpoint, device: str):
         raise ModelError(_bad_checkpoint(checkpoint, _first_line(exc))) from exc
     heads = data.get("alignment_heads")
     if heads:
-        from .convert import heads_dump
+        from ..convert import heads_dump
 
         model.set_alignment_heads(
             heads_dump(heads, model.dims.n_text_layer, model.dims.n_text_head)

@@ -29,9 +29,10 @@ else:
 
 from speechcoach.audio import load_audio  # noqa: E402
 from speechcoach.convert import convert_ct2, convert_model, read_ct2, verify_checkpoint  # noqa: E402
+from speechcoach.engines.faster_whisper import FasterWhisperEngine  # noqa: E402
+from speechcoach.engines.openai_whisper import OpenAIWhisperEngine, resolve_checkpoint  # noqa: E402
 from speechcoach.models import resolve_ct2  # noqa: E402
-from speechcoach.openai_engine import OpenAIWhisperEngine, resolve_checkpoint  # noqa: E402
-from speechcoach.transcribe import FasterWhisperEngine, TranscribeOptions  # noqa: E402
+from speechcoach.transcribe import TranscribeOptions  # noqa: E402
 from speechcoach.wer import normalise, word_error_rate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
