@@ -91,11 +91,18 @@ class ModelPool:
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its
-        probability, when that is another language at >= CONTRADICTION_P; else None."""
+        probability, when that is another language at >= CONTRADICTION_P; else None.
+
+        Detected with the model that transcribed (already loaded: no second model per process).
+        An English-only model cannot tell another language, so `--language en` with tiny.en is
+        not checked (said in the README)."""
         forced = self.options.language
         if forced is None:
             return None
-        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+        engine = self.get(self.options.model or default_model(forced))
+        if engine.english_only:
+            return None
+        detected, probability = engine.detect_language(samples)
         if detected != forced and probability >= CONTRADICTION_P:
             return detected, probability
         return None
