@@ -197,7 +197,6 @@ def delivery_tips(
         delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
     ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
-    pitch = judgements["pitch"]
     return tips + _voice_tips(judgements, texts)
 
 

@@ -2,7 +2,8 @@
 
 `Engine.transcribe(samples, language)` takes 16 kHz mono float32 and returns a `Transcript`.
 The engines live in `engines/` behind a lazy registry: faster-whisper (CTranslate2, int8 on
-CPU) is the default, openai-whisper the second. `ModelPool` keeps every loaded model for the whole process,
+CPU) is the default, openai-whisper the second. `ModelPool` keeps every loaded model for the
+whole process,
 so a batch of a hundred files loads each model once.
 """
 
@@ -83,7 +84,8 @@ class ModelPool:
         engine = self.get(model)
         if engine.english_only and language not in (None, "en"):
             raise ModelError(
-                f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
+                f"model {engine.model_name} understands English only; drop --model or "
+                f"pick a multilingual one for --language {language}"
             )
         return engine.transcribe(samples, language)
 

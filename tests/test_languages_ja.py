@@ -295,7 +295,9 @@ def test_component_accuracy_on_the_japanese_labelled_set():
 
     rows = _labelled()
     predicted = ContentAnalyzer("ja").classify([r["text"] for r in rows])
-    correct = sum(set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted))
+    correct = sum(
+        set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted, strict=True)
+    )
     assert correct / len(rows) >= COMPONENT_ACCURACY
 
 

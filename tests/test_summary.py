@@ -229,3 +229,13 @@ def test_analyze_a_folder_writes_the_class_csv_and_a_page_that_sorts_and_links(t
         assert "weak" in page.url and "Speaking badly" in page.content()
         assert page.get_by_role("link", name="02 broken.mp3").count() == 0
         browser.close()
+
+
+def test_summary_help_offers_only_options_it_has():
+    """`summary --help` once pointed at --html-dir, an option only `analyze` has."""
+    runner = CliRunner()
+    summary_help = runner.invoke(main, ["summary", "--help"], terminal_width=200).output
+    assert "--html-dir" not in summary_help
+    assert runner.invoke(main, ["summary", str(RESULTS), "--html-dir", "x"]).exit_code == 2
+    analyze_help = runner.invoke(main, ["analyze", "--help"], terminal_width=200).output
+    assert "with --html-dir, each row links" in analyze_help
