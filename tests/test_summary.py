@@ -207,7 +207,8 @@ def test_analyze_a_folder_writes_the_class_csv_and_a_page_that_sorts_and_links(t
     assert "not a readable audio file" in rows[1]["error"]
     assert "class summary of 3 recordings" in result.output
     scores = {Path(r["file"]).name: int(r["score"]) for r in rows if r["score"]}
-    assert scores["03 weak.mp3"] < scores["01 田中.wav"]
+    # both far under the 3:00 target: the length caps them (issue 10), the 24 s clip the most
+    assert scores["01 田中.wav"] < scores["03 weak.mp3"] < 60
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
