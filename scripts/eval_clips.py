@@ -1,7 +1,7 @@
 """Measurement accuracy on the committed clips of known text (tests/data/clips.json).
 
     python scripts/eval_clips.py           # table of duration and pace errors, per clip
-    python scripts/eval_clips.py --check   # exit 1 unless duration is within 1 % and pace within 5 %
+    python scripts/eval_clips.py --check   # exit 1 unless duration within 1 %, pace within 5 %
 
 Truths come from the generator (scripts/make_clips.py): duration from the samples written,
 pace = words (or Japanese characters) of the script / speech span at -40 dBFS. The tool's
@@ -47,12 +47,14 @@ def main() -> int:
         p_err = pace / truth_pace - 1
         worst_duration, worst_pace = max(worst_duration, abs(d_err)), max(worst_pace, abs(p_err))
         print(
-            f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} ({clip['duration_s']:.2f}) | {d_err:+.2%} "
+            f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} "
+            f"({clip['duration_s']:.2f}) | {d_err:+.2%} "
             f"| {pace:.1f} ({truth_pace:.1f}) | {unit} | {p_err:+.2%} |"
         )
     ok = worst_duration <= DURATION_TOLERANCE and worst_pace <= PACE_TOLERANCE
     print(
-        f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error {worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}"
+        f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error "
+        f"{worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}"
     )
     return 0 if ok or not args.check else 1
 

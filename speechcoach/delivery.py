@@ -264,7 +264,8 @@ def _latin_words(
 
 def filler_method(transcript: Transcript) -> str:
     return (
-        f"counted in the {transcript.engine} {transcript.model} transcript; Whisper leaves out many "
+        f"counted in the {transcript.engine} {transcript.model} transcript; Whisper "
+        "leaves out many "
         "'um'/'uh', so this is a lower bound"
     )
 
@@ -292,7 +293,7 @@ def _pauses(
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     frame_s = hop / SAMPLE_RATE
     pauses = []
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         start, end = s * frame_s, e * frame_s
         if start > span[0] and end < span[1] and end - start >= min_pause_s:
             pauses.append(Pause(round(start, 2), round(end, 2)))
@@ -312,7 +313,7 @@ def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWin
     bounds = _window_bounds(span)
     starts = np.array([w.start for w in words])
     windows = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         # Whisper may time the first word a little before the energy-based span: count it in
         # the first window (and the last words in the last), so the windows add up to `wpm`.
         low = -np.inf if lo == bounds[0] else lo
@@ -345,7 +346,7 @@ def _char_windows(
             continue
         chars = mix.count_chars(s.text)
         length = s.end - s.start
-        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             if length <= 0:
                 counts[i] += chars if lo <= s.start < hi else 0
             else:
@@ -354,7 +355,7 @@ def _char_windows(
         PaceWindow(
             round(lo, 1), round(hi, 1), int(round(n)), round(60.0 * n / (hi - lo), 1), CHARS_PER_MIN
         )
-        for lo, hi, n in zip(bounds[:-1], bounds[1:], counts)
+        for lo, hi, n in zip(bounds[:-1], bounds[1:], counts, strict=True)
         if hi > lo
     )
 

@@ -244,7 +244,8 @@ def pick_pair(
         chosen = history.get(first)
         if chosen.id == newest[0].id:
             raise StoreError(
-                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`"
+                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare "
+                f"{newest[-1].id} {first}`"
             )
         return chosen, newest[0]
     if len(newest) < 2:
@@ -256,7 +257,8 @@ def pick_pair(
 
 
 def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> Comparison:
-    """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two sentences."""
+    """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two
+    sentences."""
     targets = targets or Targets()
     a, b = before.analysis, after.analysis
     changes = [_change(m, a, b, targets) for m in _metrics()]
@@ -361,6 +363,23 @@ def _titles(components: list[str], d: dict) -> str:
     return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
+def _pitfall_titles(ids: list[str], d: dict) -> str:
+    """Pitfalls by their plain names in the attempt's feedback language, as the report names
+    them (ids are for `--json`; "salary_only" means nothing to a reader)."""
+    from .result import judged_language
+
+    language = d.get("feedback_language") or judged_language(
+        d.get("language"), d.get("judgements") or {}
+    )
+    names: dict[str, str] = {}
+    for code in dict.fromkeys((language or languages.FALLBACK, languages.FALLBACK)):
+        rubric = languages.get(code).data("components.json")
+        if rubric:
+            names = {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", ())}
+            break
+    return ", ".join(names.get(i, i) for i in ids)
+
+
 def _biggest_improvement(
     changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict
 ) -> str:
@@ -372,7 +391,10 @@ def _biggest_improvement(
         candidates.append(
             (
                 PITFALL_WEIGHT * len(fixed),
-                f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone",
+                (
+                    f"the pitfall{'s' if len(fixed) > 1 else ''} {_pitfall_titles(fixed, a)} "
+                    f"{'are' if len(fixed) > 1 else 'is'} gone"
+                ),
             )
         )
     metrics = {m.key: m for m in _metrics()}
@@ -419,9 +441,16 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
         return "Biggest remaining gap: " + tips[0]["message"]
     missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
     if missing:
-        return f"Biggest remaining gap: {_titles(missing, d)} {'is' if len(missing) == 1 else 'are'} not covered yet."
+        return (
+            f"Biggest remaining gap: {_titles(missing, d)} "
+            f"{'is' if len(missing) == 1 else 'are'} not covered yet."
+        )
     if d.get("pitfalls"):
-        return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
+        first = d["pitfalls"][0]
+        return (
+            f"Biggest remaining gap: the pitfall {_pitfall_titles([first.get('id')], d)} at "
+            f"{format_duration(first.get('start') or 0)}."
+        )
     metrics = {m.key: m for m in _metrics()}
     off = [
         (_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c)
@@ -431,7 +460,10 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
         return "Biggest remaining gap: none; every measure is within its target."
-    return f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target {_band_text(worst.band)}."
+    return (
+        f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target "
+        f"{_band_text(worst.band)}."
+    )
 
 
 def render_comparison(c: Comparison) -> str:
@@ -442,16 +474,15 @@ def render_comparison(c: Comparison) -> str:
     if a.label or b.label:
         lines.append(f"  {'':<14}{_quoted(a.label):<26}{_quoted(b.label):<26}")
     for change in c.changes:
-        lines.append(
-            f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip()
-        )
+        row = f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}"
+        lines.append((row + _delta(change)).rstrip())
     lines.append("")
     lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
     lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
-    lines.append(f"  Pitfalls fixed: {', '.join(c.pitfalls_fixed) or 'none'}")
-    lines.append(f"  Pitfalls new:   {', '.join(c.pitfalls_new) or 'none'}")
+    lines.append(f"  Pitfalls fixed: {_pitfall_titles(c.pitfalls_fixed, a.analysis) or 'none'}")
+    lines.append(f"  Pitfalls new:   {_pitfall_titles(c.pitfalls_new, b.analysis) or 'none'}")
     if c.pitfalls_still:
-        lines.append(f"  Pitfalls still: {', '.join(c.pitfalls_still)}")
+        lines.append(f"  Pitfalls still: {_pitfall_titles(c.pitfalls_still, b.analysis)}")
     lines += ["", c.biggest_improvement, c.biggest_gap]
     return "\n".join(lines)
 
@@ -528,7 +559,8 @@ def render_history(attempts: list[Attempt]) -> str:
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     )
 
 
@@ -617,7 +649,7 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
             values = [
                 v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None
-                for v, a in zip(values, attempts)
+                for v, a in zip(values, attempts, strict=True)
             ]
         unit = (
             ("chars/min" if _judged_in_chars(latest) else "words/min")
@@ -627,11 +659,40 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         series.append(
             Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt)
         )
+        if key == "pace":  # ... and those in the other unit get their own chart, not a gap
+            other = [
+                metric.value(a.analysis)
+                if _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                else None
+                for a in attempts
+            ]
+            first = next(
+                (
+                    a.analysis
+                    for a in attempts
+                    if a.analysis is not None
+                    and _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                ),
+                None,
+            )
+            if first is not None and any(v is not None for v in other):
+                other_unit = "chars/min" if _judged_in_chars(first) else "words/min"
+                series.append(
+                    Series(
+                        "pace_other",
+                        metric.title,
+                        other_unit,
+                        _band(key, first, targets),
+                        other,
+                        metric.fmt,
+                    )
+                )
     return Progress(list(attempts), series)
 
 
 def render_progress(p: Progress) -> str:
-    """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target band)."""
+    """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target
+    band)."""
     if not p.attempts:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
     shown = p.attempts[-CHART_MAX_ATTEMPTS:]
@@ -659,7 +720,7 @@ def render_progress(p: Progress) -> str:
 
 
 def _trend(s: Series, attempts: list[Attempt]) -> str:
-    known = [(a, v) for a, v in zip(attempts, s.values) if v is not None]
+    known = [(a, v) for a, v in zip(attempts, s.values, strict=True) if v is not None]
     if len(known) < 2:
         return "  (needs two attempts for a trend)"
     (first, v0), (last, v1) = known[0], known[-1]
@@ -724,7 +785,8 @@ def check_plot_path(path: str | Path) -> str:
 
 def plot_progress(p: Progress, path: str | Path) -> Path:
     """Write the progress chart (PNG, or the format the suffix names): one panel per metric, the
-    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no display)."""
+    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no
+    display)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -735,8 +797,8 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
     xs = list(range(len(p.attempts)))
-    for ax, s in zip(axes, p.series):
-        points = [(x, v) for x, v in zip(xs, s.values) if v is not None]
+    for ax, s in zip(axes, p.series, strict=False):
+        points = [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
         if points:
             ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
         if s.band is not None:
@@ -751,6 +813,11 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
             ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
         if s.key == "score":
             ax.set_ylim(*SCORE_RANGE)
+            # the report's verdict bands: 85+ ready, 65+ a good base
+            ax.axhspan(85, SCORE_RANGE[1], color="tab:green", alpha=0.12)
+            ax.axhspan(65, 85, color="tab:olive", alpha=0.10)
+            ax.text(0.005, 92, "ready", transform=ax.get_yaxis_transform(), fontsize="x-small")
+            ax.text(0.005, 72, "good base", transform=ax.get_yaxis_transform(), fontsize="x-small")
         if s.key == "components" and s.band is not None:
             ax.set_ylim(-0.3, s.band.high + 0.3)
             ax.set_yticks(range(int(s.band.high) + 1))
@@ -759,7 +826,7 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         ax.set_ylabel(s.axis_label, fontsize="small")
         ax.grid(True, alpha=0.3)
     axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
-    axes[-1].set_xlabel("attempt")
+    axes[-1].set_xlabel("attempt (local date)")
     fig.suptitle(
         f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
     )
@@ -774,5 +841,6 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
 
 
 def _tick(a: Attempt) -> str:
+    """ "#3", the local date it was saved, and its label."""
     label = f"\n{a.label}" if a.label else ""
-    return f"#{a.id}{label}"
+    return f"#{a.id}\n{format_when(a.created_at)[:10]}{label}"

@@ -4,7 +4,9 @@ compare, progress (terminal chart and PNG), forget, export/import, and the failu
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -149,9 +151,9 @@ def test_show_json_is_the_stored_analysis(runner, three_attempts):
 def test_show_an_unknown_id_is_one_line_and_exit_1(runner, three_attempts, home):
     result = run(runner, "show", "99")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the attempts and their ids\n"
+    assert result.stderr == (
+        f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the "
+        "attempts and their ids\n"
     )
     assert result.stdout == ""
 
@@ -190,7 +192,9 @@ def test_compare_defaults_to_the_last_two(runner, three_attempts):
     assert rows["Fillers"].split()[1:6] == ["5.5/min", "(3.2/100", "w)", "2.4/min", "(1.6/100"]
     assert '  Parts gained:   "Situation, plan, goals"\n' in out
     assert (
-        "  Parts lost:     none\n  Pitfalls fixed: culture_reason\n  Pitfalls new:   none\n" in out
+        "  Parts lost:     none\n"
+        "  Pitfalls fixed: Culture or anime as the reason for Japan\n  Pitfalls new:   none\n"
+        in out
     )
     assert out.endswith(
         'Biggest improvement: you now cover "Situation, plan, goals".\n'
@@ -273,7 +277,7 @@ def test_compare_a_worse_attempt(runner, three_attempts, tmp_path):
     text = run(runner, "compare").stdout
     assert (
         '  Parts lost:     "Situation, plan, goals"\n' in text
-        and "  Pitfalls new:   salary_only\n" in text
+        and "  Pitfalls new:   Salary as the reason to change\n" in text
     )
 
 
@@ -283,9 +287,9 @@ def test_compare_needs_two_attempts(runner, tmp_path):
         history.save(make_analysis(audio), audio)
     result = run(runner, "compare")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "error: compare needs two attempts and the history has 1; analyse or record another attempt first\n"
+    assert result.stderr == (
+        "error: compare needs two attempts and the history has 1; analyse or record "
+        "another attempt first\n"
     )
 
 
@@ -303,7 +307,8 @@ def test_compare_an_attempt_with_itself_is_refused(runner, three_attempts):
     result = run(runner, "compare", "2", "2")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
+        "error: attempt #2 was given twice; compare two different attempts, e.g. "
+        "`speechcoach compare` "
         "(the last two); `speechcoach history` lists the ids\n"
     )
 
@@ -604,8 +609,10 @@ def test_a_damaged_database_is_one_clear_line_and_left_untouched(runner, home, a
     result = run(runner, *args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: history database {db} is damaged or is not a speechcoach history (file is not a database); it was left "
-        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run\n"
+        f"error: history database {db} is damaged or is not a speechcoach history (file is not a "
+        "database); it was left "
+        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one "
+        "will be created on the next run\n"
     )
     assert "Traceback" not in result.output
     assert db.read_bytes() == garbage
@@ -658,3 +665,29 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     assert compared.exit_code == 0 and compared.stdout.startswith("Attempt #1 -> #2\n")
     assert run(runner, "analyze", other, "--no-save", "--label", "not stored").exit_code == 0
     assert len(json_lines(run(runner, "history", "--json").stdout)) == 2
+
+
+def test_progress_chart_has_dates_score_bands_and_each_pace_in_its_unit(three_attempts, tmp_path):
+    from speechcoach.progress import _tick
+
+    with History.open() as history:
+        attempts = history.chronological()
+        series = progress(attempts, Targets()).series
+    tick = _tick(attempts[0])
+    assert tick.startswith("#1\n") and re.search(r"\n\d{4}-\d{2}-\d{2}", tick)
+    # an attempt judged in Japanese characters is not dropped from the pace chart
+    ja = dict(attempts[0].analysis)
+    ja["judgements"] = {**ja.get("judgements", {}), "chars_per_min": "ok"}
+    ja["judgements"].pop("wpm", None)
+    ja["chars_per_min"], ja["feedback_language"] = 300.0, "ja"
+    ja["pace"] = {"metric": "chars_per_min", "unit": "chars/min"}
+    mixed = [replace(attempts[0], analysis=ja), *attempts[1:]]
+    keys = [s.key for s in progress(mixed, Targets()).series]
+    assert "pace" in keys and "pace_other" in keys
+    assert [s.key for s in series].count("pace_other") == 0
+    path = tmp_path / "p.png"
+    from speechcoach.progress import plot_progress
+
+    with History.open() as history:
+        plot_progress(progress(history.chronological(), Targets()), path)
+    assert path.stat().st_size > 1000

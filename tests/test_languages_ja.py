@@ -19,7 +19,7 @@ from speechcoach.languages.ja import fillers as ja_fillers
 from speechcoach.languages.ja import register as ja_register
 from speechcoach.languages.ja import text as ja_text
 from speechcoach.sentences import Sentence, split_sentences
-from speechcoach.transcribe import Segment, Transcript, Word
+from speechcoach.types import Segment, Transcript, Word
 
 KNOWN_JA = "tests/data/known_ja.wav"
 KNOWN_EN = "tests/data/known_en.wav"
@@ -295,7 +295,9 @@ def test_component_accuracy_on_the_japanese_labelled_set():
 
     rows = _labelled()
     predicted = ContentAnalyzer("ja").classify([r["text"] for r in rows])
-    correct = sum(set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted))
+    correct = sum(
+        set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted, strict=True)
+    )
     assert correct / len(rows) >= COMPONENT_ACCURACY
 
 
@@ -304,11 +306,13 @@ def test_english_analysis_never_loads_the_japanese_dictionary():
         "import sys\n"
         "from speechcoach.delivery import measure\n"
         "from speechcoach.sentences import Sentence, split_sentences\n"
-        "from speechcoach.transcribe import Segment, Transcript, Word\n"
+        "from speechcoach.types import Segment, Transcript, Word\n"
         "import numpy as np\n"
         "from speechcoach.config import Targets\n"
-        "w = (Word(' I', 0.1, 0.3), Word(' came', 0.3, 0.6), Word(' to', 0.6, 0.7), Word(' Japan.', 0.7, 1.0))\n"
-        "t = Transcript('en', (Segment(' I came to Japan.', 0.1, 1.0, w),), 'faster-whisper', 'tiny.en')\n"
+        "w = (Word(' I', 0.1, 0.3), Word(' came', 0.3, 0.6), Word(' to', 0.6, 0.7), Word(' "
+        "Japan.', 0.7, 1.0))\n"
+        "t = Transcript('en', (Segment(' I came to Japan.', 0.1, 1.0, w),), 'faster-whisper', "
+        "'tiny.en')\n"
         "x = np.sin(np.arange(16000) / 16000 * 2 * np.pi * 150).astype('float32')\n"
         "measure(x, t, split_sentences(t), Targets())\n"
         "print('sudachipy' in sys.modules)\n"
@@ -371,9 +375,10 @@ def test_japanese_intro_content_and_register(clips):
     casual = next(s for s in truth["sentences"] if s["tag"] == "casual")
     tip = tips["register:casual"]
     assert tip["start"] == pytest.approx(casual["start_s"], abs=1.0)
-    assert tip["sentence"].endswith(("だった。", "だった")) and tip["say_instead"].rstrip(
-        "。"
-    ).endswith("でした")
+    # Whisper base at temperature 0 (deterministic) writes this sentence as "...嬉しい経験だった"
+    # or stops at "...嬉しい": either way it is plain form, and the polite rewrite is offered.
+    assert tip["sentence"].rstrip("。").endswith(("だった", "嬉しい", "うれしい"))
+    assert tip["say_instead"].rstrip("。").endswith(("でした", "です"))
 
 
 # -- mixed languages: committed clips joined into one recording

@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 COMPONENTS = ("japan", "career_change", "project", "plan")
 EVIDENCE = {
     "japan": "I want to build my career in Japan because my wife's family lives in Osaka.",
-    "career_change": "I want to change jobs to work on larger systems and brush up my cloud skills.",
+    "career_change": (
+        "I want to change jobs to work on larger systems and brush up my cloud skills."
+    ),
     "project": "In my last project I led a team of four building a payment API in Go on AWS.",
     "plan": "Now I am studying for the JLPT N2, and in three years I want to lead a platform team.",
 }
@@ -441,7 +443,10 @@ def _set(path: str, value):
         (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
         (
             _set("created_at", 20250101),
-            'has "created_at" as the number 20250101 (expected a date and time like 2026-01-05T10:00:00+00:00)',
+            (
+                'has "created_at" as the number 20250101 (expected a date and time like '
+                "2026-01-05T10:00:00+00:00)"
+            ),
         ),
         (_set("analysis", {}), 'lacks "analysis.file"'),
         (
@@ -509,7 +514,8 @@ def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(
     assert problem in message and "damaged" not in message
     if "format_version" not in message:
         assert message.startswith("attempt 1 of the export ") and message.endswith(
-            "; nothing was imported: fix or remove that attempt, or export again with `speechcoach export`"
+            "; nothing was imported: fix or remove that attempt, or export again with "
+            "`speechcoach export`"
         )
 
 
@@ -565,7 +571,8 @@ def test_only_a_broken_file_is_called_damaged(tmp_path):
 
 # ---------------------------------------------------------------------------------- migrations
 V1_SCHEMA = """
-CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                applied_at TEXT NOT NULL);
 INSERT INTO schema_migrations VALUES (1, 'create attempts', '2025-01-10T09:00:00+00:00');
 CREATE TABLE attempts (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, audio_path TEXT NOT NULL,
                        engine TEXT, model TEXT, score INTEGER, analysis TEXT NOT NULL);
@@ -579,7 +586,8 @@ def _make_v1_database(db: Path, rows: list[tuple[str, Path, dict]]) -> None:
     conn.executescript(V1_SCHEMA)
     for created_at, audio, analysis in rows:
         conn.execute(
-            "INSERT INTO attempts (created_at, audio_path, engine, model, score, analysis) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO attempts (created_at, audio_path, engine, model, score, "
+            "analysis) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 created_at,
                 str(audio),
@@ -684,8 +692,10 @@ def test_a_damaged_file_gives_a_clear_error_and_is_left_untouched(db):
     with pytest.raises(StoreError) as err:
         History.open()
     assert str(err.value) == (
-        f"history database {db} is damaged or is not a speechcoach history (file is not a database); it was left "
-        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run"
+        f"history database {db} is damaged or is not a speechcoach history (file is not a "
+        "database); it was left "
+        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one "
+        "will be created on the next run"
     )
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in db.parent.glob("history.db*")) == [
@@ -817,7 +827,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
         time.sleep(0.01)
     (db.parent / "go").touch()
     outputs = [w.communicate(timeout=300) for w in writers]
-    for writer, (out, err) in zip(writers, outputs):
+    for writer, (_out, err) in zip(writers, outputs, strict=True):
         assert writer.returncode == 0, err
     reported = {
         line.split()[2]: int(line.split()[1]) for out, _ in outputs for line in out.splitlines()

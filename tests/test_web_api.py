@@ -310,7 +310,9 @@ def test_transcribed_and_imported_text_is_escaped_in_every_page(client, home, en
     ]
     with History.open(home / "history.db") as history:
         first = history.save(data, DATA / "known_en.wav", label='<img src=x onerror="alert(1)">').id
-        second = history.save(en_analysis, DATA / "known_en.flac", label=evil).id
+        second = history.save(
+            en_analysis, DATA / "known_en.flac", label=evil + "\x1b]52;c;cHduZWQ=\x07\x1b[2J"
+        ).id
     pages = [
         client.get(f"/attempts/{first}").text,
         client.get("/history").text,
@@ -318,6 +320,7 @@ def test_transcribed_and_imported_text_is_escaped_in_every_page(client, home, en
         render_report_html({**data, "label": evil}, b"RIFF"),
     ]
     for html in pages:
+        assert "\x1b" not in html and "\x07" not in html  # issue 12 item 6: no control characters
         assert "<script>alert(" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;" in html or "&lt;img" in html
