@@ -69,6 +69,9 @@ def test_summary_csv_reads_back_with_every_row_in_order_and_a_summary_line(tmp_p
     # "strength" is read when the record has it; else covered -> full, not covered -> missing
     assert [weak[c] for c in HEADER[9:13]] == ["full", "full", "partial", "missing"]
     assert "Speaking badly of an employer" in weak["pitfalls"].split("; ")
+    # The names the report prints for the same pitfalls (one vocabulary for teacher and student).
+    assert "Culture or anime as the reason for Japan" in weak["pitfalls"].split("; ")
+    assert "Salary as the reason to change" in weak["pitfalls"].split("; ")
     assert weak["fillers per min"] == "5.6"
     assert broken["error"].startswith("class/=HYPERLINK")
     assert broken["score"] == broken["Why Japan"] == ""
