@@ -263,6 +263,10 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
+def _span_ok(r: Row, tolerance_s: float = 0.3) -> bool:
+    return abs(r.span_start_err) <= tolerance_s and abs(r.span_end_err) <= tolerance_s
+
+
 def summarise(rows: list[Row]) -> dict:
     out: dict = {}
     by_cond: dict[str, list[Row]] = {}
@@ -296,7 +300,7 @@ def summarise(rows: list[Row]) -> dict:
             )
             if any(r.rate_error is not None for r in ok)
             else None,
-            "span_within_0.3s": f"{sum(1 for r in ok if abs(r.span_start_err) <= 0.3 and abs(r.span_end_err) <= 0.3)}/{len(ok)}",
+            "span_within_0.3s": f"{sum(1 for r in ok if _span_ok(r))}/{len(ok)}",
             "gaps_found": f"{found}/{gaps}",
             "gap_recall": found / gaps if gaps else None,
             "filler_recall": hit_f / ref_f if ref_f else None,
@@ -320,7 +324,8 @@ def markdown(rows: list[Row], summary: dict, header: str) -> str:
     lines = [
         header,
         "",
-        "| clip | condition | model | WER | CER / kana CER | rate (ref) | rate error | span err s | joins found | pauses | fillers found / ref (acoustic) | s |",
+        "| clip | condition | model | WER | CER / kana CER | rate (ref) | rate error "
+        "| span err s | joins found | pauses | fillers found / ref (acoustic) | s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

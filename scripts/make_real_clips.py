@@ -59,7 +59,7 @@ def zero_gaps(path: Path) -> list[list[float]]:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [
         [round(s / rate, 3), round(e / rate, 3)]
-        for s, e in zip(starts, ends)
+        for s, e in zip(starts, ends, strict=False)
         if (e - s) / rate >= GAP_MIN_S and s > 0 and e < len(zero)
     ]
 
@@ -77,7 +77,7 @@ def energy_span(path: Path) -> list[float]:
     edges = np.diff(np.concatenate(([0], loud, [0])))
     runs = [
         (s, e)
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=False)
         if (e - s) * hop / SAMPLE_RATE >= SUSTAIN_S
     ]
     if not runs:
@@ -158,8 +158,8 @@ def main() -> int:
     about = (
         "Real human recordings with reference transcripts (see README.md). gaps: silent joins "
         "between utterances in the original (digital silence >= 0.5 s); ref_span: speaking span "
-        "of the original clean audio (energy above its noise floor); word_span: Whisper base's; split: dev for "
-        "tuning, heldout scored once."
+        "of the original clean audio (energy above its noise floor); word_span: Whisper "
+        "base's; split: dev for tuning, heldout scored once."
     )
     (OUT / "manifest.json").write_text(
         json.dumps({"_about": about, "clips": entries}, ensure_ascii=False, indent=1) + "\n",

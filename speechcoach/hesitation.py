@@ -78,7 +78,7 @@ def steady_stretches(samples: np.ndarray, f0: np.ndarray) -> list[Hesitation]:
     frame_s = HOP / SAMPLE_RATE
     return [
         Hesitation(round(s * frame_s, 2), round(e * frame_s, 2))
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=False)
     ]
 
 

@@ -69,7 +69,9 @@ class SpeechActivity:
     def gaps(self, min_s: float) -> list[tuple[float, float]]:
         """Silences between speech regions lasting at least `min_s`."""
         return [
-            (a[1], b[0]) for a, b in zip(self.regions, self.regions[1:]) if b[0] - a[1] >= min_s
+            (a[1], b[0])
+            for a, b in zip(self.regions, self.regions[1:], strict=False)
+            if b[0] - a[1] >= min_s
         ]
 
     def mask(self, hop: int, frames: int) -> np.ndarray:
@@ -121,7 +123,7 @@ def _runs(
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [
         (round(s * step_s, 3), round(min(e * step_s, duration), 3))
-        for s, e in zip(starts, ends)
+        for s, e in zip(starts, ends, strict=False)
         if (e - s) * step_s >= min_s
     ]
 

@@ -19,7 +19,7 @@ NON_NATIVE = "speechocean762_spk9631.opus"  # 104 s, 19 known joins of 0.6 s
 
 
 def _with_white_noise(x: np.ndarray, snr_db: float, seed: int = 11) -> np.ndarray:
-    """White noise at `snr_db` below the clip's active speech level (frames 20 dB over its floor)."""
+    """White noise `snr_db` below the clip's active speech level (frames 20 dB over its floor)."""
     frames = x[: len(x) // 160 * 160].reshape(-1, 160).astype(np.float64)
     power = np.mean(frames**2, axis=1)
     db = 10 * np.log10(power + 1e-12)
