@@ -58,6 +58,7 @@ ACTIVE_ABOVE_FLOOR_DB = 20.0
 PAUSE_OVERLAP = 0.5  # a join counts as found when a pause covers half of it
 # Reference fillers: what the references mark as filled pauses (English) or as fillers (Japanese).
 REF_FILLER = re.compile(r"^(u+h+|u+m+|h+m+|m{2,}|e+r+m*|a+h+)$")
+LOW_WORD_P = 0.3
 PACE_CLIP_MIN_S = 10.0  # the "Done when" pace criterion is over clips of 10 s or more
 PACE_TOLERANCE = 0.08
 NOISE_PACE_TOLERANCE = 0.10
@@ -204,6 +205,8 @@ class Row:
     fillers_transcript: int = 0
     fillers_acoustic: int = 0
     model: str = ""
+    median_word_p: float | None = None
+    low_p_share: float | None = None  # share of words under LOW_WORD_P
     seconds: float = 0.0
     transcript: str = ""
 
@@ -236,6 +239,10 @@ def run_clip(analyzer, clip: dict, condition: str, bank, rng) -> Row:
     d, t = analysis.delivery, analysis.transcript
     row.model = t.model
     row.transcript = t.text
+    probs = [w.probability for w in t.words if w.text.strip()]
+    if probs:
+        row.median_word_p = round(float(np.median(probs)), 3)
+        row.low_p_share = round(sum(p < LOW_WORD_P for p in probs) / len(probs), 3)
     if clip["language"] == "ja":
         row.cer, row.kana_cer = cer(clip["reference"], t.text), kana_cer(clip["reference"], t.text)
         row.rate = d.morae_per_min
@@ -249,7 +256,7 @@ def run_clip(analyzer, clip: dict, condition: str, bank, rng) -> Row:
     row.pauses = len(d.pauses)
     for g0, g1 in clip["gaps"]:
         covered = sum(max(0.0, min(p.end, g1) - max(p.start, g0)) for p in d.pauses)
-        row.gaps_found += covered >= PAUSE_OVERLAP * (g1 - g0)
+        row.gaps_found += int(covered >= PAUSE_OVERLAP * (g1 - g0))
     row.fillers_found = len(d.fillers)
     row.fillers_transcript = sum(1 for f in d.fillers if _filler_how(f) == "transcript")
     row.fillers_acoustic = sum(1 for f in d.fillers if _filler_how(f) == "acoustic")
@@ -394,7 +401,8 @@ def main() -> int:
             print(
                 f"{cond:9s} {clip['file']:32s} wer={_pct(row.wer)} cer={_pct(row.kana_cer)} "
                 f"rate_err={_pct(row.rate_error)} joins={row.gaps_found}/{row.gaps} "
-                f"fillers={row.fillers_found}/{row.fillers_ref} {row.refused or ''} {row.seconds}s",
+                f"fillers={row.fillers_found}/{row.fillers_ref} p={row.median_word_p} "
+                f"low={row.low_p_share} {row.refused or ''} {row.seconds}s",
                 file=sys.stderr,
             )
             rows.append(row)
