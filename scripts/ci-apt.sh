@@ -5,8 +5,12 @@
 #   pulseaudio-utils    pactl / pacat / paplay, to set it up and play clips into it
 #   libasound2-plugins  ALSA's pulse plugin: how PortAudio reaches PulseAudio (a pulseaudio
 #                       dependency today; named so that it stays)
+#   chromium            the real browser the web tests drive (tests/test_web_browser.py, marker
+#   chromium-driver     `browser`) through Playwright's executable_path; playwright cannot
+#                       download browsers offline
 # Run as root (CI): scripts/ci-apt.sh
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
+apt-get install -y --no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
+    chromium chromium-driver

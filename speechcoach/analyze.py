@@ -9,7 +9,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .audio import Audio, load_audio
@@ -24,6 +25,10 @@ from .transcribe import ModelPool, TranscribeOptions, Transcript
 log = logging.getLogger(__name__)
 
 TOP_TIPS = 3  # the report leads with the three things to fix first
+# Stages reported to `on_stage` while one recording is analysed (the web app shows them).
+STAGE_TRANSCRIBING = "transcribing"
+STAGE_MEASURING = "measuring"
+StageCallback = Callable[[str], None]
 MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
 
 
@@ -117,6 +122,10 @@ class Analysis:
             "judgements": {name: j.verdict for name, j in self.judgements.items()},
             "bands": {name: j.band.describe() for name, j in self.judgements.items()},
             "tips": [tip.to_dict() for tip in self.tips],
+            "sentences": [
+                {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text}
+                for s in self.sentences
+            ],
             "transcript": {
                 "text": self.transcript.text,
                 "segments": [
@@ -189,20 +198,39 @@ class Analyzer:
         self.models = ModelPool(self.options.transcribe)
         self._content: dict[str, object] = {}
 
-    def analyze_file(self, path: Path) -> Analysis:
+    def variant(self, *, language: str | None = None, target_s: float | None = None) -> Analyzer:
+        """The same loaded models with another language or target length (one request of the
+        web app): nothing is loaded twice."""
+        transcribe = self.options.transcribe
+        if language:
+            transcribe = replace(transcribe, language=language)
+        targets = self.options.targets
+        if target_s:
+            targets = replace(targets, duration_s=target_s)
+        other = Analyzer(AnalyzeOptions(transcribe=transcribe, targets=targets))
+        other.models._engines = self.models._engines  # the same dict: a model loaded once
+        other._content = self._content
+        return other
+
+    def analyze_file(self, path: Path, on_stage: StageCallback | None = None) -> Analysis:
         started = time.perf_counter()
         audio = load_audio(Path(path))
         decode_s = time.perf_counter() - started
-        analysis = self.analyze_audio(audio)
+        analysis = self.analyze_audio(audio, on_stage)
         analysis.timings["decode"] = decode_s
         return analysis
 
-    def analyze_audio(self, audio: Audio) -> Analysis:
+    def analyze_audio(self, audio: Audio, on_stage: StageCallback | None = None) -> Analysis:
+        """`on_stage` (if given) is called with STAGE_TRANSCRIBING, then STAGE_MEASURING."""
         targets = self.options.targets
         started = time.perf_counter()
+        if on_stage:
+            on_stage(STAGE_TRANSCRIBING)
         transcript = self.models.transcribe(audio.samples)
         _return_freed_memory()
         transcribed = time.perf_counter()
+        if on_stage:
+            on_stage(STAGE_MEASURING)
         sentences = split_sentences(transcript)
         if (
             sum(len(s.text.split()) for s in sentences) < MIN_WORDS

@@ -55,6 +55,9 @@ def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> 
     Analyse a recording with `speechcoach analyze FILE`, record one with
     `speechcoach record`, and follow your attempts with `speechcoach history`.
     """
+    from .terminal import install
+
+    install()  # before logging takes sys.stderr: nothing printed carries terminal controls
     level = logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
@@ -148,6 +151,24 @@ def build_analyzer(language, model, engine, device, target):
     return Analyzer(options)
 
 
+def summary_options(func):
+    """--csv / --html: the class table, for `analyze` and `summary`."""
+    func = click.option(
+        "--html",
+        "html_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the class summary as one self-contained, sortable HTML page.",
+    )(func)
+    return click.option(
+        "--csv",
+        "csv_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the class summary (one row per recording) as CSV for a spreadsheet.",
+    )(func)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @transcribe_options
@@ -164,6 +185,14 @@ def build_analyzer(language, model, engine, device, target):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@summary_options
+@click.option(
+    "--html-dir",
+    "html_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write one self-contained HTML report per file (audio embedded) into this folder.",
+)
 @click.pass_obj
 def analyze(
     state: State,
@@ -178,6 +207,9 @@ def analyze(
     label,
     jobs,
     new_attempt,
+    csv_path,
+    html_path,
+    html_dir,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -185,6 +217,7 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    class_summary = _class_summary(state, csv_path, html_path)
     files = find_audio_files(list(paths))
     if not files:
         click.echo("no audio files found in: " + ", ".join(map(str, paths)), err=True)
@@ -203,6 +236,8 @@ def analyze(
         label=label,
         jobs=jobs,
         new_attempt=new_attempt,
+        summary=class_summary,
+        html_dir=html_dir,
     )
     sys.exit(code)
 
@@ -217,10 +252,24 @@ def analyze_and_report(
     label: str | None,
     jobs: int = 1,
     new_attempt: bool = False,
+    summary=None,
+    html_dir: Path | None = None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
+    code = _analyze_files(
+        state, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir
+    )
+    if summary is not None and not _write_summary(state, summary):
+        return code or EXIT_FAILED
+    return code
+
+
+def _analyze_files(
+    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir=None
+) -> int:
     from .batch import analyze_files
 
+    records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
     results = analyze_files(files, analyzer, jobs=jobs)
@@ -233,24 +282,32 @@ def analyze_and_report(
             item = next(results)
         except KeyboardInterrupt:
             click.echo("interrupted: the files analysed so far are reported above", err=True)
+            records += [
+                {"file": str(p), "error": "not analysed: interrupted"} for p in files[n - 1 :]
+            ]
             return EXIT_INTERRUPTED
         except (
             SpeechcoachError,
             BrokenProcessPool,
         ) as exc:  # the model, or a worker process, is gone
-            _batch_stopped(state, exc, files[n - 1 :], as_json)
+            message = _batch_stopped(state, exc, files[n - 1 :], as_json)
+            records += [{"file": str(p), "error": message} for p in files[n - 1 :]]
             return EXIT_FAILED
         if not item.ok:
             if state.debug and item.exception is not None:
                 raise item.exception
             click.echo(f"error: {item.error}", err=True)
             failed += 1
+            records.append({"file": str(path), "error": item.error})
             if as_json:
                 click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
             continue
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
+        if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
+            failed_saves += 1
+        records.append(result)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -266,7 +323,7 @@ def analyze_and_report(
     return EXIT_FAILED if failed or failed_saves else 0
 
 
-def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: bool) -> None:
+def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: bool) -> str:
     """Every remaining file fails for the same reason: say it once, list them as not analysed."""
     if isinstance(exc, BrokenProcessPool):
         message = f"a worker process died (out of memory? try fewer --jobs); {len(left)} file(s) not analysed"
@@ -276,6 +333,75 @@ def _batch_stopped(state: State, exc: BaseException, left: list[Path], as_json: 
     if as_json:
         for path in left:
             click.echo(json.dumps({"file": str(path), "error": message}, ensure_ascii=False))
+    return message
+
+
+# -- class summary (issue #14) ------------------------------------------------------------------
+
+
+def _class_summary(state: State, csv_path: Path | None, html_path: Path | None):
+    """The summary to fill, checked writable before any file is analysed (or None)."""
+    if csv_path is None and html_path is None:
+        return None
+    from .summary import ClassSummary
+
+    try:
+        return ClassSummary(csv_path, html_path)
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _write_summary(state: State, summary) -> bool:
+    try:
+        written = summary.write()
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        return False
+    click.echo(
+        f"class summary of {len(summary.records)} recordings: {', '.join(map(str, written))}",
+        err=True,
+    )
+    return True
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@summary_options
+@click.pass_obj
+def summary(state: State, results: Path, csv_path: Path | None, html_path: Path | None):
+    """Write the class summary (CSV and/or HTML) of a results file from `analyze --json`."""
+    from .summary import read_records
+
+    if csv_path is None and html_path is None:
+        raise click.UsageError("give --csv FILE and/or --html FILE")
+    class_summary = _class_summary(state, csv_path, html_path)
+    try:
+        for record in read_records(results):
+            class_summary.add(record)
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
+
+
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> bool:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line."""
+    from .web.render import write_report_html
+
+    try:
+        if path is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem, n = Path(record["file"]).stem, 1
+            path = folder / f"{stem}.html"
+            while path.exists():  # two recordings with one name in different folders
+                n += 1
+                path = folder / f"{stem}-{n}.html"
+        click.echo(f"HTML report: {write_report_html(record, path)}", err=True)
+        return True
+    except (OSError, SpeechcoachError) as exc:
+        click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
+        return False
 
 
 def render(result: dict, color: bool) -> str:
@@ -674,6 +800,16 @@ def _open_history(state: State):
         _history_exit(state, exc)
 
 
+def _report_damaged(history) -> None:
+    """Once per command: the attempts left out because their stored analysis is unreadable."""
+    for attempt_id, reason in sorted(history.damaged.items()):
+        click.echo(
+            f"warning: attempt #{attempt_id} is damaged ({reason}) and was skipped; the others are "
+            f"intact (`speechcoach forget {attempt_id}` removes it)",
+            err=True,
+        )
+
+
 def _history_exit(state: State, exc: BaseException):
     click.echo(f"error: {_fail(state, exc)}", err=True)
     sys.exit(EXIT_FAILED)
@@ -691,6 +827,7 @@ def _history_command(func):
         except SpeechcoachError as exc:
             _history_exit(state, exc)
         finally:
+            _report_damaged(history)
             history.close()
 
     return wrapper
@@ -728,9 +865,16 @@ def history(state: State, store, limit, as_json):
 @main.command()
 @click.argument("attempt_id", metavar="[ID]", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the stored analysis JSON.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report as one self-contained HTML file (audio embedded) instead.",
+)
 @click.pass_obj
 @_history_command
-def show(state: State, store, attempt_id, as_json):
+def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
 
@@ -743,6 +887,17 @@ def show(state: State, store, attempt_id, as_json):
         attempt = newest[0]
     else:
         attempt = store.get(attempt_id)
+    if html_file is not None:
+        record = {
+            **attempt.analysis,
+            "file": attempt.audio_path or attempt.analysis.get("file", ""),
+            "attempt_id": attempt.id,
+            "label": attempt.label,
+            "created_at": attempt.created_at,
+        }
+        if not _write_html(state, record, html_file.parent, html_file):
+            sys.exit(EXIT_FAILED)
+        return
     if as_json:
         click.echo(
             json.dumps(
@@ -806,12 +961,25 @@ def progress(state: State, store, last, plot, as_json):
 
 @main.command()
 @click.argument("ids", metavar="ID...", type=int, nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking (for scripts).")
 @click.pass_obj
 @_history_command
-def forget(state: State, store, ids):
-    """Delete attempts from the history (`speechcoach export` first keeps a copy)."""
+def forget(state: State, store, ids, yes):
+    """Delete attempts from the history (`speechcoach export` first keeps a copy).
+
+    On a terminal it asks first; --yes skips the question."""
     from .progress import format_when
 
+    if not yes and sys.stdin.isatty():
+        for attempt_id in dict.fromkeys(ids):  # unknown ids fail here, before the question
+            store.get(attempt_id, damaged_too=True)
+        if not click.confirm(
+            f"delete {len(set(ids))} attempt(s) ({', '.join(f'#{i}' for i in dict.fromkeys(ids))})?",
+            default=False,
+            err=True,
+        ):
+            click.echo("nothing was deleted", err=True)
+            sys.exit(EXIT_FAILED)
     for gone in store.forget_all(ids):  # all or none: an unknown id deletes nothing
         click.echo(
             f"forgot attempt #{gone.id} ({gone.name}, {format_when(gone.created_at)})", err=True
@@ -819,19 +987,47 @@ def forget(state: State, store, ids):
 
 
 @main.command()
-@click.argument("out", metavar="[FILE]", type=click.File("w", encoding="utf-8"), default="-")
+@click.argument(
+    "out", metavar="[FILE]", type=click.Path(dir_okay=False, allow_dash=True), default="-"
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists, without asking.")
 @click.pass_obj
 @_history_command
-def export(state: State, store, out):
-    """Write the whole history as JSON (to FILE, or stdout)."""
+def export(state: State, store, out, force):
+    """Write the whole history as JSON (to FILE, or stdout). FILE is replaced only once the new
+    export is complete: a full disk leaves the earlier one intact."""
+    from .safefile import atomic_write_text
+    from .store import check_export_target
+
     data = store.export()
-    json.dump(data, out, ensure_ascii=False, indent=2)
-    out.write("\n")
-    click.echo(f"exported {len(data['attempts'])} attempts", err=True)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+    else:
+        path = Path(out)
+        check_export_target(path, store.path)
+        if path.exists() and not force:
+            _confirm_or_stop(
+                f"{path} exists; overwrite it?", f"{path} exists; add --force to overwrite it"
+            )
+        atomic_write_text(path, text)
+    skipped = f"; skipped {len(store.damaged)} damaged" if store.damaged else ""
+    click.echo(f"exported {len(data['attempts'])} attempts{skipped}", err=True)
+
+
+def _confirm_or_stop(question: str, refusal: str) -> None:
+    """Ask on a terminal; without one (a script), refuse with `refusal` and exit 1."""
+    if sys.stdin.isatty():
+        if not click.confirm(question, default=False, err=True):
+            click.echo("nothing was changed", err=True)
+            sys.exit(EXIT_FAILED)
+        return
+    click.echo(f"error: {refusal}", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 @main.command("import")
-@click.argument("source", metavar="FILE", type=click.File("r", encoding="utf-8"))
+@click.argument("source", metavar="FILE", type=click.File("r", encoding="utf-8-sig"))
 @click.pass_obj
 @_history_command
 def import_history(state: State, store, source):
@@ -1001,3 +1197,91 @@ class _LazyBar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+# -- serve: the web app (speechcoach/web) ------------------------------------------------------
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: any free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but 127.0.0.1/localhost exposes your attempts.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option(
+    "--max-upload",
+    type=click.IntRange(1, 2000),
+    default=200,
+    show_default=True,
+    metavar="MB",
+    help="Largest upload accepted, in MB.",
+)
+@click.option(
+    "--language",
+    default=None,
+    callback=_language,
+    metavar="CODE",
+    help="Default language (default: detect).",
+)
+@click.option("--model", default=None, metavar="NAME|PATH", help="Whisper model, as for `analyze`.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="Whisper implementation.",
+)
+@click.option(
+    "--whisper-device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where Whisper runs.",
+)
+@click.option(
+    "--target",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Default target length (default: config.toml's, else 3m).",
+)
+@click.pass_obj
+def serve(
+    state: State,
+    port,
+    host,
+    no_browser,
+    max_upload,
+    language,
+    model,
+    engine,
+    whisper_device,
+    target,
+):
+    """Open speechcoach in the browser: record, upload, reports with playback, history.
+
+    Everything stays on this computer; the models load once, on the first analysis.
+    """
+    from .web.server import serve as run_server
+
+    try:
+        analyzer = build_analyzer(language, model, engine, whisper_device, target)
+        run_server(
+            analyzer,
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            max_upload_bytes=max_upload * 1000 * 1000,
+            debug=state.debug,
+            echo=lambda text: click.echo(text, err=True),
+        )
+    except SpeechcoachError as exc:
+        click.echo(f"error: {_fail(state, exc)}", err=True)
+        sys.exit(EXIT_FAILED)

@@ -6,6 +6,7 @@ per call: `Targets` is passed down to the analysis, never read from globals.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, replace
@@ -24,6 +25,15 @@ SAMPLE_RATE = 16_000  # Hz: what Whisper expects, and what every clip is decoded
 DEFAULT_TARGET_S = 180.0
 # How far from the target still counts as on target (+-15 %: 2:33 to 3:27 for 3 minutes).
 TARGET_TOLERANCE = 0.15
+# Targets outside these are typing mistakes: the shortest answer an interviewer asks for is a
+# few seconds of "tell me about yourself"; the analysis refuses recordings over 30 minutes.
+MIN_TARGET_S = 10.0
+MAX_TARGET_S = 30 * 60.0
+# Pauses: from a 50 ms gap (shorter is not a pause) to a 60 s silence (longer is not a speech).
+MIN_PAUSE_S = 0.05
+MAX_PAUSE_S = 60.0
+# A band is a count per minute, per 100 words, or a spread: never negative, never astronomical.
+MAX_BAND_VALUE = 10_000.0
 
 
 def home_dir() -> Path:
@@ -116,8 +126,16 @@ def parse_duration(text: str) -> float:
     text = text.strip()
     if ":" in text:
         minutes, _, seconds = text.partition(":")
-        if minutes.isdigit() and seconds.replace(".", "", 1).isdigit():
-            return int(minutes) * 60 + float(seconds)
+        if not (minutes.isdigit() and re.fullmatch(r"\d{2}(\.\d+)?", seconds)):
+            raise ValueError(
+                f"cannot read {text!r} as a clock time; write minutes:seconds like 2:30 or 1:05"
+            )
+        if float(seconds) >= 60:
+            raise ValueError(
+                f"{text!r}: the seconds of a clock time go up to 59; write {int(minutes) + 1}:"
+                f"{float(seconds) - 60:02.0f} or {float(minutes) * 60 + float(seconds):g}s"
+            )
+        return int(minutes) * 60 + float(seconds)
     match = _DURATION_RE.match(text)
     if not text or not match or not any(match.groups()):
         raise ValueError(
@@ -125,6 +143,17 @@ def parse_duration(text: str) -> float:
         )
     minutes, seconds = match.groups()
     return float(minutes or 0) * 60 + float(seconds or 0)
+
+
+def check_target_s(seconds: float, what: str = "the target") -> float:
+    """`seconds` if it is a target one can aim at, else ValueError saying the range."""
+    if not math.isfinite(seconds) or not MIN_TARGET_S <= seconds <= MAX_TARGET_S:
+        shown = f"{seconds:g} s" if math.isfinite(seconds) else repr(seconds)
+        raise ValueError(
+            f"{what} must be from {format_duration(MIN_TARGET_S)} to {format_duration(MAX_TARGET_S)} "
+            f"(e.g. 3m or 90s), not {shown}"
+        )
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
@@ -175,10 +204,10 @@ def load_targets(path: Path | None = None, *, target_s: float | None = None) -> 
     if path is not None or file.is_file():
         targets = _apply_file(targets, file)
     if target_s is not None:
-        if target_s <= 0:
-            raise SpeechcoachError(
-                f"--target must be longer than 0 s, e.g. 3m or 90s (got {target_s:g} s)"
-            )
+        try:
+            check_target_s(target_s, "--target")
+        except ValueError as exc:
+            raise SpeechcoachError(str(exc)) from exc
         targets = replace(targets, duration_s=target_s)
     return targets
 
@@ -189,7 +218,13 @@ def _apply_file(targets: Targets, file: Path) -> Targets:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad starts a UTF-8 file with a byte-order mark, which TOML itself rejects.
+        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SpeechcoachError(
+            f"{file}: the configuration file is not UTF-8 text (byte {exc.start} is not valid UTF-8); "
+            "save it as UTF-8 and run again"
+        ) from exc
     except OSError as exc:
         raise SpeechcoachError(
             f"{file}: cannot read the configuration file ({exc.strerror or exc})"
@@ -245,14 +280,27 @@ def _targets_from(targets: Targets, data: dict) -> Targets:
 
 
 def check_targets(targets: Targets) -> None:
-    """Refuse settings no judgement can be made with (raises ValueError saying which)."""
-    if targets.duration_s <= 0:
-        raise ValueError(f"the target must be longer than 0 s, not {targets.duration_s:g} s")
-    if not 0 <= targets.duration_tolerance < 1:
+    """Refuse settings no judgement can be made with (raises ValueError saying which). Every
+    number must be finite: an inf or nan would reach the JSON output, which then is not JSON."""
+    check_target_s(targets.duration_s)
+    if not 0 <= targets.duration_tolerance < 1:  # also false for nan
         raise ValueError(
             f"target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not {targets.duration_tolerance:g}"
         )
-    if not 0 < targets.pause_min_s <= targets.long_pause_s:
+    for name in ("pause_min_s", "long_pause_s"):
+        value = getattr(targets, name)
+        if not MIN_PAUSE_S <= value <= MAX_PAUSE_S:
+            raise ValueError(
+                f"{name} must be from {MIN_PAUSE_S:g} to {MAX_PAUSE_S:g} seconds, not {value:g}"
+            )
+    if not targets.pause_min_s <= targets.long_pause_s:
         raise ValueError(
-            f"pauses need 0 < pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})"
+            f"pauses need pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})"
         )
+    for name in _BAND_FIELDS:
+        band = getattr(targets, name)
+        if not 0 <= band.low <= band.high <= MAX_BAND_VALUE:  # also false for nan
+            raise ValueError(
+                f"band {name} must be [low, high] with 0 <= low <= high <= {MAX_BAND_VALUE:g}, "
+                f"not [{band.low:g}, {band.high:g}]"
+            )

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ from typing import Any
 
 from .config import home_dir
 from .errors import StoreError
+from .safefile import is_sqlite_file, os_problem
+from .terminal import escaped
 
 __all__ = [
     "History",
@@ -56,6 +59,7 @@ _WAL_RETRY_SLEEP_S = 0.05
 # Only these mean the file itself is broken (sqlite3 sets sqlite_errorname; the texts cover both).
 _DAMAGE_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 _DAMAGE_TEXTS = ("file is not a database", "database disk image is malformed")
+_SIDE_FILES = ("-journal", "-wal", "-shm")  # SQLite's companions of a database file
 
 # The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its own.
 _V2_METRIC_COLUMNS = (
@@ -251,6 +255,17 @@ def _metric_values(analysis: dict) -> dict[str, Any]:
     }
 
 
+def _escaped_strings(value: Any) -> Any:
+    """`value` with every string made storable (see terminal.escaped)."""
+    if isinstance(value, str):
+        return escaped(value)
+    if isinstance(value, dict):
+        return {escaped(k): _escaped_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped_strings(v) for v in value]
+    return value
+
+
 def _as_dict(analysis: Any) -> dict:
     data = analysis.to_dict() if hasattr(analysis, "to_dict") else analysis
     if not isinstance(data, dict):
@@ -263,7 +278,64 @@ def _as_dict(analysis: Any) -> dict:
 
 
 def _backups(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(f"{path.name}.bak-*"))
+    """The complete backups of `path`, oldest first: never a journal, an empty file or a partial copy."""
+    found = []
+    for candidate in sorted(path.parent.glob(f"{path.name}.bak-*")):
+        if candidate.name.endswith(_SIDE_FILES) or not _complete_database(candidate):
+            continue
+        found.append(candidate)
+    return found
+
+
+def _complete_database(path: Path) -> bool:
+    if not path.is_file() or not is_sqlite_file(path):
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def _partial_backup_name(path: Path, stamp: str) -> Path:
+    # Not matched by the "history.db.bak-*" pattern: a copy in progress is never offered.
+    return path.with_name(f".{path.name}.partial-{os.getpid()}-{stamp}")
+
+
+def _remove_partial_backups(path: Path) -> None:
+    """Delete what a backup killed midway left (its copy and journal), once its process is gone."""
+    for leftover in path.parent.glob(f".{path.name}.partial-*"):
+        try:
+            pid = int(leftover.name.split(".partial-", 1)[1].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and _alive(pid):
+            continue  # another process is copying right now
+        log.info("removing %s, left by an interrupted backup", leftover)
+        leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _problem(exc: BaseException) -> str:
+    """A short reason: "no space left on device" for a full disk, whoever reported it."""
+    if isinstance(exc, OSError):
+        return os_problem(exc)
+    name = _error_name(exc) if isinstance(exc, sqlite3.Error) else ""
+    if name.startswith("SQLITE_FULL") or "database or disk is full" in str(exc):
+        return "no space left on device"
+    return str(exc)
 
 
 def _error_name(exc: sqlite3.Error) -> str:
@@ -318,6 +390,8 @@ class History:
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self._conn = conn
+        # id -> why: attempts whose stored analysis could not be read, skipped by every listing.
+        self.damaged: dict[int, str] = {}
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -432,16 +506,29 @@ class History:
         holds the write lock. If another process migrates first, this copy is merely redundant."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         target = self.path.with_name(f"{self.path.name}.bak-v{version}-{stamp}")
+        # Copied under a temporary name and renamed when complete: a backup cut short (full disk,
+        # kill) never looks like one, and its leftovers are removed.
+        partial = _partial_backup_name(self.path, stamp)
+        _remove_partial_backups(self.path)
         try:
-            copy = sqlite3.connect(target)
+            copy = sqlite3.connect(partial)
             try:
                 self._conn.backup(copy)
             finally:
                 copy.close()
-        except sqlite3.Error as exc:
+            os.replace(partial, target)
+        except (sqlite3.Error, OSError) as exc:
+            for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            problem = _problem(exc)
             raise StoreError(
-                f"cannot back up history database {self.path} to {target} before upgrading its schema ({exc}); "
-                "nothing was changed: free some disk space or make the folder writable, and run again"
+                f"cannot back up history database {self.path} before upgrading its schema ({problem}); "
+                "nothing was changed and nothing was lost: "
+                + (
+                    "free some disk space and run again"
+                    if problem == "no space left on device"
+                    else "free some disk space or make the folder writable, and run again"
+                )
             ) from exc
         log.warning("history %s: backed up to %s before upgrading its schema", self.path, target)
         return target
@@ -495,7 +582,11 @@ class History:
         audio = Path(audio_path if audio_path is not None else data.get("file") or "")
         digest = file_sha256(audio) if str(audio) else None
         engine, model = str(data.get("engine") or ""), str(data.get("model") or "")
-        audio_text = str(audio.resolve()) if str(audio) else ""
+        # A file name that is not UTF-8 reaches Python as lone surrogates, which SQLite cannot
+        # store: keep them as \xNN text (the hash, not the name, identifies the recording).
+        audio_text = escaped(str(audio.resolve())) if str(audio) else ""
+        data = _escaped_strings(data)
+        label = None if label is None else escaped(label)
         with self._transaction() as conn:
             existing = None
             if digest:
@@ -572,6 +663,8 @@ class History:
 
     def set_label(self, attempt_id: int, label: str | None) -> None:
         """Change (or with None, clear) the label of an attempt."""
+        if not 1 <= attempt_id <= _MAX_ID:
+            raise self._missing(attempt_id)
         with self._transaction() as conn:
             if (
                 conn.execute(
@@ -584,7 +677,7 @@ class History:
     def forget(self, attempt_id: int) -> Attempt:
         """Delete one attempt; returns what was deleted."""
         with self._transaction() as conn:
-            attempt = self._get(attempt_id)
+            attempt = self._get(attempt_id, damaged_too=True)
             conn.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,))
         return attempt
 
@@ -592,19 +685,30 @@ class History:
         """Delete several attempts, all or none: an unknown id raises StoreError before anything
         is deleted. Returns what was deleted, in the order given (a repeated id counts once)."""
         with self._transaction() as conn:
-            attempts = [self._get(attempt_id) for attempt_id in dict.fromkeys(attempt_ids)]
+            attempts = [
+                self._get(attempt_id, damaged_too=True) for attempt_id in dict.fromkeys(attempt_ids)
+            ]
             conn.executemany("DELETE FROM attempts WHERE id = ?", [(a.id,) for a in attempts])
         return attempts
 
     # -- reading ---------------------------------------------------------------------------
-    def get(self, attempt_id: int) -> Attempt:
-        """One attempt by id; StoreError if there is no such attempt."""
+    def get(self, attempt_id: int, *, damaged_too: bool = False) -> Attempt:
+        """One attempt by id; StoreError if there is no such attempt (or, unless `damaged_too`,
+        if its stored analysis is unreadable)."""
         with self._errors():
-            return self._get(attempt_id)
+            return self._get(attempt_id, damaged_too=damaged_too)
 
-    def _get(self, attempt_id: int) -> Attempt:
-        rows = self._select("WHERE id = ?", (attempt_id,))
+    def _get(self, attempt_id: int, *, damaged_too: bool = False) -> Attempt:
+        if not isinstance(attempt_id, int) or not 1 <= attempt_id <= _MAX_ID:
+            raise self._missing(attempt_id)  # SQLite cannot even bind an id beyond 2^63 - 1
+        rows = self._select("WHERE id = ?", (attempt_id,), damaged_too=damaged_too)
         if not rows:
+            if attempt_id in self.damaged:
+                raise StoreError(
+                    f"attempt #{attempt_id} in {self.path} is damaged ({self.damaged[attempt_id]}) and "
+                    f"cannot be shown; the other attempts are intact. `speechcoach forget {attempt_id}` "
+                    "removes it"
+                )
             raise self._missing(attempt_id)
         return rows[0]
 
@@ -637,7 +741,10 @@ class History:
         with self._errors():
             return "; ".join(r[0] for r in self._conn.execute("PRAGMA integrity_check"))
 
-    def _select(self, where: str, params: tuple) -> list[Attempt]:
+    def _select(self, where: str, params: tuple, *, damaged_too: bool = False) -> list[Attempt]:
+        """Attempts matching `where`. One whose stored JSON cannot be read is left out (and noted
+        in `self.damaged`) so that every other attempt is still served; with `damaged_too` it
+        comes back with an empty analysis (for `forget`)."""
         names = [f.name for f in Attempt.__dataclass_fields__.values()]
         rows = self._conn.execute(
             f"SELECT {', '.join(names)} FROM attempts {where}", params
@@ -647,16 +754,25 @@ class History:
             values = dict(zip(names, row))
             try:
                 values["analysis"] = json.loads(values["analysis"])
-            except json.JSONDecodeError as exc:
-                raise _damaged(
-                    self.path, f"attempt #{values['id']} holds unreadable JSON: {exc}"
-                ) from exc
+                if not isinstance(values["analysis"], dict):
+                    raise ValueError(f"a JSON {type(values['analysis']).__name__}, not an object")
+            except (ValueError, TypeError, RecursionError) as exc:
+                reason = f"unreadable JSON: {exc}"
+                if values["id"] not in self.damaged:
+                    log.warning(
+                        "history %s: attempt #%s skipped (%s)", self.path, values["id"], reason
+                    )
+                self.damaged[values["id"]] = reason
+                if not damaged_too:
+                    continue
+                values["analysis"] = {}
             attempts.append(Attempt(**values))
         return attempts
 
     # -- export / import -------------------------------------------------------------------
     def export(self) -> dict:
-        """Everything, as one JSON-ready dict (oldest first); `import_` reads it back."""
+        """Everything, as one JSON-ready dict (oldest first); `import_` reads it back. Damaged
+        attempts are left out (see `self.damaged`): every healthy one is saved."""
         return {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -725,6 +841,24 @@ class History:
             wanted if free else None,
         )
         return "added"
+
+
+def check_export_target(target: Path, history_path: Path) -> None:
+    """Refuse to write an export over the history database, its journal files, or any other
+    SQLite database (an export is JSON: writing it there would destroy the attempts)."""
+    target = Path(target)
+    live = {history_path.resolve(), *(Path(f"{history_path.resolve()}{s}") for s in _SIDE_FILES)}
+    if target.resolve() in live:
+        raise StoreError(
+            f"{target} is the history database itself (or one of its files); writing the export "
+            "there would destroy the attempts. Nothing was written: give another file name, "
+            "e.g. speechcoach export history.json"
+        )
+    if target.is_file() and is_sqlite_file(target):
+        raise StoreError(
+            f"{target} is an SQLite database, not an export; nothing was written. Give another "
+            "file name, e.g. speechcoach export history.json"
+        )
 
 
 def _validated_export(data: Any) -> list[dict]:

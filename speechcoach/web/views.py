@@ -1,0 +1,690 @@
+"""What the pages show, computed from the stored analysis dict (the `analyze --json` object that
+`History` keeps): the report's sentences with their marks, the delivery rows, the SVG timeline
+and the progress charts. Pure functions, no web framework: the self-contained HTML report
+(`render.render_report_html`) and the server render the same view.
+
+Every text here is plain; Jinja2's autoescaping escapes it in the page. The SVG is built here,
+so every text put into it goes through `markupsafe.escape`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from markupsafe import Markup, escape
+
+from ..config import format_duration
+from ..report import component_titles, feedback_language, report_texts
+
+DEFAULT_LANGUAGE = "en"
+UI_LANGUAGES = ("en", "ja")  # the languages of labels/<lang>.json
+# A sentence carries a component's evidence, or a pitfall, when their start times agree this
+# closely (the analysis stores both from the same sentence, rounded to 10 ms).
+SAME_START_S = 0.3
+PLAY_FALLBACK_S = 6.0  # a tip whose sentence cannot be found plays this long
+PACE_WINDOW_S = 30.0
+COMPONENT_ORDER = ("japan", "career_change", "project", "plan")
+SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_BAND = re.compile(r"^\s*(-?[\d.]+)-(-?[\d.]+)\s+(.+?)(?:\s+\((.*)\))?\s*$")
+# Timeline geometry (SVG user units; the SVG scales to the page width).
+SVG_W, SVG_LEFT, SVG_RIGHT = 960, 78, 12
+ROW_PARTS, ROW_PARTS_H = 14, 26
+ROW_PACE, ROW_PACE_H = 62, 90
+ROW_MARKS = 172
+SVG_H = 222
+CHART_W, CHART_H, CHART_LEFT, CHART_PAD = 460, 170, 54, 14
+
+
+@cache
+def labels(language: str) -> dict[str, str]:
+    """The page words for `language` (labels/<language>.json), English for any key it lacks."""
+    base = _read_labels(DEFAULT_LANGUAGE)
+    if language == DEFAULT_LANGUAGE or language not in UI_LANGUAGES:
+        return base
+    return {**base, **_read_labels(language)}
+
+
+def _read_labels(language: str) -> dict[str, str]:
+    text = resources.files(__package__).joinpath(f"labels/{language}.json").read_text("utf-8")
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def ui_language(requested: str | None) -> str:
+    return requested if requested in UI_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def report_language(d: dict) -> str:
+    """The language of a report's page: the language its feedback was given in, if the pages
+    have labels for it (a Japanese intro is shown in Japanese, labels included)."""
+    return ui_language(feedback_language(d))
+
+
+def fmt(template: str, **values) -> str:
+    return template.format(**values)
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+# ------------------------------------------------------------------------------- sentences
+@dataclass
+class Piece:
+    text: str
+    filler: bool = False
+
+
+@dataclass
+class SentenceView:
+    index: int
+    start: float
+    end: float
+    text: str
+    pieces: list[Piece]
+    components: list[str] = field(default_factory=list)  # component titles
+    component_ids: list[str] = field(default_factory=list)
+    pitfalls: list[str] = field(default_factory=list)  # pitfall titles
+    pause_after: float | None = None  # a long pause right after this sentence, seconds
+
+    @property
+    def clock(self) -> str:
+        return format_duration(self.start)
+
+
+def stored_sentences(d: dict) -> list[dict]:
+    """The timed sentences of an analysis. Analyses stored before `sentences` was part of the
+    JSON have only Whisper's segments: those are split at sentence punctuation, each piece
+    timed in proportion to its length within the segment (an estimate, only for old attempts)."""
+    if isinstance(d.get("sentences"), list) and d["sentences"]:
+        return d["sentences"]
+    out = []
+    for seg in (d.get("transcript") or {}).get("segments") or []:
+        text = (seg.get("text") or "").strip()
+        parts = [p for p in SENTENCE_END.split(text) if p.strip()] or ([text] if text else [])
+        start, end = float(seg.get("start") or 0), float(seg.get("end") or 0)
+        total = sum(len(p) for p in parts) or 1
+        at = start
+        for part in parts:
+            length = (end - start) * len(part) / total
+            out.append({"start": round(at, 2), "end": round(at + length, 2), "text": part.strip()})
+            at += length
+    return out
+
+
+def sentence_views(d: dict, language: str) -> list[SentenceView]:
+    titles = component_titles(language)
+    pitfall_names = pitfall_titles(language)
+    raw = stored_sentences(d)
+    views = []
+    fillers = list((d.get("fillers") or {}).get("items") or [])
+    long_pauses = list((d.get("pauses") or {}).get("long") or [])
+    for i, s in enumerate(raw):
+        start, end = float(s.get("start") or 0), float(s.get("end") or 0)
+        text = s.get("text") or ""
+        next_start = float(raw[i + 1]["start"]) if i + 1 < len(raw) else float("inf")
+        view = SentenceView(i, start, end, text, _pieces(text, fillers, start, end))
+        for cid, comp in (d.get("components") or {}).items():
+            if any(_same(ev, start, text) for ev in comp.get("evidence") or []):
+                view.component_ids.append(cid)
+                view.components.append(titles.get(cid, cid))
+        for hit in d.get("pitfalls") or []:
+            if _same(hit, start, text) or (start <= float(hit.get("start") or -1) < end):
+                name = pitfall_names.get(hit.get("id"), hit.get("id") or "")
+                if name not in view.pitfalls:
+                    view.pitfalls.append(name)
+        for pause in long_pauses:
+            if end - SAME_START_S <= float(pause.get("start") or -1) < next_start:
+                view.pause_after = float(pause.get("duration") or 0)
+        views.append(view)
+    return views
+
+
+def _same(item: dict, start: float, text: str) -> bool:
+    return item.get("text") == text or abs(float(item.get("start") or -99) - start) < SAME_START_S
+
+
+def _pieces(text: str, fillers: list[dict], start: float, end: float) -> list[Piece]:
+    """The sentence split into plain text and the fillers heard in it (marked in the page)."""
+    mine = [f["text"] for f in fillers if start - 0.1 <= float(f.get("start") or -1) <= end + 0.1]
+    pieces, rest = [], text
+    for word in mine:
+        match = re.search(
+            rf"(?<![\w]){re.escape(word)}(?![\w])" if word.isascii() else re.escape(word),
+            rest,
+            re.IGNORECASE,
+        )
+        if not match:
+            continue
+        if match.start():
+            pieces.append(Piece(rest[: match.start()]))
+        pieces.append(Piece(match.group(0), filler=True))
+        rest = rest[match.end() :]
+    if rest:
+        pieces.append(Piece(rest))
+    return pieces
+
+
+@cache
+def pitfall_titles(language: str) -> dict[str, str]:
+    """Pitfall id -> title, from the language's rubric (English ids where it has none)."""
+    for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
+        try:
+            text = (
+                resources.files("speechcoach")
+                .joinpath(f"rubric/{lang}/components.json")
+                .read_text("utf-8")
+            )
+        except (FileNotFoundError, ModuleNotFoundError):
+            continue
+        return {p["id"]: p.get("title", p["id"]) for p in json.loads(text).get("pitfalls", [])}
+    return {}
+
+
+# --------------------------------------------------------------------------------- report
+@dataclass
+class TipView:
+    number: int
+    message: str
+    start: float | None
+    end: float | None
+    sentence: str | None
+    say_instead: str | None
+
+    @property
+    def clock(self) -> str | None:
+        return None if self.start is None else format_duration(self.start)
+
+
+@dataclass
+class Row:
+    label: str
+    value: str
+    band: str
+    verdict: str  # ok / low / high / unknown / "" (not judged)
+    verdict_text: str
+    note: str = ""
+
+
+def report_view(record: dict) -> dict:
+    """Everything the report template shows, for one stored analysis (plus `attempt_id`,
+    `label`, `created_at` when it comes from the history)."""
+    d = record
+    language = report_language(d)
+    L = labels(language)
+    texts = report_texts(language if language == feedback_language(d) else DEFAULT_LANGUAGE)
+    basis = d.get("score_basis") or "content and delivery"
+    verdict = (
+        next(
+            v["text"]
+            for v in sorted(texts["verdicts"], key=lambda v: -v["min_score"])
+            if d["score"] >= v["min_score"]
+        )
+        if basis == "content and delivery"
+        else basis
+    )
+    sentences = sentence_views(d, language)
+    titles = component_titles(language)
+    return {
+        "L": L,
+        "lang": language,
+        "d": d,
+        "attempt_id": d.get("attempt_id"),
+        "label": d.get("label"),
+        "file_name": _file_name(d.get("file") or ""),
+        "duration": format_duration(d.get("duration_s") or 0),
+        "target": format_duration(d.get("target_s") or 0),
+        "score": d.get("score"),
+        "score_class": _score_class(d.get("score") or 0),
+        "verdict": verdict,
+        "basis": basis,
+        "tips": _tips(d, sentences),
+        "nothing_urgent": texts.get("nothing_urgent") or L["nothing_urgent"],
+        "sentences": sentences,
+        "components": [
+            {
+                "id": cid,
+                "title": titles.get(cid, cid),
+                "covered": bool(comp.get("covered")),
+                "seconds": comp.get("seconds") or 0,
+                "evidence": comp.get("evidence") or [],
+            }
+            for cid, comp in (d.get("components") or {}).items()
+        ],
+        "order": d.get("order") or {},
+        "order_titles": [titles.get(c, c) for c in (d.get("order") or {}).get("sequence") or []],
+        "pitfalls": [
+            {
+                "title": pitfall_titles(language).get(h.get("id"), h.get("id")),
+                "text": h.get("text") or "",
+                "start": float(h.get("start") or 0),
+                "clock": format_duration(float(h.get("start") or 0)),
+            }
+            for h in d.get("pitfalls") or []
+        ],
+        "rows": delivery_rows(d, L, language),
+        "timeline": timeline_svg(d, sentences, L, titles),
+        "engine": f"{d.get('engine') or ''} {d.get('model') or ''}".strip(),
+    }
+
+
+def _file_name(path: str) -> str:
+    return re.split(r"[\\/]", path)[-1]
+
+
+def _score_class(score: int) -> str:
+    return "good" if score >= 65 else "mid" if score >= 40 else "weak"
+
+
+def _tips(d: dict, sentences: list[SentenceView]) -> list[TipView]:
+    out = []
+    for n, tip in enumerate((d.get("tips") or [])[:3], 1):
+        start = tip.get("start")
+        end = None
+        if start is not None:
+            start = float(start)
+            match = min(sentences, key=lambda s: abs(s.start - start), default=None)
+            end = (
+                match.end
+                if match and abs(match.start - start) < SAME_START_S
+                else start + PLAY_FALLBACK_S
+            )
+        out.append(
+            TipView(n, tip["message"], start, end, tip.get("sentence"), tip.get("say_instead"))
+        )
+    return out
+
+
+UNITS_JA = {
+    "words/min": "語/分",
+    "chars/min": "字/分",
+    "morae/min": "拍/分",
+    "per 100 words": "（100語あたり）",
+    "fillers/min": "回/分",
+    "semitones (std)": "半音（標準偏差）",
+    "dB (std)": "dB（標準偏差）",
+}
+
+
+def band_text(band: str | None, language: str, *, seconds: bool = False) -> str:
+    """A stored band ("120-160 words/min (Street & Brady 1982)") for the page: durations as m:ss,
+    units in the page's language, the source kept."""
+    if not band:
+        return ""
+    match = _BAND.match(band)
+    if not match:
+        return band
+    low, high, unit, source = match.groups()
+    if seconds:
+        low, high, unit = format_duration(float(low)), format_duration(float(high)), ""
+        source = (source or "").replace("target", "目標" if language == "ja" else "target")
+    elif language == "ja":
+        unit = UNITS_JA.get(unit, unit)
+    dash = "〜" if language == "ja" else "–"
+    text = f"{low}{dash}{high} {unit}".strip()
+    if source:
+        text += f"（{source}）" if language == "ja" else f" ({source})"
+    return text
+
+
+def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
+    j, bands = d.get("judgements") or {}, d.get("bands") or {}
+
+    def judged(key: str) -> tuple[str, str]:
+        verdict = j.get(key)
+        if verdict is None:
+            return "", ""
+        return verdict, L.get(f"j_{verdict}", verdict)
+
+    rows = [
+        Row(
+            L["m_duration"],
+            f"{format_duration(d.get('duration_s') or 0)} ({L['m_speech']} "
+            f"{format_duration(d.get('speech_s') or 0)})",
+            band_text(bands.get("duration"), language, seconds=True),
+            *judged("duration"),
+        )
+    ]
+    if d.get("wpm") is not None:
+        rows.append(
+            Row(
+                L["m_pace"],
+                f"{number(d['wpm'])} {L['u_wpm']}",
+                band_text(bands.get("wpm"), language),
+                *judged("wpm"),
+            )
+        )
+        if d.get("articulation_wpm") is not None:
+            rows.append(
+                Row(
+                    L["m_articulation"], f"{number(d['articulation_wpm'])} {L['u_wpm']}", "", "", ""
+                )
+            )
+    if d.get("chars_per_min") is not None:
+        rows.append(
+            Row(
+                L["m_chars"],
+                f"{number(d['chars_per_min'])} {L['u_cpm']}",
+                band_text(bands.get("chars_per_min"), language),
+                *judged("chars_per_min"),
+            )
+        )
+    if d.get("morae_per_min") is not None:
+        rows.append(
+            Row(
+                L["m_morae"],
+                f"{number(d['morae_per_min'])} {L['u_mpm']}",
+                band_text(bands.get("morae_per_min"), language),
+                *judged("morae_per_min"),
+            )
+        )
+    windows = [w for w in d.get("pace_windows") or [] if w.get("rate", w.get("wpm")) is not None]
+    if len(windows) > 1:
+        unit = L["u_cpm"] if (windows[0].get("unit") or "").startswith("chars") else L["u_wpm"]
+        rows.append(
+            Row(
+                L["m_pace_windows"],
+                " · ".join(number(w.get("rate", w.get("wpm"))) for w in windows) + f" {unit}",
+                "",
+                "",
+                "",
+            )
+        )
+    p = d.get("pauses") or {}
+    value = fmt(L["pauses_value"], count=p.get("count", 0), long=p.get("long_count", 0))
+    if p.get("longest_at") is not None:
+        value += ", " + fmt(
+            L["pauses_longest"],
+            seconds=number(p.get("longest_s"), 1),
+            time=format_duration(p["longest_at"]),
+        )
+    rows.append(
+        Row(
+            L["m_pauses"],
+            value,
+            fmt(
+                L["pauses_band"],
+                min=f"{p.get('min_pause_s', 0):g}",
+                long=f"{p.get('long_pause_s', 0):g}",
+            ),
+            "",
+            "",
+        )
+    )
+    f = d.get("fillers") or {}
+    if j.get("fillers") == "unknown" or f.get("count") is None:
+        rows.append(Row(L["m_fillers"], L["not_counted"], "", "unknown", L["j_unknown"]))
+    else:
+        if f.get("per_100_words") is not None:
+            value = fmt(L["fillers_value"], count=f["count"], rate=number(f["per_100_words"], 1))
+        else:
+            value = fmt(L["fillers_value_min"], count=f["count"], rate=number(f.get("per_min"), 1))
+        kinds = _counts(item["text"] for item in f.get("items") or [])
+        rows.append(
+            Row(
+                L["m_fillers"],
+                value + (f": {kinds}" if kinds else ""),
+                band_text(bands.get("fillers"), language),
+                *judged("fillers"),
+                note=L["fillers_lower_bound"],
+            )
+        )
+    pitch = (d.get("pitch") or {}).get("spread_semitones")
+    if pitch is not None:
+        rows.append(
+            Row(
+                L["m_pitch"],
+                f"{number(pitch, 1)} {L['u_semitones']}",
+                band_text(bands.get("pitch"), language),
+                *judged("pitch"),
+            )
+        )
+    loud = (d.get("loudness") or {}).get("spread_db")
+    if loud is not None:
+        rows.append(
+            Row(
+                L["m_loudness"],
+                f"{number(loud, 1)} {L['u_db']}",
+                band_text(bands.get("loudness"), language),
+                *judged("loudness"),
+            )
+        )
+    return rows
+
+
+def _counts(items) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+# -------------------------------------------------------------------------------- timeline
+def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) -> Markup:
+    """The recording over time, drawn on the server: the parts of the outline (one lane), the
+    pace per 30-second window against the target band, long pauses and pitfalls. Every shape
+    has a <title> (the tooltip and what a screen reader reads) and the lanes are labelled."""
+    duration = max(float(d.get("duration_s") or 0), 1.0)
+    width = SVG_W - SVG_LEFT - SVG_RIGHT
+
+    def x(t: float) -> float:
+        return round(SVG_LEFT + width * max(0.0, min(t, duration)) / duration, 1)
+
+    out = [
+        f'<svg class="timeline" viewBox="0 0 {SVG_W} {SVG_H}" role="img" '
+        f'aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="tl-title">{escape(L["timeline"])}</title>',
+        f'<desc id="tl-desc">{escape(L["timeline_desc"])}</desc>',
+    ]
+    # Lane labels.
+    for y, key in (
+        (ROW_PARTS + ROW_PARTS_H / 2, "timeline_parts"),
+        (ROW_PACE + ROW_PACE_H / 2, "timeline_pace"),
+        (ROW_MARKS + 10, "timeline_pauses"),
+    ):
+        out.append(f'<text class="lane" x="4" y="{y + 4:.0f}">{escape(L[key])}</text>')
+    # Parts: one rectangle per evidence sentence, coloured by component, named inside.
+    for cid, comp in (d.get("components") or {}).items():
+        for ev in comp.get("evidence") or []:
+            x0, x1 = x(float(ev.get("start") or 0)), x(float(ev.get("end") or 0))
+            name = titles.get(cid, cid)
+            tip = f"{name} {format_duration(float(ev.get('start') or 0))}: {ev.get('text', '')}"
+            out.append(
+                f'<rect class="part c-{escape(cid)}" x="{x0}" y="{ROW_PARTS}" '
+                f'width="{max(x1 - x0, 2):.1f}" '
+                f'height="{ROW_PARTS_H}"><title>{escape(tip)}</title></rect>'
+            )
+            if x1 - x0 > 8 * len(name) * (2 if not name.isascii() else 1) * 0.6:
+                out.append(
+                    f'<text class="part-label" x="{x0 + 4}" '
+                    f'y="{ROW_PARTS + 17}">{escape(name)}</text>'
+                )
+    # Pace: the target band, then one bar per 30-second window.
+    windows = [w for w in d.get("pace_windows") or [] if w.get("rate", w.get("wpm")) is not None]
+    judged_chars = bool(windows) and (windows[0].get("unit") or "").startswith("chars")
+    band_key = "chars_per_min" if judged_chars else "wpm"
+    band = _BAND.match((d.get("bands") or {}).get(band_key) or "")
+    low, high = (float(band.group(1)), float(band.group(2))) if band else (None, None)
+    rates = [float(w.get("rate", w.get("wpm"))) for w in windows]
+    floor = min(rates + [low if low is not None else min(rates, default=0)]) * 0.8
+    ceiling = max(rates + [high or 0]) * 1.1 or 1.0
+    if ceiling - floor < 1e-9:
+        floor, ceiling = 0.0, ceiling + 1
+
+    def y(rate: float) -> float:
+        return round(ROW_PACE + ROW_PACE_H * (1 - (rate - floor) / (ceiling - floor)), 1)
+
+    if low is not None:
+        target = fmt(L["timeline_target"], low=f"{low:g}", high=f"{high:g}")
+        out.append(
+            f'<rect class="band" x="{SVG_LEFT}" y="{y(high)}" width="{width}" '
+            f'height="{y(low) - y(high):.1f}"><title>{escape(target)}</title></rect>'
+        )
+        for edge in (low, high):
+            out.append(
+                f'<text class="axis" x="{SVG_LEFT - 4}" y="{y(edge) + 4}" '
+                f'text-anchor="end">{edge:g}</text>'
+            )
+    unit = L["u_cpm"] if judged_chars else L["u_wpm"]
+    # One level per 30-second window (a step line), so that the band stays visible behind it.
+    for w, rate in zip(windows, rates, strict=True):
+        x0, x1 = x(float(w.get("start") or 0)), x(float(w.get("end") or 0))
+        state = "ok" if low is None or low <= rate <= high else "off"
+        tip = f"{format_duration(w['start'])}–{format_duration(w['end'])}: {rate:.0f} {unit}"
+        out.append(
+            f'<rect class="pace {state}" x="{x0 + 1}" y="{y(rate) - 3}" '
+            f'width="{max(x1 - x0 - 2, 1):.1f}" height="6"><title>{escape(tip)}</title></rect>'
+            f'<text class="bar-label" x="{(x0 + x1) / 2:.1f}" y="{y(rate) - 7}" '
+            f'text-anchor="middle">{rate:.0f} {escape(unit)}</text>'
+        )
+    # Long pauses (grey) and pitfalls (red triangles).
+    for pause in (d.get("pauses") or {}).get("long") or []:
+        x0, x1 = x(float(pause["start"])), x(float(pause["end"]))
+        seconds = number(pause.get("duration"), 1)
+        tip = f"{fmt(L['long_pause'], seconds=seconds)} @ {format_duration(pause['start'])}"
+        out.append(
+            f'<rect class="pause" x="{x0}" y="{ROW_MARKS}" width="{max(x1 - x0, 2):.1f}" '
+            'height="14">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
+    names = pitfall_titles(L["lang"])
+    for hit in d.get("pitfalls") or []:
+        cx = x(float(hit.get("start") or 0))
+        when = format_duration(float(hit.get("start") or 0))
+        name = names.get(hit.get("id"), hit.get("id"))
+        tip = f"{L['pitfall']} {when}: {name}: {hit.get('text', '')}"
+        out.append(
+            f'<path class="pitfall-mark" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 '
+            f'z"><title>{escape(tip)}</title></path>'
+        )
+    # Time axis: a tick every 30 s (every minute past 5 minutes).
+    step = PACE_WINDOW_S if duration <= 300 else 60.0
+    t = 0.0
+    while t <= duration + 0.01:
+        out.append(
+            f'<line class="tick" x1="{x(t)}" x2="{x(t)}" y1="{ROW_PARTS}" y2="{SVG_H - 14}"/>'
+            f'<text class="axis" x="{x(t)}" y="{SVG_H - 2}" '
+            f'text-anchor="middle">{format_duration(t)}</text>'
+        )
+        t += step
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# -------------------------------------------------------------------------------- progress
+def progress_charts(progress, L: dict) -> list[Markup]:
+    """One small SVG line chart per progress series (oldest attempt left), the target band
+    shaded, the personal best ringed on the score chart."""
+    best = progress.best
+    ids = [a.id for a in progress.attempts]
+    charts = []
+    for s in progress.series:
+        known = [(i, v) for i, v in enumerate(s.values) if v is not None]
+        band = s.band
+        if not known:
+            continue
+        lows = [v for _, v in known] + ([band.low, band.high] if band else [])
+        vmin, vmax = min(lows), max(lows)
+        if s.key == "score":
+            vmin, vmax = 0.0, 100.0
+        if vmax - vmin < 1e-9:
+            vmin, vmax = vmin - 1, vmax + 1
+        inner_w = CHART_W - CHART_LEFT - CHART_PAD
+        inner_h = CHART_H - 2 * CHART_PAD - 14
+        n = max(len(ids) - 1, 1)
+
+        def cx(i: int, inner_w=inner_w, n=n) -> float:
+            return round(CHART_LEFT + inner_w * (i / n if len(ids) > 1 else 0.5), 1)
+
+        def cy(v: float, vmin=vmin, vmax=vmax, inner_h=inner_h) -> float:
+            return round(CHART_PAD + inner_h * (1 - (v - vmin) / (vmax - vmin)), 1)
+
+        value_text = s.fmt
+        band_words = _band_words(band, s.key) if band else ""
+        title = f"{s.title} ({s.unit})"
+        parts = [
+            f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+            f"<desc>{escape(fmt(L['chart_desc'], title=s.title, band=band_words))}</desc>"
+        ]
+        if band is not None:
+            parts.append(
+                f'<rect class="band" x="{CHART_LEFT}" y="{cy(min(band.high, vmax))}" '
+                f'width="{inner_w}" '
+                f'height="{max(cy(max(band.low, vmin)) - cy(min(band.high, vmax)), 1.5):.1f}"/>'
+            )
+        for v in (vmin, vmax) + ((band.low, band.high) if band else ()):
+            parts.append(
+                f'<text class="axis" x="{CHART_LEFT - 4}" y="{cy(v) + 4}" '
+                f'text-anchor="end">{escape(value_text(v))}</text>'
+            )
+        points = " ".join(f"{cx(i)},{cy(v)}" for i, v in known)
+        parts.append(f'<polyline class="line" points="{points}"/>')
+        for i, v in known:
+            is_best = s.key == "score" and best is not None and ids[i] == best.id
+            parts.append(
+                f'<circle class="{"best" if is_best else "dot"}" cx="{cx(i)}" cy="{cy(v)}" '
+                f'r="{6 if is_best else 4}">'
+                f"<title>#{ids[i]}: {escape(value_text(v))}"
+                f"{' (' + escape(L['best_marker']) + ')' if is_best else ''}</title></circle>"
+            )
+            if is_best:
+                parts.append(
+                    f'<text class="best-label" x="{cx(i)}" y="{cy(v) - 10}" '
+                    f'text-anchor="middle">{escape(L["best_marker"])}</text>'
+                )
+        for i, attempt_id in enumerate(ids):
+            parts.append(
+                f'<text class="axis" x="{cx(i)}" y="{CHART_H - 4}" '
+                f'text-anchor="middle">#{attempt_id}</text>'
+            )
+        parts.append("</svg>")
+        charts.append({"title": title, "band": band_words, "svg": Markup("".join(parts))})
+    return charts
+
+
+def _band_words(band, key: str) -> str:
+    if band.unit == "s" or key == "duration":
+        return f"{format_duration(band.low)}–{format_duration(band.high)}"
+    if band.low == band.high:
+        return f"{band.low:g} {band.unit}"
+    return f"{band.low:g}–{band.high:g} {band.unit}"
+
+
+__all__ = [
+    "labels",
+    "report_view",
+    "progress_charts",
+    "sentence_views",
+    "stored_sentences",
+    "timeline_svg",
+    "band_text",
+    "ui_language",
+    "COMPONENT_ORDER",
+]
+
+
+def compare_view(comparison, language: str) -> dict:
+    """The comparison page: `Comparison.to_dict()` plus the texts the terminal table shows and
+    the titles of parts and pitfalls."""
+    data = comparison.to_dict()
+    titles = component_titles(language)
+    pitfalls = pitfall_titles(language)
+    for row, change in zip(data["metrics"], comparison.changes, strict=True):
+        row["text_before"], row["text_after"] = change.text_before, change.text_after
+        row["band_text"] = _band_words(change.band, change.key) if change.band else ""
+        delta = change.delta
+        if delta is None:
+            row["change_text"] = ""
+        elif change.key == "duration":
+            row["change_text"] = ("+" if delta >= 0 else "-") + format_duration(abs(delta))
+        else:
+            row["change_text"] = f"{delta:+.1f}" if change.key == "fillers" else f"{delta:+.0f}"
+    for key in ("gained", "lost"):
+        data["components"][f"{key}_titles"] = [titles.get(c, c) for c in data["components"][key]]
+    for key in ("fixed", "new", "still"):
+        data["pitfalls"][f"{key}_titles"] = [pitfalls.get(p, p) for p in data["pitfalls"][key]]
+    return data

@@ -1,0 +1,447 @@
+"""The web app's JSON API and pages through Starlette's test client, with the session's real
+Analyzer, real clips and a real SQLite history, and every hostile request the server must refuse
+or survive (foreign Host, cross-site requests, oversized and broken uploads, a client that
+disconnects mid-upload, a model that cannot load)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from speechcoach.audio import load_audio
+from speechcoach.cli import main
+from speechcoach.errors import AudioError
+from speechcoach.store import History
+from speechcoach.web import create_app, render_report_html
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+BASE = "http://127.0.0.1:8765"
+JOB_STATES = {"queued", "transcribing", "measuring", "saving", "done"}
+# The analysis object of `analyze --json` (README, "JSON output").
+ANALYSIS_FIELDS = {
+    "file",
+    "language",
+    "engine",
+    "model",
+    "duration_s",
+    "speech_s",
+    "voiced_s",
+    "target_s",
+    "word_count",
+    "wpm",
+    "articulation_wpm",
+    "chars_per_min",
+    "morae_per_min",
+    "pace_windows",
+    "pauses",
+    "fillers",
+    "pitch",
+    "loudness",
+    "components",
+    "order",
+    "pitfalls",
+    "score",
+    "score_basis",
+    "score_parts",
+    "judgements",
+    "bands",
+    "tips",
+    "sentences",
+    "transcript",
+    "timings",
+}
+
+
+@pytest.fixture
+def make_client(home, analyzer):
+    """A test client on a fresh app over this test's SPEECHCOACH_HOME (lifespan included)."""
+    made = []
+
+    def make(**options) -> TestClient:
+        app = create_app(options.pop("analyzer", analyzer), home / "history.db", **options)
+        client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
+        client.__enter__()
+        made.append((client, app))
+        return client
+
+    yield make
+    for client, app in made:
+        for job in app.queue.jobs():  # never leave the shared analyzer busy for the next test
+            job.done.wait(300)
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def en_analysis(analyzer) -> dict:
+    """One real analysis of the known English clip, shared by the rendering tests."""
+    return analyzer.analyze_file(DATA / "known_en.wav").to_dict()
+
+
+def upload(client: TestClient, name: str, path: Path | None = None, url="/api/attempts", **data):
+    content = (path or DATA / name).read_bytes()
+    return client.post(url, files={"audio": (name, content, "application/octet-stream")}, data=data)
+
+
+def recordings(home: Path) -> list[str]:
+    folder = home / "recordings"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def attempts_in(home: Path) -> int:
+    with History.open(home / "history.db") as history:
+        return history.count()
+
+
+# --------------------------------------------------------------------- hostile requests
+@pytest.mark.parametrize("host", ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io"])
+def test_a_foreign_host_is_refused(client, host):
+    """DNS rebinding: a site whose name points at 127.0.0.1 still sends its own Host."""
+    for method, url in (("GET", "/"), ("GET", "/api/attempts"), ("DELETE", "/api/attempts/1")):
+        response = client.request(method, url, headers={"host": host})
+        assert response.status_code == 421
+        assert host in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"origin": "http://127.0.0.1:9999"},  # another local app on another port
+        {"origin": "null"},  # a sandboxed frame or a file: page
+        {"sec-fetch-site": "cross-site"},
+    ],
+)
+def test_a_cross_site_write_is_refused(client, home, headers):
+    response = client.post(
+        "/api/attempts",
+        files={"audio": ("known_en.wav", (DATA / "known_en.wav").read_bytes())},
+        headers=headers,
+    )
+    assert response.status_code == 403
+    assert "another site" in response.json()["error"]
+    assert client.delete("/api/attempts/1", headers=headers).status_code == 403
+    assert recordings(home) == []
+
+
+def test_a_cross_site_read_of_the_api_is_refused_but_the_pages_own_requests_pass(client):
+    assert client.get("/api/attempts", headers={"sec-fetch-site": "cross-site"}).status_code == 403
+    same = {"origin": BASE, "sec-fetch-site": "same-origin"}
+    assert client.get("/api/attempts", headers=same).json() == []
+    # Same origin gets through the guard (and then fails for what it is: no multipart body).
+    assert client.post("/api/attempts", content=b"x", headers=same).status_code == 415
+
+
+def test_security_headers_are_on_every_response(client):
+    response = client.get("/")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cross-origin-resource-policy"] == "same-origin"
+
+
+def test_an_upload_over_the_limit_is_refused_declared_or_streamed(make_client, home):
+    client = make_client(max_upload_bytes=100_000)
+    big = (DATA / "known_en.wav").read_bytes()  # ~760 kB
+    response = client.post("/api/attempts", files={"audio": ("big.wav", big)})
+    assert response.status_code == 413
+    assert "100 MB" not in response.json()["error"] and "0 MB limit" in response.json()["error"]
+
+    def chunks():  # no Content-Length: the limit must hold while the body streams in
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    response = client.post(
+        "/api/attempts",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    assert response.status_code == 413
+    assert recordings(home) == []
+    assert client.get("/").status_code == 200
+
+
+def test_a_request_that_is_not_an_upload_gets_a_one_line_error(client):
+    response = client.post("/api/attempts", json={"audio": "intro.m4a"})
+    assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]
+    response = client.post("/api/attempts", files={"recording": ("a.wav", b"RIFF")})
+    assert response.status_code == 400 and "`audio`" in response.json()["error"]
+    response = upload(client, "known_en.wav", language="klingon")
+    assert response.status_code == 400 and "language code" in response.json()["error"]
+    response = upload(client, "known_en.wav", target="soon")
+    assert response.status_code == 400 and "duration" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "not_audio.txt",
+        "corrupt.mp3",
+        "empty.wav",
+        "silent.wav",
+        "too_short.wav",
+        "no_audio_track.mp4",
+    ],
+)
+def test_a_bad_file_gets_the_cli_message_and_leaves_nothing(client, home, name):
+    with pytest.raises(AudioError) as raised:
+        load_audio(DATA / name)
+    cli_message = str(raised.value).replace(str(DATA / name), name)
+    response = upload(client, name)
+    assert response.status_code == 422
+    assert response.json() == {"error": cli_message}
+    assert "\n" not in cli_message and "Traceback" not in response.text
+    assert recordings(home) == []
+    assert attempts_in(home) == 0
+    assert client.get("/").status_code == 200  # still serving
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_no_file_and_no_attempt(home, analyzer):
+    app = create_app(analyzer, home / "history.db")
+    boundary = "speechcoachtest"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; filename="intro.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode() + (DATA / "known_en.wav").read_bytes()
+    incoming = [
+        {"type": "http.request", "body": body[: len(body) // 2], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent = []
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/attempts",
+        "raw_path": b"/api/attempts",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8765"),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8765),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert recordings(home) == []
+    assert attempts_in(home) == 0
+
+
+def test_no_request_path_reaches_the_file_system(client):
+    for url in (
+        "/static/..%2F..%2Fstore.py",
+        "/static/%2e%2e/app.py",
+        "/static/app.py",
+        "/api/attempts/1/audio?path=/etc/passwd",
+        "/api/attempts/..%2F..%2Fhistory.db/audio",
+        "/attempts/abc",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "root:" not in response.text and "import" not in response.text
+    response = client.get("/api/attempts/7/audio")
+    assert response.json() == {"error": response.json()["error"]}
+    assert "no attempt #7" in response.json()["error"]
+    assert client.get("/static/app.css").headers["content-type"].startswith("text/css")
+
+
+def test_a_model_that_fails_to_load_gives_a_clear_error_and_the_server_keeps_running(
+    make_client, home, tmp_path
+):
+    from speechcoach.analyze import AnalyzeOptions, Analyzer
+    from speechcoach.transcribe import TranscribeOptions
+
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    (broken / "model.bin").write_bytes(b"not a model")
+    analyzer = Analyzer(AnalyzeOptions(TranscribeOptions(model=str(broken), language="en")))
+    client = make_client(analyzer=analyzer)
+    for _ in range(2):  # and again: the worker survived the first failure
+        response = upload(client, "known_en.wav")
+        assert response.status_code == 503
+        assert str(broken) in response.json()["error"]
+        assert "Traceback" not in response.text
+    assert client.get("/").status_code == 200
+    assert client.get("/history").status_code == 200
+    assert attempts_in(home) == 0
+
+
+# ------------------------------------------------------------------------ escaping
+@pytest.mark.slow
+def test_transcribed_and_imported_text_is_escaped_in_every_page(client, home, en_analysis):
+    evil = "<script>alert('x')</script>"
+    data = json.loads(json.dumps(en_analysis))
+    data["sentences"][0]["text"] = f"I am {evil} Daniel."
+    data["components"]["japan"]["evidence"][0]["text"] = f"I am {evil} Daniel."
+    data["transcript"]["text"] = evil
+    data["tips"] = [
+        {
+            "id": "pitfall:badmouth",
+            "priority": 90,
+            "message": f"At 0:01 {evil}",
+            "sentence": evil,
+            "start": 0.0,
+            "say_instead": '"><img src=x onerror=alert(1)>',
+        }
+    ]
+    with History.open(home / "history.db") as history:
+        first = history.save(data, DATA / "known_en.wav", label='<img src=x onerror="alert(1)">').id
+        second = history.save(en_analysis, DATA / "known_en.flac", label=evil).id
+    pages = [
+        client.get(f"/attempts/{first}").text,
+        client.get("/history").text,
+        client.get(f"/compare?a={first}&b={second}").text,
+        render_report_html({**data, "label": evil}, b"RIFF"),
+    ]
+    for html in pages:
+        assert "<script>alert(" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;" in html or "&lt;img" in html
+    assert client.get(f"/api/attempts/{first}").json()["label"] == '<img src=x onerror="alert(1)">'
+
+
+@pytest.mark.slow
+def test_show_html_writes_one_self_contained_report(home, en_analysis, tmp_path):
+    with History.open(home / "history.db") as history:
+        attempt_id = history.save(en_analysis, DATA / "known_en.wav", label="v1").id
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["show", str(attempt_id), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "data:audio/wav;base64," in html
+    # No request leaves the file: no external script, style, media or link.
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    for sentence in en_analysis["sentences"]:
+        assert f'data-start="{sentence["start"]}"' in html
+    result = CliRunner().invoke(main, ["show", "99", "--html", str(tmp_path / "x.html")])
+    assert result.exit_code == 1 and "no attempt #99" in result.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_the_report_of_a_japanese_attempt_is_in_japanese():
+    """Labels too: rendered from a stored Japanese analysis (no model needed)."""
+    record = json.loads((DATA / "web_analysis_ja.json").read_text(encoding="utf-8"))
+    html = render_report_html(record, None)
+    assert '<html lang="ja">' in html
+    for label in ("まず直すこと", "文字起こし", "話し方", "内容", "目安"):
+        assert label in html
+    for english in ("Fix first", "Transcript", "Delivery", "Judgement", "Target band"):
+        assert english not in html
+
+
+# ----------------------------------------------------------------- the whole API, for real
+@pytest.mark.slow
+def test_two_tabs_upload_at_once_and_the_api_serves_the_attempts(client, home):
+    results = {}
+
+    def tab(name, filename):
+        results[name] = upload(client, filename, path=DATA / name, label=f"tab {name}")
+
+    tabs = [
+        threading.Thread(target=tab, args=("known_en.wav", "known_en.wav")),
+        threading.Thread(target=tab, args=("known_en.flac", "../../etc/evil name.flac")),
+    ]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join(300)
+    assert [results[n].status_code for n in ("known_en.wav", "known_en.flac")] == [201, 201]
+    wav, flac = results["known_en.wav"].json(), results["known_en.flac"].json()
+    for result in (wav, flac):
+        assert ANALYSIS_FIELDS <= set(result), ANALYSIS_FIELDS - set(result)
+        assert Path(result["file"]).parent == home / "recordings"
+        assert Path(result["file"]).is_file()
+    assert wav["attempt_id"] != flac["attempt_id"]
+    # The client's file name never becomes a path: only a cleaned-up stem inside recordings/.
+    names = recordings(home)
+    assert len(names) == 2 and not [n for n in names if n.startswith(".")]
+    assert any(re.fullmatch(r"upload-\d{8}-\d{6}(-\d+)?-evil-name\.flac", n) for n in names)
+    assert (home / "recordings" / Path(wav["file"]).name).read_bytes() == (
+        DATA / "known_en.wav"
+    ).read_bytes()
+
+    listed = client.get("/api/attempts").json()
+    assert {a["id"] for a in listed} == {wav["attempt_id"], flac["attempt_id"]}
+    # One store: the CLI sees what the browser saved.
+    cli = CliRunner().invoke(main, ["history", "--json"])
+    assert {json.loads(line)["id"] for line in cli.output.splitlines()} == {
+        wav["attempt_id"],
+        flac["attempt_id"],
+    }
+    one = client.get(f"/api/attempts/{wav['attempt_id']}").json()
+    assert one["label"] == "tab known_en.wav"
+    assert {k: one[k] for k in ANALYSIS_FIELDS} == {k: wav[k] for k in ANALYSIS_FIELDS}
+
+    audio = client.get(f"/api/attempts/{wav['attempt_id']}/audio", headers={"range": "bytes=0-99"})
+    assert audio.status_code == 206 and len(audio.content) == 100
+    assert audio.headers["content-type"].startswith("audio/wav")
+    assert audio.content == (DATA / "known_en.wav").read_bytes()[:100]
+
+    comparison = client.get(f"/api/compare?a={wav['attempt_id']}&b={flac['attempt_id']}").json()
+    assert comparison["before"]["id"] == wav["attempt_id"]
+    assert {m["key"] for m in comparison["metrics"]} >= {"score", "duration", "pace"}
+    same = client.get(f"/api/compare?a={wav['attempt_id']}&b={wav['attempt_id']}")
+    assert same.status_code == 400 and "twice" in same.json()["error"]
+    assert client.get("/api/compare?a=1").status_code == 400
+
+    page = client.get(f"/attempts/{wav['attempt_id']}").text
+    assert f'src="/api/attempts/{wav["attempt_id"]}/audio"' in page
+    for sentence in wav["sentences"]:
+        assert f'data-start="{sentence["start"]}"' in page
+    assert "Why Japan" in page and "<svg" in page
+    history = client.get("/history").text
+    assert f"attempt-{wav['attempt_id']}" in history and f"attempt-{flac['attempt_id']}" in history
+    download = client.get(f"/attempts/{wav['attempt_id']}/report.html")
+    assert "attachment" in download.headers["content-disposition"]
+    assert "data:audio/wav;base64," in download.text
+
+    deleted = client.delete(f"/api/attempts/{flac['attempt_id']}")
+    assert deleted.json() == {"deleted": flac["attempt_id"]}
+    gone = client.get(f"/api/attempts/{flac['attempt_id']}")
+    assert gone.status_code == 404 and "no attempt" in gone.json()["error"]
+    assert client.delete(f"/api/attempts/{flac['attempt_id']}").status_code == 404
+    assert [a["id"] for a in client.get("/api/attempts").json()] == [wav["attempt_id"]]
+
+
+@pytest.mark.slow
+def test_a_job_reports_its_state_and_time_left_until_done(client):
+    response = upload(client, "known_en.m4a", url="/api/jobs", target="90s", language="en")
+    assert response.status_code == 202
+    job = response.json()
+    seen = [job["state"]]
+    deadline = time.monotonic() + 300
+    while job["state"] not in ("done", "error") and time.monotonic() < deadline:
+        assert job["eta_s"] is not None and job["eta_s"] >= 0
+        time.sleep(0.2)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+        seen.append(job["state"])
+    assert job["state"] == "done", job
+    assert set(seen) <= JOB_STATES and "transcribing" in seen
+    assert job["report"] == f"/attempts/{job['attempt_id']}"
+    analysis = client.get(f"/api/attempts/{job['attempt_id']}").json()
+    assert analysis["target_s"] == 90.0 and analysis["language"] == "en"
+    assert client.get("/api/jobs/nope").status_code == 404
