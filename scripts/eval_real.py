@@ -367,6 +367,9 @@ def main() -> int:
     parser.add_argument("--model", help="a model name (default: the tool's default)")
     parser.add_argument("--fast", action="store_true", help="as `speechcoach analyze --fast`")
     parser.add_argument("--language", help="skip detection (default: detect, as users run it)")
+    parser.add_argument(
+        "--filler-prompt", choices=("on", "off"), help="force filler-keeping decoding on or off"
+    )
     parser.add_argument("--clip", action="append", help="only these clip files")
     parser.add_argument("--json", type=Path, help="write every row and the summary here")
     parser.add_argument("--out", type=Path, help="write the markdown table here")
@@ -385,6 +388,8 @@ def main() -> int:
     options = {"model": args.model, "language": args.language}
     if args.fast:
         options["fast"] = True
+    if args.filler_prompt:
+        options["filler_prompt"] = args.filler_prompt == "on"
     try:
         transcribe = TranscribeOptions(**options)
     except TypeError:  # a version of speechcoach without --fast

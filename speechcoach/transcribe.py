@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import SAMPLE_RATE
 from .errors import ModelError
-from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+from .models import FAST_MODEL, MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,16 @@ DEFAULT_ENGINE = "faster-whisper"
 ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
 LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
+# Languages speechcoach coaches (a content rubric). Whisper's detection hears accented English
+# as the speaker's first language: on real Mandarin-L1 English it said zh (p=0.41, en 0.24),
+# and base then transcribed Chinese. A language outside these wins only when Whisper is sure.
+COACHED_LANGUAGES = ("en", "ja")
+OTHER_LANGUAGE_MIN_P = 0.8
+MIN_COACHED_P = 0.02  # ... and a coached language must be at least this plausible to take over
+# Filler-keeping decoding: an initial prompt written with fillers makes Whisper write the um/uh
+# it otherwise drops. Used only with a multilingual model on English (measured on the real
+# clips: scripts/eval_real.py); never with tiny.en, which then invents whole closing sentences.
+FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,10 @@ class TranscribeOptions:
     """How to run Whisper. Defaults are the ones the benchmark measured."""
 
     engine: str = DEFAULT_ENGINE
-    model: str | None = None  # None: tiny.en for English, base for other languages
-    language: str | None = None  # None: detect
+    model: str | None = None  # None: base (tiny.en with fast=True)
+    language: str | None = None  # None: detect (with the model that transcribes)
+    fast: bool = False  # tiny.en for English: faster on old laptops, less accurate on accents
+    filler_prompt: bool | None = None  # None: where measured to help (see FILLER_PROMPT)
     device: str = "auto"  # "cpu", "cuda" or "auto"
     compute_type: str = "int8"  # faster-whisper only; openai-whisper uses fp32 on CPU
     beam_size: int = BEAM_SIZE
@@ -84,9 +96,13 @@ class Engine(Protocol):
     model_name: str
     english_only: bool
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript: ...
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+    ) -> Transcript: ...
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]: ...
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
 
 class FasterWhisperEngine:
@@ -129,13 +145,24 @@ class FasterWhisperEngine:
         )
         return language, float(probability)
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript:
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        if self.english_only:
+            return {"en": 1.0}
+        _, _, probabilities = self._model.detect_language(
+            audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]
+        )
+        return {code: float(p) for code, p in probabilities}
+
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+    ) -> Transcript:
         started = time.perf_counter()
         segments, info = self._model.transcribe(
             samples,
             language="en" if self.english_only else language,
             beam_size=self._beam_size,
             word_timestamps=True,
+            initial_prompt=initial_prompt,
         )
         result = tuple(_segment(s) for s in segments)  # the generator does the work here
         return Transcript(
@@ -191,20 +218,65 @@ class ModelPool:
         return self._engines[key]
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        """Pick the model for the language (detecting it when not given), then transcribe."""
+        """Detect the language with the model that transcribes (one model in memory), then
+        transcribe, keeping fillers where that was measured to help."""
         language = self.options.language
-        model = self.options.model
-        if model is None:
-            if language is None:
-                language, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
-                log.info("detected language %s (p=%.2f)", language, probability)
-            model = default_model(language)
-        engine = self.get(model)
+        engine = self.get(self.options.model or default_model(language, self.options.fast))
         if engine.english_only and language not in (None, "en"):
             raise ModelError(
                 f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
             )
-        return engine.transcribe(samples, language)
+        if language is None:
+            language = choose_language(engine.language_probabilities(samples))
+        prompt = FILLER_PROMPT if use_filler_prompt(self.options, engine, language) else None
+        return engine.transcribe(samples, language, initial_prompt=prompt)
+
+
+def choose_language(probabilities: dict[str, float]) -> str:
+    """The language to transcribe in: Whisper's most probable, unless it is one speechcoach
+    does not coach and Whisper is unsure, then the most probable coached one."""
+    best = max(probabilities, key=probabilities.get)
+    coached = max(COACHED_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+    if (
+        best not in COACHED_LANGUAGES
+        and probabilities[best] < OTHER_LANGUAGE_MIN_P
+        and probabilities.get(coached, 0.0) >= MIN_COACHED_P
+    ):
+        log.info(
+            "detected %s (p=%.2f) but unsure; transcribing as %s (p=%.2f)",
+            best,
+            probabilities[best],
+            coached,
+            probabilities[coached],
+        )
+        return coached
+    log.info("detected language %s (p=%.2f)", best, probabilities[best])
+    return best
+
+
+def use_filler_prompt(options: TranscribeOptions, engine: Engine, language: str) -> bool:
+    if options.filler_prompt is not None:
+        return options.filler_prompt and not engine.english_only
+    return language == "en" and not engine.english_only
+
+
+def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[str, dict]:
+    """The model folder and faster-whisper `transcribe` settings speechcoach uses for audio in
+    `language` with `options` (for benchmarks/bench.py's raw baseline)."""
+    source = resolve_ct2(options.model or default_model(options.language, options.fast))
+    prompt = (
+        FILLER_PROMPT
+        if (options.filler_prompt is not False) and not source.english_only and language == "en"
+        else None
+    )
+    return source.location, {
+        "language": "en" if source.english_only else options.language,  # None: detect
+        "beam_size": options.beam_size,
+        "word_timestamps": True,
+        "initial_prompt": prompt,
+        "compute_type": options.compute_type,
+        "cpu_threads": options.cpu_threads,
+    }
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:

@@ -126,3 +126,23 @@ def test_numbers_count_as_spoken():
     assert spoken_words("50%") == ["fifty", "percent"]
     assert spoken_words("3rd") == ["third"]
     assert expand_numbers("in 2019 we had 12 people") == "in twenty nineteen we had twelve people"
+
+
+def test_accented_english_is_not_transcribed_as_the_speakers_first_language():
+    from speechcoach.transcribe import choose_language
+
+    # base's detection on real Mandarin-L1 English (speechocean762 speaker 9626)
+    assert choose_language({"zh": 0.41, "la": 0.27, "en": 0.24, "ja": 0.0}) == "en"
+    assert choose_language({"ja": 0.997, "en": 0.0}) == "ja"
+    assert choose_language({"fr": 0.95, "en": 0.03}) == "fr"  # sure: delivery-only French
+
+
+def test_one_model_by_default_and_tiny_en_only_when_fast():
+    from speechcoach.models import default_model
+    from speechcoach.transcribe import TranscribeOptions, decode_settings
+
+    assert default_model(None) == default_model("en") == default_model("ja") == "base"
+    assert default_model(None, fast=True) == default_model("en", fast=True) == "tiny.en"
+    assert default_model("ja", fast=True) == "base"
+    _, fast = decode_settings(TranscribeOptions(fast=True))
+    assert fast["initial_prompt"] is None  # never the disfluent prompt with tiny.en
