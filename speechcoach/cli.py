@@ -578,7 +578,7 @@ def record(
             state,
             recording,
             language,
-            model,
+            (model, fast),
             engine,
             whisper_device,
             target,
@@ -668,6 +668,7 @@ def _analyze_recording(
 ) -> int:
     from .audio import MIN_SPEECH_S
 
+    model, fast = model  # (--model, --fast)
     path = recording.path
     again = f"the recording is kept in {path}; analyse it again with: speechcoach analyze {path}"
     if recording.duration_s < MIN_SPEECH_S:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import SAMPLE_RATE
 from .errors import ModelError
-from .models import FAST_MODEL, MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
 
 log = logging.getLogger(__name__)
 
