@@ -578,7 +578,8 @@ def record(
             state,
             recording,
             language,
-            (model, fast),
+            model,
+            fast,
             engine,
             whisper_device,
             target,
@@ -659,6 +660,7 @@ def _analyze_recording(
     recording,
     language,
     model,
+    fast,
     engine,
     whisper_device,
     target,
@@ -668,7 +670,6 @@ def _analyze_recording(
 ) -> int:
     from .audio import MIN_SPEECH_S
 
-    model, fast = model  # (--model, --fast)
     path = recording.path
     again = f"the recording is kept in {path}; analyse it again with: speechcoach analyze {path}"
     if recording.duration_s < MIN_SPEECH_S:
