@@ -1,6 +1,6 @@
 """Embed the rubric's example sentences once and ship the vectors with the package.
 
-    python scripts/embed_rubric.py            # every language in speechcoach/rubric/
+    python scripts/embed_rubric.py            # every language in speechcoach/languages/
     python scripts/embed_rubric.py --check    # exit 1 if a shipped file is missing or stale
 
 Without the shipped vectors, a new user's first analysis would spend seconds embedding a few

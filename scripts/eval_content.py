@@ -11,7 +11,7 @@ python scripts/eval_content.py --tune [--write]
     Picks top_k, the pattern bonus and the margins (one for components, one for pitfalls) by
     leave-one-out over the RUBRIC's own examples (each example scored against all the others),
     maximising the same measures as the targets. The labelled test set is never looked at.
-    --write stores them in speechcoach/rubric/<lang>/components.json.
+    --write stores them in speechcoach/languages/<lang>/components.json.
 
 python scripts/eval_content.py --timing
     Cost of ContentAnalyzer(language) (cold and warm embedding cache) and of analyse() on a

@@ -1,7 +1,7 @@
 """The whole analysis of one recording: decode, transcribe, measure, check content, score.
 
 `Analyzer` holds the loaded models for the life of the process: create one and call
-`analyze_file` for every file of a batch.
+`analyze_file` for every file of a batch. It returns the typed record of result.py.
 """
 
 from __future__ import annotations
@@ -12,15 +12,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import languages, result
 from .audio import Audio, load_audio
 from .config import Targets
 from .delivery import DeliveryMetrics, measure
 from .errors import AudioError
 from .feedback import Tip
 from .scoring import DELIVERY_POINTS, FILLER_POINTS, Judgement, delivery_tips, judge, score
-from .sentences import Sentence, split_sentences
-from .transcribe import ModelPool, TranscribeOptions, Transcript
+from .sentences import split_sentences
+from .transcribe import ModelPool, TranscribeOptions
+from .types import Sentence, Transcript
+
+if TYPE_CHECKING:
+    from .content import Content
 
 log = logging.getLogger(__name__)
 
@@ -32,140 +38,167 @@ StageCallback = Callable[[str], None]
 MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
 
 
-@dataclass
-class Analysis:
-    """The result for one recording. `to_dict()` is the JSON schema documented in the README."""
+def _record(
+    audio_path: str,
+    transcript: Transcript,
+    delivery: DeliveryMetrics,
+    content: Content | None,
+    targets: Targets,
+    judgements: dict[str, Judgement],
+    score_parts: dict[str, float],
+    tips: list[Tip],
+    sentences: list[Sentence],
+    feedback_language: str,
+    timings: dict[str, float],
+) -> result.AnalysisResult:
+    """The typed record of one analysis (see result.py), rounded as it is printed."""
+    d = delivery
+    pace_metric = languages.get(feedback_language).pace_metric
+    return result.AnalysisResult(
+        file=audio_path,
+        language=transcript.language,
+        feedback_language=feedback_language,
+        engine=transcript.engine,
+        model=transcript.model,
+        duration_s=round(d.duration_s, 2),
+        speech_s=round(d.speech_s, 2),
+        voiced_s=round(d.voiced_s, 2),
+        target_s=targets.duration_s,
+        word_count=d.word_count,
+        wpm=_round(d.wpm),
+        articulation_wpm=_round(d.articulation_wpm),
+        chars_per_min=_round(d.chars_per_min),
+        morae_per_min=_round(d.morae_per_min),
+        pace=result.Pace(metric=pace_metric, unit=languages.PACE_UNITS[pace_metric]),
+        pace_windows=tuple(
+            result.PaceWindow(start=w.start, end=w.end, rate=w.rate, unit=w.unit, wpm=w.wpm)
+            for w in d.pace_windows
+        ),
+        pauses=_pauses(d),
+        fillers=result.Fillers(
+            count=len(d.fillers) if d.fillers_counted else None,
+            per_100_words=_round(d.fillers_per_100_words),
+            per_min=_round(d.fillers_per_min),
+            items=tuple(result.FillerItem(text=f.text, start=round(f.start, 2)) for f in d.fillers),
+            method=d.filler_method
+            if d.fillers_counted
+            else "not counted: no filler list for this language",
+        ),
+        pitch=result.Pitch(
+            spread_semitones=d.pitch_spread_semitones,
+            median_hz=d.pitch_median_hz,
+            method="librosa.yin over voiced frames",
+        ),
+        loudness=result.Loudness(
+            spread_db=d.loudness_spread_db, method="std of frame RMS (dB) over voiced frames"
+        ),
+        **_content_fields(content),
+        score=_score(score_parts, content is not None),
+        score_basis=_score_basis(content is not None, transcript.language),
+        score_parts=score_parts,
+        judgements={name: j.verdict for name, j in judgements.items()},
+        bands={name: j.band.describe() for name, j in judgements.items()},
+        tips=tuple(_tip(tip) for tip in tips),
+        sentences=tuple(
+            result.SentenceRecord(start=round(s.start, 2), end=round(s.end, 2), text=s.text)
+            for s in sentences
+        ),
+        transcript=result.TranscriptText(
+            text=transcript.text,
+            segments=tuple(
+                result.TranscriptSegment(
+                    start=round(s.start, 2), end=round(s.end, 2), text=s.text.strip()
+                )
+                for s in transcript.segments
+            ),
+        ),
+        timings={k: round(v, 3) for k, v in timings.items()},
+    )
 
-    file: str
-    transcript: Transcript
-    sentences: list[Sentence]
-    delivery: DeliveryMetrics
-    content: dict | None
-    targets: Targets
-    judgements: dict[str, Judgement]
-    score_parts: dict[str, float]
-    tips: list[Tip]
-    timings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def score(self) -> int:
-        total = sum(self.score_parts.values())
-        if (
-            self.content is None
-        ):  # no rubric for this language: delivery only, out of 100 all the same
-            total *= 100 / (
-                DELIVERY_POINTS - (0 if "fillers" in self.score_parts else FILLER_POINTS)
-            )
-        return int(round(max(0.0, min(100.0, total))))
+def _score(score_parts: dict[str, float], content_checked: bool) -> int:
+    total = sum(score_parts.values())
+    if not content_checked:  # no rubric for this language: delivery only, out of 100 all the same
+        total *= 100 / (DELIVERY_POINTS - (0 if "fillers" in score_parts else FILLER_POINTS))
+    return int(round(max(0.0, min(100.0, total))))
 
-    @property
-    def score_basis(self) -> str:
-        if self.content is not None:
-            return "content and delivery"
-        from .content import supported_languages
 
-        return (
-            f"delivery only: no content rubric for '{self.transcript.language}' "
-            f"(speechcoach checks content in: {', '.join(supported_languages())})"
-        )
+def _score_basis(content_checked: bool, language: str) -> str:
+    if content_checked:
+        return "content and delivery"
+    return (
+        f"delivery only: no content rubric for '{language}' "
+        f"(speechcoach checks content in: {', '.join(languages.with_rubric())})"
+    )
 
-    def to_dict(self) -> dict:
-        d, t = self.delivery, self.targets
-        content = self.content or {
-            "components": {},
-            "order": {"sequence": [], "ok": False, "note": "not checked"},
-            "pitfalls": [],
-        }
+
+def _content_fields(content: Content | None) -> dict:
+    if content is None:
         return {
-            "file": self.file,
-            "language": self.transcript.language,
-            "engine": self.transcript.engine,
-            "model": self.transcript.model,
-            "duration_s": round(d.duration_s, 2),
-            "speech_s": round(d.speech_s, 2),
-            "voiced_s": round(d.voiced_s, 2),
-            "target_s": t.duration_s,
-            "word_count": d.word_count,
-            "wpm": _round(d.wpm),
-            "articulation_wpm": _round(d.articulation_wpm),
-            "chars_per_min": _round(d.chars_per_min),
-            "morae_per_min": _round(d.morae_per_min),
-            "pace_windows": [
-                {"start": w.start, "end": w.end, "rate": w.rate, "unit": w.unit, "wpm": w.wpm}
-                for w in d.pace_windows
-            ],
-            "pauses": _pauses_dict(d),
-            "fillers": {
-                "count": len(d.fillers) if d.fillers_counted else None,
-                "per_100_words": _round(d.fillers_per_100_words),
-                "per_min": _round(d.fillers_per_min),
-                "items": [{"text": f.text, "start": round(f.start, 2)} for f in d.fillers],
-                "method": d.filler_method
-                if d.fillers_counted
-                else "not counted: no filler list for this language",
-            },
-            "pitch": {
-                "spread_semitones": d.pitch_spread_semitones,
-                "median_hz": d.pitch_median_hz,
-                "method": "librosa.yin over voiced frames",
-            },
-            "loudness": {
-                "spread_db": d.loudness_spread_db,
-                "method": "std of frame RMS (dB) over voiced frames",
-            },
-            "components": content["components"],
-            "order": content["order"],
-            "pitfalls": content["pitfalls"],
-            "score": self.score,
-            "score_basis": self.score_basis,
-            "score_parts": self.score_parts,
-            "judgements": {name: j.verdict for name, j in self.judgements.items()},
-            "bands": {name: j.band.describe() for name, j in self.judgements.items()},
-            "tips": [tip.to_dict() for tip in self.tips],
-            "sentences": [
-                {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text}
-                for s in self.sentences
-            ],
-            "transcript": {
-                "text": self.transcript.text,
-                "segments": [
-                    {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()}
-                    for s in self.transcript.segments
-                ],
-            },
-            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "components": {},
+            "order": result.Order(sequence=(), ok=False, note="not checked"),
+            "pitfalls": (),
         }
+    return {
+        "components": {
+            cid: result.Component(
+                title=c.title,
+                covered=c.covered,
+                confidence=round(c.confidence, 3),
+                seconds=round(c.seconds, 2),
+                evidence=tuple(
+                    result.Evidence(text=e.text, start=round(e.start, 2), end=round(e.end, 2))
+                    for e in c.evidence
+                ),
+            )
+            for cid, c in content.components.items()
+        },
+        "order": result.Order(
+            sequence=tuple(content.order.sequence), ok=content.order.ok, note=content.order.note
+        ),
+        "pitfalls": tuple(
+            result.Pitfall(
+                id=p.id,
+                text=p.text,
+                start=round(p.start, 2),
+                end=round(p.end, 2),
+                only_reason=p.only_reason,
+            )
+            for p in content.pitfalls
+        ),
+    }
 
 
-def _content_language(language: str, japanese_share: float | None) -> str:
-    """The rubric for a mixed intro follows the language mostly spoken, not Whisper's label
-    (an English intro with a Japanese closing may come back labelled "ja")."""
-    if japanese_share is None:
-        return language
-    if japanese_share >= 0.5:
-        return "ja"
-    return "en" if language == "ja" else language
+def _tip(tip: Tip) -> result.Tip:
+    return result.Tip(
+        id=tip.id,
+        priority=tip.priority,
+        message=tip.message,
+        sentence=tip.sentence,
+        start=None if tip.start is None else round(tip.start, 2),
+        say_instead=tip.say_instead,
+    )
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _pauses_dict(d: DeliveryMetrics) -> dict:
+def _pauses(d: DeliveryMetrics) -> result.Pauses:
     longest = max(d.pauses, key=lambda p: p.duration, default=None)
-    return {
-        "count": len(d.pauses),
-        "long_count": len(d.long_pauses),
-        "total_s": round(sum(p.duration for p in d.pauses), 2),
-        "longest_s": round(longest.duration, 2) if longest else 0.0,
-        "longest_at": longest.start if longest else None,
-        "long": [
-            {"start": p.start, "end": p.end, "duration": round(p.duration, 2)}
+    return result.Pauses(
+        count=len(d.pauses),
+        long_count=len(d.long_pauses),
+        total_s=round(sum(p.duration for p in d.pauses), 2),
+        longest_s=round(longest.duration, 2) if longest else 0.0,
+        longest_at=longest.start if longest else None,
+        long=tuple(
+            result.LongPause(start=p.start, end=p.end, duration=round(p.duration, 2))
             for p in d.long_pauses
-        ],
-        "min_pause_s": d.min_pause_s,
-        "long_pause_s": d.long_pause_s,
-    }
+        ),
+        min_pause_s=d.min_pause_s,
+        long_pause_s=d.long_pause_s,
+    )
 
 
 def _return_freed_memory() -> None:
@@ -212,15 +245,19 @@ class Analyzer:
         other._content = self._content
         return other
 
-    def analyze_file(self, path: Path, on_stage: StageCallback | None = None) -> Analysis:
+    def analyze_file(
+        self, path: Path, on_stage: StageCallback | None = None
+    ) -> result.AnalysisResult:
         started = time.perf_counter()
         audio = load_audio(Path(path))
-        decode_s = time.perf_counter() - started
-        analysis = self.analyze_audio(audio, on_stage)
-        analysis.timings["decode"] = decode_s
-        return analysis
+        return self.analyze_audio(audio, on_stage, decode_s=time.perf_counter() - started)
 
-    def analyze_audio(self, audio: Audio, on_stage: StageCallback | None = None) -> Analysis:
+    def analyze_audio(
+        self,
+        audio: Audio,
+        on_stage: StageCallback | None = None,
+        decode_s: float | None = None,
+    ) -> result.AnalysisResult:
         """`on_stage` (if given) is called with STAGE_TRANSCRIBING, then STAGE_MEASURING."""
         targets = self.options.targets
         started = time.perf_counter()
@@ -232,63 +269,68 @@ class Analyzer:
         if on_stage:
             on_stage(STAGE_MEASURING)
         sentences = split_sentences(transcript)
-        if (
-            sum(len(s.text.split()) for s in sentences) < MIN_WORDS
-            and len(transcript.text) < MIN_WORDS * 3
-        ):
-            heard = (
-                f"only {transcript.text.strip()!r} was recognised"
-                if transcript.text.strip()
-                else "no speech was recognised"
-            )
-            raise AudioError(
-                f"{audio.path}: {heard} in {audio.duration_s:.0f} s of audio; too little to coach: "
-                "record your whole introduction, close to the microphone"
-            )
+        _check_enough_speech(audio, transcript, sentences)
         delivery = measure(audio.samples, transcript, sentences, targets)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.
-        feedback_language = _content_language(transcript.language, delivery.japanese_share)
-        content = self._content_for(feedback_language)
-        content_result = content.analyse(sentences) if content else None
+        feedback = languages.feedback_language(transcript.language, delivery.japanese_share)
+        content_analyzer = self._content_for(feedback)
+        content = content_analyzer.analyse(sentences) if content_analyzer else None
         judgements = judge(delivery, transcript.language, targets)
-        content_dict = content_result.to_dict() if content_result else None
-        complete = bool(content_dict) and all(
-            c["covered"] for c in content_dict["components"].values()
-        )
-        tips = delivery_tips(delivery, judgements, targets, sentences, feedback_language, complete)
-        tips += list(content_result.tips if content_result else [])
-        if delivery.japanese_share:  # a polite Japanese intro that slips into だ/である
-            from .japanese import register_tips
-
-            tips += register_tips(sentences)
+        complete = content is not None and all(c.covered for c in content.components.values())
+        tips = delivery_tips(delivery, judgements, targets, sentences, feedback, complete)
+        tips += list(content.tips if content else [])
+        for pack in languages.spoken(transcript.language, delivery.japanese_share):
+            tips += pack.extra_tips(sentences)
         tips.sort(key=lambda tip: -tip.priority)
         done = time.perf_counter()
-        return Analysis(
-            file=str(audio.path),
-            transcript=transcript,
-            sentences=sentences,
-            delivery=delivery,
-            content=content_dict,
-            targets=targets,
-            judgements=judgements,
-            score_parts=score(delivery, judgements, content_dict, targets),
-            tips=tips,
-            timings={
-                "transcribe": transcribed - started,
-                "delivery": measured - transcribed,
-                "content": done - measured,
-            },
+        timings = {
+            "transcribe": transcribed - started,
+            "delivery": measured - transcribed,
+            "content": done - measured,
+        }
+        if decode_s is not None:
+            timings["decode"] = decode_s
+        return _record(
+            str(audio.path),
+            transcript,
+            delivery,
+            content,
+            targets,
+            judgements,
+            score(delivery, judgements, content.to_dict() if content else None, targets),
+            tips,
+            sentences,
+            feedback,
+            timings,
         )
 
     def _content_for(self, language: str):
         """One content analyser (rubric + embedding model) per language, loaded on first use."""
         if language not in self._content:
-            from .content import ContentAnalyzer, supported_languages
+            from .content import ContentAnalyzer
 
-            if language in supported_languages():
+            if language in languages.with_rubric():
                 self._content[language] = ContentAnalyzer(language)
             else:
                 log.info("no content rubric for language %r; only delivery is measured", language)
                 self._content[language] = None
         return self._content[language]
+
+
+def _check_enough_speech(audio: Audio, transcript: Transcript, sentences: list) -> None:
+    """AudioError when too little was recognised to coach (music, noise, another language)."""
+    if (
+        sum(len(s.text.split()) for s in sentences) >= MIN_WORDS
+        or len(transcript.text) >= MIN_WORDS * 3
+    ):
+        return
+    heard = (
+        f"only {transcript.text.strip()!r} was recognised"
+        if transcript.text.strip()
+        else "no speech was recognised"
+    )
+    raise AudioError(
+        f"{audio.path}: {heard} in {audio.duration_s:.0f} s of audio; too little to coach: "
+        "record your whole introduction, close to the microphone"
+    )

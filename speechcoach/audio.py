@@ -6,7 +6,10 @@ alike, so no system ffmpeg and no deprecated audioread fallback are needed.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +43,10 @@ MIN_SPEECH_S = 3.0  # shorter than this there is nothing to coach
 MAX_DURATION_S = (
     30 * 60.0
 )  # a self-introduction is minutes, not hours: refuse early, before transcribing
+# NaN/Inf samples up to this share of the clip are set to silence; more and the file is refused.
+MAX_INVALID_SHARE = 0.10
+# A pipe is read whole into memory before decoding: a 30-minute 48 kHz stereo WAV is ~350 MB.
+MAX_STREAM_BYTES = 512 << 20
 # Peak below this (about -60 dBFS) is treated as silence: a muted microphone or an empty track.
 SILENCE_PEAK = 1e-3
 
@@ -61,12 +68,12 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
     """Expand directories (recursively, sorted) into the audio files they hold; keep files as given.
 
     A path given explicitly is kept even if its extension is unknown, so that the user gets a
-    clear per-file error instead of a silent skip.
+    clear per-file error instead of a silent skip; so is a subfolder that cannot be read.
     """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if _is_audio_file(p)))
+            found.extend(_walk(path))
         else:
             found.append(path)
     # The same recording named twice (or through a link) is analysed once.
@@ -78,6 +85,21 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
             seen.add(key)
             unique.append(path)
     return unique
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The audio files under `folder`, and any subfolder that could not be listed (reported by
+    `load_audio` as a per-file error rather than silently skipped)."""
+    found: list[Path] = []
+    unreadable: list[Path] = []
+
+    def note(error: OSError) -> None:
+        unreadable.append(Path(error.filename))
+
+    for root, dirs, files in os.walk(folder, onerror=note, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(p for p in (Path(root) / f for f in files) if _is_audio_file(p))
+    return sorted(found + unreadable)
 
 
 def _is_audio_file(path: Path) -> bool:
@@ -94,6 +116,7 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     samples = _decode(path, max_duration_s)
     if samples.size == 0:
         raise AudioError(f"{path}: the file holds no audio samples; record again")
+    samples = _repair_invalid(path, samples)
     audio = Audio(path=path, samples=samples)
     peak = float(np.max(np.abs(samples)))
     if peak < SILENCE_PEAK:
@@ -109,18 +132,80 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     return audio
 
 
+def _repair_invalid(path: Path, samples: np.ndarray) -> np.ndarray:
+    """NaN or Inf samples (a float WAV from a buggy editor) poison every measure downstream and
+    make Whisper hear nothing: set a few to silence and say so; refuse a file full of them."""
+    invalid = ~np.isfinite(samples)
+    count = int(np.count_nonzero(invalid))
+    if count == 0:
+        return samples
+    share = count / samples.size
+    if share > MAX_INVALID_SHARE:
+        raise AudioError(
+            f"{path}: {share:.0%} of the audio samples are not numbers (NaN or infinite), so the "
+            "file is damaged; export or record it again"
+        )
+    log.warning(
+        "%s: %d audio samples (%.0f ms) were not numbers (NaN or infinite) and were set to "
+        "silence; the rest is analysed as recorded",
+        path,
+        count,
+        1000 * count / SAMPLE_RATE,
+    )
+    return np.where(invalid, np.float32(0), samples)
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise AudioError(f"{path}: no such file")
     if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise AudioError(
+                f"{path}: cannot read this folder (permission denied), so its recordings were "
+                "not analysed; check its permissions (chmod u+rx)"
+            )
         raise AudioError(f"{path}: is a folder with no audio files in it")
-    if path.stat().st_size == 0:
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait here for a writer.
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except PermissionError as exc:
+        raise AudioError(
+            f"{path}: cannot read the file (permission denied); check its permissions (chmod u+r)"
+        ) from exc
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if path.is_file() and path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty (0 bytes)")
 
 
-def _decode(path: Path, max_duration_s: float) -> np.ndarray:
+def is_stream(path: Path) -> bool:
+    """A pipe, a process substitution (<(cat x.wav)) or a device: read once, front to back."""
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        return not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+    except OSError:
+        return False
+
+
+def _read_stream(path: Path) -> io.BytesIO:
+    # A pipe cannot seek, and an m4a keeps its index at the end: read it all, within a bound.
+    data = bytearray()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            data += chunk
+            if len(data) > MAX_STREAM_BYTES:
+                raise AudioError(
+                    f"{path}: more than {MAX_STREAM_BYTES >> 20} MB came through this pipe; "
+                    "save the recording to a file and analyse that"
+                )
+    if not data:
+        raise AudioError(f"{path}: nothing came through this pipe (0 bytes)")
+    return io.BytesIO(bytes(data))
+
+
+def _decode(path: Path, max_duration_s: float) -> np.ndarray:
+    source = _read_stream(path) if is_stream(path) else str(path)
+    try:
+        container = av.open(source, metadata_errors="ignore")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({_short(exc)}); {SUPPORTED}") from exc
     with container:

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FileResult:
     path: Path
-    result: dict | None = None  # Analysis.to_dict()
+    result: dict | None = None  # AnalysisResult.to_json()
     error: str | None = None  # one line for the user
     exception: BaseException | None = None  # kept in-process only, for --debug
 
@@ -65,9 +65,8 @@ def _timed_load(path: Path) -> tuple[Audio, float]:
 def _analyze_decoded(path: Path, future: Future, analyzer: Analyzer) -> FileResult:
     try:
         audio, decode_s = future.result()
-        analysis = analyzer.analyze_audio(audio)
-        analysis.timings["decode"] = decode_s
-        return FileResult(path, result=analysis.to_dict())
+        analysis = analyzer.analyze_audio(audio, decode_s=decode_s)
+        return FileResult(path, result=analysis.to_json())
     except (KeyboardInterrupt, ModelError):
         raise  # a model that cannot load fails every file alike: stop the batch, say it once
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -93,7 +92,7 @@ def _init_worker(options: AnalyzeOptions) -> None:
 
 def _work(path: Path) -> FileResult:
     try:
-        return FileResult(path, result=_worker.analyze_file(path).to_dict())
+        return FileResult(path, result=_worker.analyze_file(path).to_json())
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - reported per file, like the sequential path

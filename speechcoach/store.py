@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from typing import Any
 
 from .config import home_dir
 from .errors import StoreError
+from .result import AnalysisResult, ResultError, from_json
+from .result import problem as result_problem
 from .safefile import is_sqlite_file, os_problem
 from .terminal import escaped
 
@@ -102,6 +105,16 @@ class Attempt:
     components_total: int | None
     pitfalls: int | None
     analysis: dict = field(repr=False)
+
+    @property
+    def result(self) -> AnalysisResult:
+        """The stored analysis as a typed record, upgraded from the version that stored it."""
+        try:
+            return from_json(self.analysis)
+        except ResultError as exc:
+            raise StoreError(
+                f"attempt #{self.id} {exc.problem}; remove it with `speechcoach forget {self.id}`"
+            ) from exc
 
     @property
     def name(self) -> str:
@@ -212,6 +225,13 @@ def file_sha256(path: str | Path) -> str | None:
     """sha256 of a file's bytes, read in chunks; None when the file cannot be read."""
     digest = hashlib.sha256()
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # A pipe was read by the analysis already: its hash would be that of nothing, and
+            # every attempt made through a pipe would then "match" every other one.
+            log.info(
+                "%s is not a regular file: this attempt will not be matched with later ones", path
+            )
+            return None
         with open(path, "rb") as handle:
             while chunk := handle.read(HASH_CHUNK_BYTES):
                 digest.update(chunk)
@@ -884,7 +904,7 @@ def _validated_export(data: Any) -> list[dict]:
     if not isinstance(attempts, list):
         raise StoreError('the export has no "attempts" list; make one with `speechcoach export`')
     for number, item in enumerate(attempts, 1):
-        problem = _shape_problem(item, _ITEM_SHAPE, "")
+        problem = _shape_problem(item, _ITEM_SHAPE, "") or _analysis_problem(item)
         if problem:
             ident = (
                 f" (#{item['id']})" if isinstance(item, dict) and _ID.test(item.get("id")) else ""
@@ -894,6 +914,13 @@ def _validated_export(data: Any) -> list[dict]:
                 "fix or remove that attempt, or export again with `speechcoach export`"
             )
     return attempts
+
+
+def _analysis_problem(item: dict) -> str | None:
+    """The analysis of an imported attempt is checked by the record's own definition."""
+    if "analysis" not in item:
+        return 'lacks "analysis"'
+    return result_problem(item["analysis"], where="analysis")
 
 
 # ------------------------------------------------------------------------- the shape of an import
@@ -917,13 +944,6 @@ class _Optional(_Nullable):
     """The key may be missing, or null."""
 
 
-@dataclass(frozen=True)
-class _Map:
-    """An object with any keys, each value of this shape (components by id)."""
-
-    spec: Any
-
-
 def _is_number(value: Any) -> bool:
     return (
         isinstance(value, int)
@@ -934,63 +954,10 @@ def _is_number(value: Any) -> bool:
 
 
 _MAX_ID = 2**63 - 1  # SQLite's INTEGER
-_NUM = _Leaf("a number", _is_number)
 _INT = _Leaf("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool))
 _ID = _Leaf("a whole number from 1", lambda v: _INT.test(v) and 1 <= v <= _MAX_ID)
-_SCORE = _Leaf("a whole number from 0 to 100", lambda v: _INT.test(v) and 0 <= v <= 100)
 _STR = _Leaf("a string", lambda v: isinstance(v, str))
-_BOOL = _Leaf("true or false", lambda v: isinstance(v, bool))
-_TEXTS = _Map(_STR)
 
-_ANALYSIS_SHAPE = {
-    "file": _STR,
-    "language": _Optional(_STR),
-    "engine": _Optional(_STR),
-    "model": _Optional(_STR),
-    "duration_s": _NUM,
-    "speech_s": _NUM,
-    "target_s": _NUM,
-    "wpm": _Optional(_NUM),
-    "articulation_wpm": _Optional(_NUM),
-    "chars_per_min": _Optional(_NUM),
-    "morae_per_min": _Optional(_NUM),
-    "pace_windows": [{"rate": _Optional(_NUM), "wpm": _Optional(_NUM), "unit": _Optional(_STR)}],
-    "pauses": {
-        "count": _INT,
-        "long_count": _INT,
-        "longest_s": _Nullable(_NUM),
-        "longest_at": _Nullable(_NUM),
-        "min_pause_s": _NUM,
-        "long_pause_s": _NUM,
-    },
-    "fillers": {
-        "count": _Nullable(_INT),
-        "per_100_words": _Optional(_NUM),
-        "per_min": _Optional(_NUM),
-        "items": [{"text": _STR}],
-    },
-    "pitch": {"spread_semitones": _Nullable(_NUM)},
-    "loudness": {"spread_db": _Nullable(_NUM)},
-    "components": _Map(
-        {"covered": _BOOL, "seconds": _NUM, "evidence": [{"text": _STR, "start": _NUM}]}
-    ),
-    "order": {"sequence": [_STR], "ok": _BOOL, "note": _Optional(_STR)},
-    "pitfalls": [{"id": _STR, "text": _STR, "start": _NUM}],
-    "score": _SCORE,
-    "score_basis": _Optional(_STR),
-    "judgements": _TEXTS,
-    "bands": _TEXTS,
-    "tips": [
-        {
-            "message": _STR,
-            "priority": _Optional(_NUM),
-            "sentence": _Optional(_STR),
-            "start": _Optional(_NUM),
-            "say_instead": _Optional(_STR),
-        }
-    ],
-    "transcript": {"text": _Optional(_STR), "segments": _Optional([{}])},
-}
 _ITEM_SHAPE = {
     "id": _Optional(_ID),
     "created_at": _STR,
@@ -1000,7 +967,6 @@ _ITEM_SHAPE = {
     "engine": _Optional(_STR),
     "model": _Optional(_STR),
     "label": _Optional(_STR),
-    "analysis": _ANALYSIS_SHAPE,
 }
 
 
@@ -1036,11 +1002,6 @@ def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
         )
     if not isinstance(value, dict):
         return _wrong(where, value, "an object" + or_null)
-    if isinstance(spec, _Map):
-        return next(
-            (p for k, v in value.items() if (p := _shape_problem(v, spec.spec, f"{where}.{k}"))),
-            None,
-        )
     for key, sub in spec.items():
         path = f"{where}.{key}" if where else key
         if key not in value:

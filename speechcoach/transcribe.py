@@ -19,6 +19,7 @@ import numpy as np
 from .config import SAMPLE_RATE
 from .errors import ModelError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
+from .types import Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -36,42 +37,6 @@ MIN_COACHED_P = 0.02  # ... and a coached language must be at least this plausib
 # it otherwise drops. Used only with a multilingual model on English (measured on the real
 # clips: scripts/eval_real.py); never with tiny.en, which then invents whole closing sentences.
 FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str  # as Whisper wrote it, usually with a leading space
-    start: float  # seconds from the start of the recording
-    end: float
-    probability: float = 1.0
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    start: float
-    end: float
-    words: tuple[Word, ...] = ()
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What the engine heard. `language` is an ISO 639-1 code ("en", "ja")."""
-
-    language: str
-    segments: tuple[Segment, ...]
-    engine: str
-    model: str
-    language_probability: float = 1.0
-    seconds: float = 0.0  # wall time spent transcribing (for the benchmark)
-
-    @property
-    def text(self) -> str:
-        return "".join(s.text for s in self.segments).strip()
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for s in self.segments for w in s.words]
 
 
 @dataclass(frozen=True)

@@ -132,10 +132,20 @@ def test_impossible_settings_are_refused_in_one_line(runner, home, setting):
     assert "config.toml:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_zero_target_flag_is_refused(runner, tmp_path):
-    result = run(runner, "analyze", str(tmp_path / "x.wav"), "--target", "0s")
-    assert result.exit_code == 1
-    assert "--target must be longer than 0 s" in result.stderr
+@pytest.mark.parametrize("value", ["0s", "0", "0.0001s", "99999999m", "1:99", "1:5", "2:30:00"])
+def test_an_absurd_or_malformed_target_is_a_usage_error(runner, tmp_path, value):
+    # Issue 12 item 21: usage errors exit 2 everywhere (a zero target exited 1).
+    result = run(runner, "analyze", str(tmp_path / "x.wav"), "--target", value)
+    assert result.exit_code == 2
+    assert "Invalid value for '--target'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["10s", "90s", "2:30", "3m", "30m"])
+def test_sane_targets_are_accepted(value):
+    from speechcoach.config import check_target_s, parse_duration
+
+    assert check_target_s(parse_duration(value)) > 0
 
 
 def test_the_same_file_twice_is_reported_once(runner, tmp_path):

@@ -229,11 +229,11 @@ def test_goals_first_is_flagged_with_the_suggested_order(analyzer):
     assert content.order.sequence[0] == "plan"
     assert not content.order.ok
     assert (
-        "Suggested order: Why Japan -> Your recent project -> Why change jobs -> Plan and goals"
+        "Suggested order: Why Japan -> Recent project -> Why change jobs -> Situation, plan, goals"
         in content.order.note
     )
     [tip] = [t for t in content.tips if t.id == "order:jumbled"]
-    assert "Plan and goals" in tip.say_instead
+    assert "Situation, plan, goals" in tip.say_instead
 
 
 def test_name_last_is_flagged(analyzer):
@@ -249,7 +249,8 @@ def test_goal_mentioned_early_and_again_at_the_end_is_fine(analyzer):
         *COHERENT[1:6],
     ]
     content = analyzer.analyse(timed(bookended))
-    assert content.order.sequence[0] == "plan"
+    # The plan sits at its strongest evidence, wherever that is; early or late, the order holds.
+    assert "plan" in content.order.sequence
     assert content.order.ok, content.order.note
 
 
@@ -269,7 +270,11 @@ def test_pitfalls_carry_sentence_time_and_what_to_say_instead(analyzer):
     culture = tips["pitfall:culture_reason"]
     assert culture.sentence == texts[1] and culture.start == 6.0
     assert "0:06" in culture.message and "only reason" in culture.message
-    assert tips["pitfall:badmouth"].say_instead.startswith("I learned a lot there")
+    # one of the example rewrites, filled in (no slot left open)
+    badmouth = tips["pitfall:badmouth"].say_instead
+    assert (
+        badmouth in analyzer.say_instead.candidates("pitfall:badmouth", {}) and "{" not in badmouth
+    )
     assert tips["pitfall:badmouth"].priority > tips["missing:plan"].priority
 
 
@@ -298,7 +303,20 @@ def test_to_dict_matches_the_analysis_json(analyzer):
     d = analyzer.analyse(timed(COHERENT)).to_dict()
     assert set(d) == {"components", "order", "pitfalls"}
     assert set(d["components"]) == set(COMPONENT_IDS)
-    assert set(d["components"]["japan"]) == {"covered", "confidence", "seconds", "evidence"}
+    assert set(d["components"]["japan"]) == {
+        "covered",
+        "confidence",
+        "seconds",
+        "evidence",
+        "strength",
+        "checks",
+    }
+    assert set(d["components"]["japan"]["checks"]) == {"career_reason", "commitment"}
+    assert set(d["components"]["project"]["checks"]) == {"concept", "role", "tools", "result"}
+    for comp in d["components"].values():
+        assert comp["strength"] in {"full", "partial", "missing"}
+        for sub in comp["checks"].values():
+            assert set(sub) == {"present", "evidence"}
     assert set(d["components"]["japan"]["evidence"][0]) == {"text", "start", "end"}
     assert set(d["order"]) == {"sequence", "ok", "note"}
     json.dumps(d)
@@ -318,8 +336,10 @@ def test_a_transcript_is_embedded_in_one_batch(analyzer, monkeypatch):
     monkeypatch.setattr(
         analyzer._model, "query", lambda texts: calls.append(len(texts)) or real(texts)
     )
-    analyzer.analyse(timed(COHERENT))
-    assert calls == [len(COHERENT)]
+    content = analyzer.analyse(timed(COHERENT))
+    # ... and the tips' example rewrites, all of them in one more batch
+    variants = sum(len(analyzer.say_instead.candidates(t.id, {})) for t in content.tips)
+    assert calls == [len(COHERENT)] + ([variants] if variants else [])
 
 
 # ------------------------------------------------------------------ the accuracy targets

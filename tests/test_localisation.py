@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from speechcoach import scoring
+from speechcoach import languages, scoring
 from speechcoach.cli import main
 from speechcoach.config import Targets
 from speechcoach.content import COMPONENT_IDS, load_rubric
@@ -30,7 +30,7 @@ from speechcoach.report import feedback_language, render_report, report_texts
 from speechcoach.sentences import Sentence
 from speechcoach.store import History
 
-RUBRIC = ROOT / "speechcoach" / "rubric"
+RUBRIC = ROOT / "speechcoach" / "languages"
 LANGUAGES = ("en", "ja")
 # Every tip `scoring.delivery_tips` can give.
 TIP_IDS = {
@@ -246,7 +246,7 @@ def test_japanese_delivery_tips_are_natural_japanese_with_characters_and_morae()
 
 
 def test_japanese_pace_windows_count_characters_per_sentence_time():
-    from speechcoach.japanese import count_chars
+    from speechcoach.languages.ja.text import count_chars
 
     sentences = [
         Sentence("はじめまして、グエンと申します。", 0.5, 3.5, 0),
@@ -254,7 +254,7 @@ def test_japanese_pace_windows_count_characters_per_sentence_time():
         Sentence("I build payment apps.", 40.0, 42.0, 2),  # Latin: counts no characters
         Sentence("よろしくお願いします。", 60.0, 62.0, 3),
     ]
-    windows = _char_windows(sentences, (0.5, 62.5))
+    windows = _char_windows(languages.get("ja"), sentences, (0.5, 62.5))
     assert [(w.start, w.end) for w in windows] == [
         (0.5, 30.5),
         (30.5, 62.5),

@@ -445,3 +445,73 @@ def test_a_job_reports_its_state_and_time_left_until_done(client):
     analysis = client.get(f"/api/attempts/{job['attempt_id']}").json()
     assert analysis["target_s"] == 90.0 and analysis["language"] == "en"
     assert client.get("/api/jobs/nope").status_code == 404
+
+
+# --------------------------------------------------------------------- the serve command
+def _serve(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "speechcoach", "serve", "--no-browser", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _line_with(stream, text: str, timeout_s: float = 60) -> str:
+    lines: list[str] = []
+
+    def read():
+        for line in stream:
+            lines.append(line)
+            if text in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    assert lines and text in lines[-1], "".join(lines)
+    return "".join(lines)
+
+
+def test_serve_runs_until_ctrl_c_and_stops_cleanly():
+    import signal
+
+    process = _serve("--port", "0")
+    try:
+        started = _line_with(process.stderr, "speechcoach is running at")
+        url = re.search(r"(http://\S+)", started).group(1)
+        assert url.startswith("http://localhost:")
+        import httpx
+
+        assert httpx.get(url, timeout=30).status_code == 200
+        # Another server on the same port: one line, exit 1.
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        second = _serve("--port", port)
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert err.strip().splitlines()[-1].startswith(f"error: port {port} on 127.0.0.1 is in use")
+        assert "Traceback" not in err
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "speechcoach stopped" in err and "Traceback" not in err
+
+
+def test_serve_on_another_host_says_what_it_exposes():
+    import signal
+
+    process = _serve("--port", "0", "--host", "0.0.0.0")
+    try:
+        text = _line_with(process.stderr, "speechcoach is running at")
+        assert "warning: listening on 0.0.0.0: anyone who can reach this machine" in text
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -116,6 +116,10 @@ def serve(
     threading.Thread(target=announce, name="announce", daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down on Ctrl-C, then raises the signal again for the caller: here,
+        # stopping is the normal end of a session, not an error.
+        pass
     finally:
         sock.close()
     echo("speechcoach stopped")

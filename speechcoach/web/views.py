@@ -17,6 +17,7 @@ from importlib import resources
 
 from markupsafe import Markup, escape
 
+from .. import languages
 from ..config import format_duration
 from ..report import component_titles, feedback_language, report_texts
 
@@ -29,6 +30,7 @@ PLAY_FALLBACK_S = 6.0  # a tip whose sentence cannot be found plays this long
 PACE_WINDOW_S = 30.0
 COMPONENT_ORDER = ("japan", "career_change", "project", "plan")
 SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_BAND_EDGES = re.compile(r"^\s*(-?[\d.]+)-(-?[\d.]+)\s+(.+?)\s*$")
 _BAND = re.compile(r"^\s*(-?[\d.]+)-(-?[\d.]+)\s+(.+?)(?:\s+\((.*)\))?\s*$")
 # Timeline geometry (SVG user units; the SVG scales to the page width).
 SVG_W, SVG_LEFT, SVG_RIGHT = 960, 78, 12
@@ -36,7 +38,8 @@ ROW_PARTS, ROW_PARTS_H = 14, 26
 ROW_PACE, ROW_PACE_H = 62, 90
 ROW_MARKS = 172
 SVG_H = 222
-CHART_W, CHART_H, CHART_LEFT, CHART_PAD = 460, 170, 54, 14
+CHART_W, CHART_H, CHART_LEFT, CHART_PAD = 460, 190, 62, 18
+CHART_LABEL_GAP = 16  # user units between two y-axis labels
 
 
 @cache
@@ -172,15 +175,10 @@ def _pieces(text: str, fillers: list[dict], start: float, end: float) -> list[Pi
 def pitfall_titles(language: str) -> dict[str, str]:
     """Pitfall id -> title, from the language's rubric (English ids where it has none)."""
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        try:
-            text = (
-                resources.files("speechcoach")
-                .joinpath(f"rubric/{lang}/components.json")
-                .read_text("utf-8")
-            )
-        except (FileNotFoundError, ModuleNotFoundError):
+        rubric = languages.get(lang).data("components.json")
+        if rubric is None:
             continue
-        return {p["id"]: p.get("title", p["id"]) for p in json.loads(text).get("pitfalls", [])}
+        return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", [])}
     return {}
 
 
@@ -265,7 +263,7 @@ def report_view(record: dict) -> dict:
             }
             for h in d.get("pitfalls") or []
         ],
-        "rows": delivery_rows(d, L, language),
+        "rows": delivery_rows(d, L, L),
         "timeline": timeline_svg(d, sentences, L, titles),
         "engine": f"{d.get('engine') or ''} {d.get('model') or ''}".strip(),
     }
@@ -309,24 +307,33 @@ UNITS_JA = {
 }
 
 
-def band_text(band: str | None, language: str, *, seconds: bool = False) -> str:
+def band_text(band: str | None, L: dict, *, seconds: bool = False) -> str:
     """A stored band ("120-160 words/min (Street & Brady 1982)") for the page: durations as m:ss,
-    units in the page's language, the source kept."""
+    the unit and the source in the page's language where it has words for them."""
     if not band:
         return ""
-    match = _BAND.match(band)
+    match = _BAND_EDGES.match(band)
     if not match:
         return band
-    low, high, unit, source = match.groups()
+    low, high, rest = match.groups()
+    ja = L.get("lang") == "ja"
+    unit = next((u for u in sorted(UNITS_JA, key=len, reverse=True) if rest.startswith(u)), "")
+    if not unit:
+        unit = rest.split(" (", 1)[0]
+    source = rest[len(unit) :].strip()
+    if source.startswith("(") and source.endswith(")"):
+        source = source[1:-1]
     if seconds:
         low, high, unit = format_duration(float(low)), format_duration(float(high)), ""
-        source = (source or "").replace("target", "目標" if language == "ja" else "target")
-    elif language == "ja":
+        if ja:
+            source = source.replace("target", "目標").replace("+-", "±")
+    elif ja:
         unit = UNITS_JA.get(unit, unit)
-    dash = "〜" if language == "ja" else "–"
+    source = (L.get("sources") or {}).get(source, source)
+    dash = "〜" if ja else "–"
     text = f"{low}{dash}{high} {unit}".strip()
     if source:
-        text += f"（{source}）" if language == "ja" else f" ({source})"
+        text += f"（{source}）" if ja else f" ({source})"
     return text
 
 
@@ -344,7 +351,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             L["m_duration"],
             f"{format_duration(d.get('duration_s') or 0)} ({L['m_speech']} "
             f"{format_duration(d.get('speech_s') or 0)})",
-            band_text(bands.get("duration"), language, seconds=True),
+            band_text(bands.get("duration"), L, seconds=True),
             *judged("duration"),
         )
     ]
@@ -353,7 +360,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_pace"],
                 f"{number(d['wpm'])} {L['u_wpm']}",
-                band_text(bands.get("wpm"), language),
+                band_text(bands.get("wpm"), L),
                 *judged("wpm"),
             )
         )
@@ -368,7 +375,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_chars"],
                 f"{number(d['chars_per_min'])} {L['u_cpm']}",
-                band_text(bands.get("chars_per_min"), language),
+                band_text(bands.get("chars_per_min"), L),
                 *judged("chars_per_min"),
             )
         )
@@ -377,7 +384,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_morae"],
                 f"{number(d['morae_per_min'])} {L['u_mpm']}",
-                band_text(bands.get("morae_per_min"), language),
+                band_text(bands.get("morae_per_min"), L),
                 *judged("morae_per_min"),
             )
         )
@@ -427,7 +434,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_fillers"],
                 value + (f": {kinds}" if kinds else ""),
-                band_text(bands.get("fillers"), language),
+                band_text(bands.get("fillers"), L),
                 *judged("fillers"),
                 note=L["fillers_lower_bound"],
             )
@@ -438,7 +445,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_pitch"],
                 f"{number(pitch, 1)} {L['u_semitones']}",
-                band_text(bands.get("pitch"), language),
+                band_text(bands.get("pitch"), L),
                 *judged("pitch"),
             )
         )
@@ -448,7 +455,7 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             Row(
                 L["m_loudness"],
                 f"{number(loud, 1)} {L['u_db']}",
-                band_text(bands.get("loudness"), language),
+                band_text(bands.get("loudness"), L),
                 *judged("loudness"),
             )
         )
@@ -486,6 +493,10 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
         (ROW_MARKS + 10, "timeline_pauses"),
     ):
         out.append(f'<text class="lane" x="4" y="{y + 4:.0f}">{escape(L[key])}</text>')
+    out.append(
+        f'<text class="lane pitfall-lane" x="4" y="{ROW_MARKS + 28}">'
+        f"{escape(L['timeline_pitfalls'])}</text>"
+    )
     # Parts: one rectangle per evidence sentence, coloured by component, named inside.
     for cid, comp in (d.get("components") or {}).items():
         for ev in comp.get("evidence") or []:
@@ -616,7 +627,11 @@ def progress_charts(progress, L: dict) -> list[Markup]:
                 f'width="{inner_w}" '
                 f'height="{max(cy(max(band.low, vmin)) - cy(min(band.high, vmax)), 1.5):.1f}"/>'
             )
-        for v in (vmin, vmax) + ((band.low, band.high) if band else ()):
+        edges = [vmin, vmax]
+        for v in (band.low, band.high) if band else ():
+            if all(abs(cy(v) - cy(e)) >= CHART_LABEL_GAP for e in edges):
+                edges.append(v)  # a band edge gets a label unless it would overlap another
+        for v in edges:
             parts.append(
                 f'<text class="axis" x="{CHART_LEFT - 4}" y="{cy(v) + 4}" '
                 f'text-anchor="end">{escape(value_text(v))}</text>'

@@ -14,7 +14,9 @@ import pytest
 import soundfile as sf
 from conftest import DATA, ROOT
 
-from speechcoach import japanese
+from speechcoach.languages.ja import fillers as ja_fillers
+from speechcoach.languages.ja import register as ja_register
+from speechcoach.languages.ja import text as ja_text
 from speechcoach.config import SAMPLE_RATE
 from speechcoach.sentences import Sentence, split_sentences
 from speechcoach.transcribe import Segment, Transcript, Word
@@ -42,15 +44,15 @@ COMPONENT_ACCURACY = 0.90
     ],
 )
 def test_count_chars_counts_what_is_read(text, chars):
-    assert japanese.count_chars(text) == chars
+    assert ja_text.count_chars(text) == chars
 
 
 def test_numerals_and_katakana_give_the_same_count_as_whisper_may_write_them():
     # The clip text says 三年前 and エーピーアイ; Whisper may write 3年前 and API.
-    assert japanese.count_chars("3年前にAPIを設計しました") == japanese.count_chars(
+    assert ja_text.count_chars("3年前にAPIを設計しました") == ja_text.count_chars(
         "三年前にエーピーアイを設計しました"
     )
-    assert japanese.count_morae("3年前") == japanese.count_morae("三年前")
+    assert ja_text.count_morae("3年前") == ja_text.count_morae("三年前")
 
 
 @pytest.mark.parametrize(
@@ -65,15 +67,15 @@ def test_numerals_and_katakana_give_the_same_count_as_whisper_may_write_them():
     ],
 )
 def test_count_morae(text, morae):
-    assert japanese.count_morae(text) == morae
+    assert ja_text.count_morae(text) == morae
 
 
 def test_to_kanji_numerals():
     assert (
-        japanese.to_kanji_numerals("2019年、10人、1,500円、3.5倍")
+        ja_text.to_kanji_numerals("2019年、10人、1,500円、3.5倍")
         == "二千十九年、十人、千五百円、三点五倍"
     )
-    assert japanese.to_kanji_numerals("1億2000万") == "一億二千万"
+    assert ja_text.to_kanji_numerals("1億2000万") == "一億二千万"
 
 
 # ---------------------------------------------------------------------------- sentences
@@ -141,9 +143,9 @@ def test_english_words_keep_their_spaces_in_a_japanese_transcript():
 
 
 def test_script_of():
-    assert japanese.script_of("PythonとAWSでAPIを作りました。") == "ja"
-    assert japanese.script_of("I came to Japan in 2019.") == "latin"
-    assert japanese.script_of("2019") is None
+    assert ja_text.script_of("PythonとAWSでAPIを作りました。") == "ja"
+    assert ja_text.script_of("I came to Japan in 2019.") == "latin"
+    assert ja_text.script_of("2019") is None
 
 
 def test_pace_by_script_splits_the_span_by_sentence_time():
@@ -151,13 +153,13 @@ def test_pace_by_script_splits_the_span_by_sentence_time():
         Sentence("My name is Maria and I am a backend engineer.", 0.0, 6.0, 0),  # 10 words in 6 s
         Sentence("よろしくお願いします。", 6.5, 8.5, 1),  # 10 characters in 2 s
     ]
-    pace = japanese.pace_by_script(sentences, speech_s=8.0)  # the 0.5 s gap is shared 3:1
+    pace = ja_text.pace_by_script(sentences, speech_s=8.0)  # the 0.5 s gap is shared 3:1
     assert pace.latin_words == 10 and pace.ja_chars == 10 and pace.ja_morae == 11
     assert pace.latin_minutes == pytest.approx(6.0 / 60) and pace.ja_minutes == pytest.approx(
         2.0 / 60
     )
     assert pace.wpm == pytest.approx(100.0) and pace.chars_per_min == pytest.approx(300.0)
-    only_ja = japanese.pace_by_script(sentences[1:], speech_s=2.5)
+    only_ja = ja_text.pace_by_script(sentences[1:], speech_s=2.5)
     assert only_ja.wpm is None and only_ja.chars_per_min == pytest.approx(240.0)
 
 
@@ -166,7 +168,7 @@ def test_pace_by_script_splits_the_span_by_sentence_time():
 
 def _filler_rules() -> dict:
     return json.loads(
-        (ROOT / "speechcoach" / "rubric" / "ja" / "fillers.json").read_text(encoding="utf-8")
+        (ROOT / "speechcoach" / "languages" / "ja" / "fillers.json").read_text(encoding="utf-8")
     )
 
 
@@ -178,7 +180,7 @@ def test_fillers_are_found_with_their_times():
     words = _timed(
         ["えー", "と", "、", "あの", "、", "私", "は", "まあ", "、", "エンジニア", "です"]
     )
-    found = japanese.find_fillers(words, _filler_rules())
+    found = ja_fillers.find_fillers(words, _filler_rules())
     assert [(f.text, f.start) for f in found] == [("えーと", 0.0), ("あの", 0.75), ("まあ", 1.75)]
 
 
@@ -190,7 +192,7 @@ def test_demonstratives_are_not_fillers():
         ["私", "なんか", "まだ", "まだ", "です"],
         ["結果", "は", "まあまあ", "でした"],
     ):
-        assert japanese.find_fillers(_timed(pieces), _filler_rules()) == [], pieces
+        assert ja_fillers.find_fillers(_timed(pieces), _filler_rules()) == [], pieces
 
 
 def test_filler_list_has_the_rubric_fillers():
@@ -230,16 +232,16 @@ def test_filler_list_has_the_rubric_fillers():
     ],
 )
 def test_plain_endings_are_casual_and_get_their_polite_form(casual, polite):
-    assert japanese.register_of(casual) == "casual"
-    assert japanese.polite_form(casual) == polite
-    assert japanese.register_of(polite) == "polite"
+    assert ja_register.register_of(casual) == "casual"
+    assert ja_register.polite_form(casual) == polite
+    assert ja_register.register_of(polite) == "polite"
 
 
 @pytest.mark.parametrize(
     "text", ["はじめまして。", "以上です。", "よろしくお願いします。", "御社を志望しております。"]
 )
 def test_polite_or_neutral_endings_are_not_casual(text):
-    assert japanese.register_of(text) != "casual"
+    assert ja_register.register_of(text) != "casual"
 
 
 def test_a_polite_intro_that_slips_gets_one_tip_with_the_sentence():
@@ -249,7 +251,7 @@ def test_a_polite_intro_that_slips_gets_one_tip_with_the_sentence():
         Sentence("お店の売り上げが伸びたのは、本当にうれしい経験だった。", 42.0, 46.0, 2),
         Sentence("将来はテックリードになりたいです。", 47.0, 50.0, 3),
     ]
-    (tip,) = japanese.register_tips(sentences)
+    (tip,) = ja_register.register_tips(sentences)
     assert tip.id == "register:casual"
     assert tip.sentence == sentences[2].text and tip.start == 42.0
     assert tip.say_instead == "お店の売り上げが伸びたのは、本当にうれしい経験でした。"
@@ -263,7 +265,7 @@ def test_a_consistently_polite_intro_gets_no_register_tip():
             ["ダニエルと申します。", "大阪に住んでいます。", "よろしくお願いします。"]
         )
     ]
-    assert japanese.register_tips(sentences) == []
+    assert ja_register.register_tips(sentences) == []
 
 
 # ---------------------------------------------------------------------------- content rubric
@@ -281,7 +283,7 @@ def test_labelled_set_shape_and_disjoint_from_the_rubric():
     assert kinds["paraphrase"] >= len(rows) / 3
     assert kinds["near_miss"] >= 5
     rubric = json.loads(
-        (ROOT / "speechcoach" / "rubric" / "ja" / "components.json").read_text(encoding="utf-8")
+        (ROOT / "speechcoach" / "languages" / "ja" / "components.json").read_text(encoding="utf-8")
     )
     examples = {e for part in rubric["components"] + rubric["pitfalls"] for e in part["examples"]}
     examples |= set(rubric["other_examples"])
@@ -435,4 +437,9 @@ def test_japanese_intro_with_an_english_closing(clips, tmp_path):
 def test_module_examples_hold():
     import doctest
 
-    assert doctest.testmod(japanese).failed == 0
+    from speechcoach import languages
+    from speechcoach.languages import nospace
+    from speechcoach.languages.ja import sentences
+
+    for module in (ja_text, sentences, ja_fillers, ja_register, nospace, languages):
+        assert doctest.testmod(module).failed == 0, module.__name__

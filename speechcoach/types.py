@@ -1,0 +1,61 @@
+"""The transcript types every stage shares: what Whisper heard, split into timed sentences.
+
+Plain frozen dataclasses with no numpy, so that modules which only read results (the history
+commands, the report) import them without loading the audio stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Filler", "Segment", "Sentence", "Transcript", "Word"]
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as Whisper wrote it, usually with a leading space
+    start: float  # seconds from the start of the recording
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    start: float
+    end: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the engine heard. `language` is an ISO 639-1 code ("en", "ja")."""
+
+    language: str
+    segments: tuple[Segment, ...]
+    engine: str
+    model: str
+    language_probability: float = 1.0
+    seconds: float = 0.0  # wall time spent transcribing (for the benchmark)
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.segments).strip()
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: float  # seconds
+    end: float
+    index: int = 0  # position in the transcript, 0-based
+
+
+@dataclass(frozen=True)
+class Filler:
+    text: str
+    start: float  # seconds
