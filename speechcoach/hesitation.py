@@ -93,11 +93,22 @@ def find_hesitations(
 
     `words` are Whisper's words; `filler_times` the (start, end) of the fillers found in the
     transcript; `is_filler_word(word)` tells a filler word from a real one."""
+    return unwritten(held_between_words(samples, f0, words, is_filler_word), filler_times)
+
+
+def held_between_words(
+    samples: np.ndarray, f0: np.ndarray, words: Sequence, is_filler_word
+) -> list[Hesitation]:
+    """Every steady stretch that is not inside a real (non-filler) written word."""
     stretches = steady_stretches(samples, f0)
-    if not stretches:
-        return []
     real_words = [(w.start, w.end) for w in words if w.text.strip() and not is_filler_word(w)]
-    free = [h for h in stretches if not _inside_words(h, real_words)]
+    return [h for h in stretches if not _inside_words(h, real_words)]
+
+
+def unwritten(
+    free: Sequence[Hesitation], filler_times: Sequence[tuple[float, float]]
+) -> list[Hesitation]:
+    """The stretches left once each written filler has taken the stretch it overlaps."""
     taken = [False] * len(filler_times)
     left = []
     for h in free:

@@ -82,7 +82,7 @@ def spoken_words(token: str) -> list[str] | None:
     >>> spoken_words("1455"), spoken_words("3.5"), spoken_words("50%")
     (['fourteen', 'fifty', 'five'], ['three', 'point', 'five'], ['fifty', 'percent'])
     """
-    m = NUMBER_TOKEN.match(token.strip(".,;:!?\"'()"))
+    m = NUMBER_TOKEN.match(token.strip().strip(".,;:!?\"'()"))
     if not m:
         return None
     digits = m["num"].replace(",", "")

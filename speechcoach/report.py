@@ -114,7 +114,7 @@ def _headline(d: dict, style: _Style) -> str:
     parts = f"{covered}/{len(d['components'])} parts" if d["components"] else "content not checked"
     name = Path(d["file"]).name
     return style.bold(
-        f"{name}: {format_duration(d['duration_s'])} of {format_duration(d['target_s'])}, {pace}, {parts} - score {d['score']}/100"
+        f"{name}: {format_duration(d['speech_s'])} of {format_duration(d['target_s'])}, {pace}, {parts} - score {d['score']}/100"
     )
 
 
@@ -150,7 +150,7 @@ def _delivery(d: dict, style: _Style) -> list[str]:
     rows = [
         _row(
             "Duration",
-            f"{format_duration(d['duration_s'])} (speech {format_duration(d['speech_s'])})",
+            f"{format_duration(d['speech_s'])} of speech (recording {format_duration(d['duration_s'])})",
             style.verdict(
                 f"{j.get('duration', '')}: {bands.get('duration', '')}", j.get("duration")
             ),

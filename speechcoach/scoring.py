@@ -52,7 +52,8 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
     """Each delivery metric against its band ('unknown' where it could not be measured)."""
     pace_metric, pace_band = pace_measure(language, targets, delivery.japanese_share)
     values = {
-        "duration": (delivery.duration_s, targets.duration_band),
+        # The intro's length is the speech, not the silence before the speaker started.
+        "duration": (delivery.speech_s, targets.duration_band),
         pace_metric: (getattr(delivery, pace_metric), pace_band),
         "fillers": (delivery.fillers_per_100_words, targets.fillers_per_100_words),
         "pitch": (delivery.pitch_spread_semitones, targets.pitch_spread_semitones),
@@ -96,7 +97,7 @@ def score(
     parts = {
         "duration": DURATION_POINTS
         * _closeness(
-            delivery.duration_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF
+            delivery.speech_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF
         ),
         "pauses": PAUSE_POINTS
         * (
@@ -225,7 +226,7 @@ class DeliveryTexts:
 def _duration_tips(
     delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool
 ) -> list[Tip]:
-    band, length = targets.duration_band, delivery.duration_s
+    band, length = targets.duration_band, delivery.speech_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
         # With every part there, "add your project and plan" would be wrong: deepen them instead.

@@ -50,7 +50,7 @@ class Japanese(Language):
             return None
         from .fillers import find_fillers  # morphological analysis tells あの from あの会社
 
-        return [Filler(f.text, f.start) for f in find_fillers(words, rules)]
+        return [Filler(f.text, f.start, f.end) for f in find_fillers(words, rules)]
 
     def extra_tips(self, sentences: Sequence[Sentence]) -> list[Tip]:
         from .register import register_tips  # a polite intro that slips into だ/である
