@@ -47,8 +47,9 @@ INTRO_STEP_S = 6.0
 TIMING_RUNS = 5
 
 
-def load_labelled(language: str) -> list[dict]:
-    path = ROOT / "tests" / "data" / f"labelled_{language}.jsonl"
+def load_labelled(language: str, heldout: bool = False) -> list[dict]:
+    suffix = "_heldout" if heldout else ""
+    path = ROOT / "tests" / "data" / f"labelled_{language}{suffix}.jsonl"
     return [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
@@ -78,15 +79,16 @@ def _pr(tp: int, predicted: int, actual: int) -> tuple[float, float]:
     return (tp / predicted if predicted else 1.0, tp / actual if actual else 1.0)
 
 
-def run_eval(analyzer: ContentAnalyzer, language: str, check: bool) -> int:
-    rows = load_labelled(language)
+def run_eval(analyzer: ContentAnalyzer, language: str, check: bool, heldout: bool = False) -> int:
+    rows = load_labelled(language, heldout)
     gold = [(set(r["components"]), set(r["pitfalls"])) for r in rows]
     started = time.perf_counter()
     pred = analyzer.classify([r["text"] for r in rows])
     elapsed = time.perf_counter() - started
     m = evaluate(gold, pred)
     print(
-        f"labelled set: {len(rows)} sentences ({language}); classify took {elapsed:.2f} s in one batch"
+        f"labelled set{' (held-out part)' if heldout else ''}: {len(rows)} sentences ({language}); "
+        f"classify took {elapsed:.2f} s in one batch"
     )
     print(
         f"component accuracy (exact set match): {m['component_accuracy']:.3f}  (target >= {TARGET_COMPONENT_ACCURACY})"
@@ -213,6 +215,12 @@ def main() -> int:
     parser.add_argument("--language", default="en")
     parser.add_argument("--check", action="store_true", help="exit 1 when below the targets")
     parser.add_argument(
+        "--heldout",
+        action="store_true",
+        help="score tests/data/labelled_<lang>_heldout.jsonl (written before issue 10's tuning; "
+        "score it once)",
+    )
+    parser.add_argument(
         "--tune", action="store_true", help="pick margins by leave-one-out on the rubric examples"
     )
     parser.add_argument(
@@ -233,7 +241,7 @@ def main() -> int:
     if args.tune:
         tune(analyzer, args.write)
         return 0
-    return run_eval(analyzer, args.language, args.check)
+    return run_eval(analyzer, args.language, args.check, args.heldout)
 
 
 if __name__ == "__main__":

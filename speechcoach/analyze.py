@@ -142,33 +142,13 @@ def _content_fields(content: Content | None) -> dict:
             "order": result.Order(sequence=(), ok=False, note="not checked"),
             "pitfalls": (),
         }
+    d = content.to_dict()
+    for cid, component in d["components"].items():
+        component["title"] = content.components[cid].title
     return {
-        "components": {
-            cid: result.Component(
-                title=c.title,
-                covered=c.covered,
-                confidence=round(c.confidence, 3),
-                seconds=round(c.seconds, 2),
-                evidence=tuple(
-                    result.Evidence(text=e.text, start=round(e.start, 2), end=round(e.end, 2))
-                    for e in c.evidence
-                ),
-            )
-            for cid, c in content.components.items()
-        },
-        "order": result.Order(
-            sequence=tuple(content.order.sequence), ok=content.order.ok, note=content.order.note
-        ),
-        "pitfalls": tuple(
-            result.Pitfall(
-                id=p.id,
-                text=p.text,
-                start=round(p.start, 2),
-                end=round(p.end, 2),
-                only_reason=p.only_reason,
-            )
-            for p in content.pitfalls
-        ),
+        "components": result.parse(d["components"], dict[str, result.Component], "components"),
+        "order": result.parse(d["order"], result.Order, "order"),
+        "pitfalls": result.parse(d["pitfalls"], tuple[result.Pitfall, ...], "pitfalls"),
     }
 
 

@@ -113,7 +113,19 @@ def load_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
     """Decode `path` to 16 kHz mono float32, or raise AudioError saying what is wrong."""
     path = Path(path)
     _check_file(path)
-    samples = _decode(path, max_duration_s)
+    return _checked(path, _decode(path, max_duration_s))
+
+
+def load_audio_bytes(data: bytes, path: Path, *, max_duration_s: float = MAX_DURATION_S) -> Audio:
+    """Decode a recording's bytes (read elsewhere, e.g. by a cluster's client) as `load_audio`
+    decodes the file: the same samples, and messages that name `path`."""
+    path = Path(path)
+    if not data:
+        raise AudioError(f"{path}: the file is empty (0 bytes)")
+    return _checked(path, _decode(path, max_duration_s, source=io.BytesIO(data)))
+
+
+def _checked(path: Path, samples: np.ndarray) -> Audio:
     if samples.size == 0:
         raise AudioError(f"{path}: the file holds no audio samples; record again")
     samples = _repair_invalid(path, samples)
@@ -202,8 +214,9 @@ def _read_stream(path: Path) -> io.BytesIO:
     return io.BytesIO(bytes(data))
 
 
-def _decode(path: Path, max_duration_s: float) -> np.ndarray:
-    source = _read_stream(path) if is_stream(path) else str(path)
+def _decode(path: Path, max_duration_s: float, source: io.BytesIO | None = None) -> np.ndarray:
+    if source is None:
+        source = _read_stream(path) if is_stream(path) else str(path)
     try:
         container = av.open(source, metadata_errors="ignore")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:

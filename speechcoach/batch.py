@@ -12,7 +12,14 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -100,14 +107,102 @@ def _work(path: Path) -> FileResult:
 
 
 def _parallel(paths: list[Path], options: AnalyzeOptions, jobs: int) -> Iterator[FileResult]:
+    """Results in input order from `jobs` worker processes, surviving a worker that dies.
+
+    A worker killed by a native crash or the OOM killer breaks the whole pool, and every file
+    still queued would fail with it. Instead the pool is restarted, the files that were in
+    flight are retried one at a time (so the one that kills a worker is known), and only a file
+    that kills a worker a second time gets an error, without a third try."""
     # Split the cores between workers: N processes each using all cores would thrash.
     threads = max(1, (os.cpu_count() or 1) // jobs)
     options = replace(options, transcribe=replace(options.transcribe, cpu_threads=threads))
     log.info("analysing with %d processes x %d threads", jobs, threads)
-    # "spawn", not fork: forking a process whose CTranslate2/OpenMP threads are running (a model
-    # already loaded, e.g. by a previous batch in the same process) can deadlock the children.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)
-    ) as pool:
-        yield from pool.map(_work, paths)
+    runner = _Pool(options, jobs)
+    try:
+        yield from runner.results(paths)
+    finally:
+        runner.close()
+
+
+class _Pool:
+    """A ProcessPoolExecutor that is replaced when one of its workers dies."""
+
+    def __init__(self, options: AnalyzeOptions, jobs: int):
+        self.options, self.jobs = options, jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # "spawn", not fork: forking a process whose CTranslate2/OpenMP threads are running
+            # (a model already loaded by a previous batch in this process) can deadlock children.
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.options,),
+            )
+        return self.pool
+
+    def _restart(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)  # reaps the dead pool's processes
+            self.pool = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def results(self, paths: list[Path]) -> Iterator[FileResult]:
+        done: dict[int, FileResult] = {}
+        queue = list(range(len(paths)))[::-1]  # pop() takes the next in input order
+        suspects: list[int] = []  # in flight when a worker died: each retried alone
+        running: dict[Future, int] = {}
+        emitted = 0
+        while emitted < len(paths):
+            if suspects:
+                index = suspects.pop(0)
+                done[index] = self._alone(paths[index])
+            else:
+                while queue and len(running) < self.jobs:
+                    index = queue.pop()
+                    running[self._executor().submit(_work, paths[index])] = index
+                if running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    broken = False
+                    for future in finished:
+                        try:
+                            result = future.result()
+                        except BrokenProcessPool:
+                            broken = True  # stays in `running`: it is one of the suspects
+                        else:
+                            done[running.pop(future)] = result
+                    if broken:
+                        suspects = sorted(running.values())
+                        running.clear()
+                        self._restart()
+                        log.warning(
+                            "a worker process died; restarting the workers and retrying %d "
+                            "file(s) one at a time: %s",
+                            len(suspects),
+                            ", ".join(str(paths[i]) for i in suspects),
+                        )
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+
+    def _alone(self, path: Path) -> FileResult:
+        """One file with nothing else in flight: if a worker dies now, this file killed it."""
+        future = self._executor().submit(_work, path)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._restart()
+            log.warning("%s killed a worker process a second time; not retried", path)
+            return FileResult(
+                path,
+                error=(
+                    f"{path}: the worker process analysing it died twice (a crash in the decoder "
+                    "or the model, or out of memory); it was not retried again"
+                ),
+            )

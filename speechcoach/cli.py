@@ -167,6 +167,17 @@ def build_analyzer(language, model, engine, device, target, fast=False):
     return Analyzer(options)
 
 
+def _cluster(ctx, param, value):
+    if value is None:
+        return None
+    from .cluster import ClusterSpec
+
+    try:
+        return ClusterSpec.parse(value)
+    except SpeechcoachError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def summary_options(func):
     """--csv / --html: the class table, for `analyze` and `summary`."""
     func = click.option(
@@ -174,7 +185,8 @@ def summary_options(func):
         "html_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Write the class summary as one self-contained, sortable HTML page.",
+        help="Write the class summary as one self-contained, sortable HTML page (with --html-dir, "
+        "each row links to its recording's report).",
     )(func)
     return click.option(
         "--csv",
@@ -203,6 +215,14 @@ def summary_options(func):
     is_flag=True,
     help="Store a new attempt even if this audio was analysed before (default: update that attempt).",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    callback=_cluster,
+    metavar="tcp://HOST:8786|local:N",
+    help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
+    "(pip install 'speechcoach[cluster]').",
+)
 @summary_options
 @click.option(
     "--html-dir",
@@ -229,6 +249,7 @@ def analyze(
     csv_path,
     html_path,
     html_dir,
+    cluster,
 ):
     """Analyse recordings (files or folders, searched recursively) and print feedback.
 
@@ -236,6 +257,10 @@ def analyze(
     """
     from .audio import find_audio_files
 
+    if cluster is not None and jobs > 1:
+        raise click.UsageError(
+            "--jobs and --cluster exclude each other: the cluster's workers are the jobs"
+        )
     class_summary = _class_summary(state, csv_path, html_path)
     files = find_audio_files(list(paths))
     if not files:
@@ -257,6 +282,7 @@ def analyze(
         new_attempt=new_attempt,
         summary=class_summary,
         html_dir=html_dir,
+        cluster=cluster,
     )
     sys.exit(code)
 
@@ -273,25 +299,46 @@ def analyze_and_report(
     new_attempt: bool = False,
     summary=None,
     html_dir: Path | None = None,
+    cluster=None,
 ) -> int:
     """Analyse the files (in order), print each report or JSON line, and return the exit code."""
-    code = _analyze_files(
-        state, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir
-    )
+    from .batch import analyze_files
+
+    report = (state, files, as_json, save, label, new_attempt, summary, html_dir)
+    if cluster is None:
+        code = _analyze_files(analyze_files(files, analyzer, jobs=jobs), *report)
+    else:
+        code = _analyze_on_cluster(cluster, analyzer.options, report)
     if summary is not None and not _write_summary(state, summary):
         return code or EXIT_FAILED
     return code
 
 
-def _analyze_files(
-    state: State, analyzer, files, as_json, save, label, jobs, new_attempt, summary, html_dir=None
-) -> int:
-    from .batch import analyze_files
+def _analyze_on_cluster(cluster, options, report: tuple) -> int:
+    """The same batch, its files analysed by the workers of a Dask cluster (see cluster.py)."""
+    from .cluster import open_cluster
 
+    (state, files, as_json), summary = report[:3], report[6]
+    try:
+        with open_cluster(cluster, options) as batch:
+            click.echo(batch.describe(), err=True)
+            return _analyze_files(batch.analyze(files), *report)
+    except KeyboardInterrupt:  # while the cluster starts or closes
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except SpeechcoachError as exc:  # no cluster to run on: no file was analysed
+        message = _batch_stopped(state, exc, files, as_json)
+        if summary is not None:
+            summary.records[:] = [{"file": str(p), "error": message} for p in files]
+        return EXIT_FAILED
+
+
+def _analyze_files(
+    results, state: State, files, as_json, save, label, new_attempt, summary, html_dir=None
+) -> int:
     records = summary.records if summary is not None else []
     failed = failed_saves = 0
     color = sys.stdout.isatty()
-    results = analyze_files(files, analyzer, jobs=jobs)
     for n, path in enumerate(files, 1):
         if len(files) > 1:
             click.echo(f"[{n}/{len(files)}] {path}", err=True)
@@ -324,8 +371,12 @@ def _analyze_files(
         result = item.result
         if save and not _save(state, result, path, label, new_attempt):
             failed_saves += 1
-        if html_dir is not None and not _write_html(state, {**result, "label": label}, html_dir):
-            failed_saves += 1
+        if html_dir is not None:
+            written = _write_html(state, {**result, "label": label}, html_dir)
+            if not written:
+                failed_saves += 1
+            elif summary is not None:  # the class page links each row to its report
+                summary.reports[str(path)] = written
         records.append(result)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
@@ -404,8 +455,8 @@ def summary(state: State, results: Path, csv_path: Path | None, html_path: Path 
     sys.exit(0 if _write_summary(state, class_summary) else EXIT_FAILED)
 
 
-def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> bool:
-    """One self-contained HTML report (speechcoach.web.render); a failure is one line."""
+def _write_html(state: State, record: dict, folder: Path, path: Path | None = None) -> Path | None:
+    """One self-contained HTML report (speechcoach.web.render); a failure is one line (None)."""
     from .web.render import write_report_html
 
     try:
@@ -416,11 +467,12 @@ def _write_html(state: State, record: dict, folder: Path, path: Path | None = No
             while path.exists():  # two recordings with one name in different folders
                 n += 1
                 path = folder / f"{stem}-{n}.html"
-        click.echo(f"HTML report: {write_report_html(record, path)}", err=True)
-        return True
+        written = write_report_html(record, path)
+        click.echo(f"HTML report: {written}", err=True)
+        return written
     except (OSError, SpeechcoachError) as exc:
         click.echo(f"error: HTML report not written: {_fail(state, exc)}", err=True)
-        return False
+        return None
 
 
 def render(result: dict, color: bool) -> str:
@@ -813,12 +865,12 @@ def _clock(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------- history: store.py + progress.py
-def _open_history(state: State):
+def _open_history(state: State, read_only: bool = False):
     """The history, or one line on stderr and exit 1 (damaged, locked, unreadable...)."""
     from .store import History
 
     try:
-        return History.open()
+        return History.open(read_only_ok=read_only)
     except SpeechcoachError as exc:
         _history_exit(state, exc)
 
@@ -838,13 +890,17 @@ def _history_exit(state: State, exc: BaseException):
     sys.exit(EXIT_FAILED)
 
 
-def _history_command(func):
-    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1."""
+def _history_command(func=None, *, read_only: bool = False):
+    """Run a history command with the store open; a SpeechcoachError becomes one line and exit 1.
+    `read_only` commands still work where the history's folder cannot be written."""
     import functools
+
+    if func is None:
+        return functools.partial(_history_command, read_only=read_only)
 
     @functools.wraps(func)
     def wrapper(state: State, *args, **kwargs):
-        history = _open_history(state)
+        history = _open_history(state, read_only)
         try:
             return func(state, history, *args, **kwargs)
         except SpeechcoachError as exc:
@@ -872,7 +928,7 @@ def _history_command(func):
     help="Print one JSON object per attempt, one per line (newest first).",
 )
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def history(state: State, store, limit, as_json):
     """List your attempts, newest first."""
     from .progress import render_history
@@ -896,7 +952,7 @@ def history(state: State, store, limit, as_json):
     help="Write the report as one self-contained HTML file (audio embedded) instead.",
 )
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def show(state: State, store, attempt_id, as_json, html_file):
     """Show the full report of a past attempt (default: the newest), without re-transcribing."""
     from .errors import StoreError
@@ -938,7 +994,7 @@ def show(state: State, store, attempt_id, as_json, html_file):
 @click.argument("ids", metavar="[A] [B]", type=int, nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def compare(state: State, store, ids, as_json):
     """Compare two attempts side by side (default: the last two; with one ID: that one and the newest)."""
     from .progress import compare as compare_attempts
@@ -966,7 +1022,7 @@ def compare(state: State, store, ids, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def progress(state: State, store, last, plot, as_json):
     """Your trend over attempts: score, pace, fillers per minute, duration, parts covered."""
     from .progress import check_plot_path, plot_progress, render_progress
@@ -1015,7 +1071,7 @@ def forget(state: State, store, ids, yes):
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists, without asking.")
 @click.pass_obj
-@_history_command
+@_history_command(read_only=True)
 def export(state: State, store, out, force):
     """Write the whole history as JSON (to FILE, or stdout). FILE is replaced only once the new
     export is complete: a full disk leaves the earlier one intact."""

@@ -42,6 +42,12 @@ def home_dir() -> Path:
     `SPEECHCOACH_HOME` wins; otherwise the platform's user data folder. Created on first use.
     """
     path = _home_path()
+    if path.exists() and not path.is_dir():
+        raise SpeechcoachError(
+            f"{HOME_ENV if os.environ.get(HOME_ENV) else 'the speechcoach folder'} {path} is a "
+            f"file, not a folder; set {HOME_ENV} to a folder (it is created if missing), or "
+            "move that file aside"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

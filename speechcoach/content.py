@@ -556,8 +556,30 @@ class ContentAnalyzer:
         return self.matcher.scores(texts, self.embed(texts))
 
     def classify(self, texts: list[str]) -> list[tuple[set[str], set[str]]]:
-        """Per sentence: (component ids, pitfall ids)."""
-        return self._decide(texts)[1] if texts else []
+        """Per sentence: (component ids, pitfall ids), after the evidence rules (a greeting or
+        a denial is evidence for nothing; see `_sentence_decisions`)."""
+        if not texts:
+            return []
+        return self._sentence_decisions(texts, self.embed(texts), set())[1]
+
+    def _sentence_decisions(
+        self, texts: list[str], vectors: np.ndarray, unreliable: set[int]
+    ) -> tuple[LabelScores, list[tuple[set[str], set[str]]], np.ndarray, set[int], dict]:
+        """Scores, decisions, confidence, excluded sentences and denials of one transcript.
+
+        On top of the matcher: greetings, names, residence, denials and unreliable sentences
+        are evidence for nothing (`_screen`); a sentence near a component that states one of
+        its sub-points counts for it (`_promote`); one too vague to say anything does not
+        (`_drop_vague`)."""
+        scores, decisions = self._decide(texts, vectors)
+        excluded, denials = _screen(self.evidence_rules, texts, unreliable)
+        decisions = [(set(), set()) if i in excluded else d for i, d in enumerate(decisions)]
+        confidence = self.matcher.confidence(scores)
+        decisions = _promote(
+            self.check_rules, texts, decisions, confidence, scores.labels, excluded
+        )
+        decisions = _drop_vague(self.check_rules, texts, decisions, confidence, scores.labels)
+        return scores, decisions, confidence, excluded, denials
 
     def _decide(
         self, texts: list[str], vectors: np.ndarray | None = None
@@ -604,12 +626,8 @@ class ContentAnalyzer:
         if sentences:
             texts = [s.text for s in sentences]
             vectors = self.embed(texts)
-            scores, decisions = self._decide(texts, vectors)
-            excluded, denials = _screen(self.evidence_rules, texts, set(unreliable))
-            decisions = [(set(), set()) if i in excluded else d for i, d in enumerate(decisions)]
-            confidence = self.matcher.confidence(scores)
-            decisions = _promote(
-                self.check_rules, texts, decisions, confidence, scores.labels, excluded
+            scores, decisions, confidence, excluded, denials = self._sentence_decisions(
+                texts, vectors, set(unreliable)
             )
             hits = _component_hits(sentences, scores, decisions, confidence)
             hits = _rank(self.check_rules, hits, denials)
@@ -795,14 +813,14 @@ def _promote(
     labels: tuple[str, ...],
     excluded: set[int],
 ) -> list[tuple[set[str], set[str]]]:
-    """A sentence near a component's examples (confidence >= PROMOTE_CONFIDENCE, under the
-    margin) that also states one of its sub-points is evidence for it: "About two hundred
+    """A sentence matched to nothing, near a component's examples (confidence >=
+    PROMOTE_CONFIDENCE, under the margin), that states one of its sub-points is evidence for it: "About two hundred
     students use it every week." after the project is the project's result."""
     if rules is None:
         return decisions
     out = []
     for i, (comps, pits) in enumerate(decisions):
-        if i in excluded:
+        if i in excluded or comps or pits:  # only a sentence the matcher left with nothing
             out.append((comps, pits))
             continue
         extra = {
@@ -817,6 +835,31 @@ def _promote(
     return out
 
 
+def _drop_vague(
+    rules: CheckRules | None,
+    texts: list[str],
+    decisions: list[tuple[set[str], set[str]]],
+    confidence: np.ndarray,
+    labels: tuple[str, ...],
+) -> list[tuple[set[str], set[str]]]:
+    """A component match under VAGUE_CONFIDENCE whose sentence states none of its sub-points
+    is too vague to count ("Lately I did some tasks at work."); a pitfall's component stays."""
+    if rules is None:
+        return decisions
+    index = {label: j for j, label in enumerate(labels)}
+    out = []
+    for i, (comps, pits) in enumerate(decisions):
+        keep = {
+            cid
+            for cid in comps
+            if pits
+            or confidence[i, index[cid]] >= VAGUE_CONFIDENCE
+            or _stated(rules, cid, texts[i])
+        }
+        out.append((keep, pits))
+    return out
+
+
 def _rank(
     rules: CheckRules | None, hits: dict[str, list[_Hit]], denials: dict[str, int]
 ) -> dict[str, list[_Hit]]:
@@ -824,8 +867,7 @@ def _rank(
 
     Strength is the matcher's confidence plus SUBPOINT_STRENGTH for each of the component's
     sub-points the sentence states: "I designed the route service in Python" says more about a
-    project than "I work on projects". A sentence below VAGUE_CONFIDENCE that states none of
-    the sub-points is too vague to count ("Lately I did some tasks at work.").
+    project than "I work on projects".
     """
     out = {}
     for cid, items in hits.items():
@@ -835,8 +877,6 @@ def _rank(
         ranked = []
         for h in items:
             stated = _stated(rules, cid, h.sentence.text)
-            if rules is not None and stated == 0 and h.confidence < VAGUE_CONFIDENCE:
-                continue
             ranked.append(replace(h, strength=h.confidence + SUBPOINT_STRENGTH * stated))
         out[cid] = sorted(ranked, key=lambda h: (-h.strength, h.position))
     return out

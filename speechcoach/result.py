@@ -137,12 +137,23 @@ class Evidence:
 
 
 @record
+class Check:
+    """One sub-point of a component (e.g. the project's role or result) and its sentence."""
+
+    present: bool
+    evidence: Evidence | None = None
+
+
+@record
 class Component:
     title: str | None = None  # in the feedback language (filled in for older records)
     covered: bool
     confidence: float | None = None
     seconds: float
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[Evidence, ...]  # strongest first
+    strength: str | None = None  # "full" (every sub-point), "partial" or "missing"
+    checks: dict[str, Check] = field(default_factory=dict)
+    denied_by: Evidence | None = _omit_if_none()  # the sentence saying this part is absent
 
 
 @record
@@ -285,6 +296,12 @@ def from_json(data: Any, *, where: str = "") -> AnalysisResult:
         )
     result = _convert(data, AnalysisResult, where)
     return _upgrade(result)
+
+
+def parse(value: Any, tp: Any, where: str = "") -> Any:
+    """`value` (JSON) as the record type `tp`, e.g. `parse(d, dict[str, Component])`;
+    ResultError names the first problem."""
+    return _convert(value, tp, where)
 
 
 def problem(data: Any, *, where: str = "") -> str | None:

@@ -320,6 +320,28 @@ def _complete_database(path: Path) -> bool:
         return False
 
 
+def _check_is_a_file(path: Path) -> None:
+    """A folder or a device where the history file should be is named as such."""
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder, not a history database file; move it aside "
+            f"(mv '{path}' '{path}.folder') or set SPEECHCOACH_HOME to another folder"
+        )
+    if path.exists() and not path.is_file():
+        raise StoreError(
+            f"{path} is not a regular file (a pipe, socket or device) and cannot hold the "
+            "history; move it aside or set SPEECHCOACH_HOME to another folder"
+        )
+
+
+def _read_only_uri(path: Path) -> str:
+    # A WAL database read where no -shm can be created: immutable, safe as nothing can write
+    # there either. A non-empty -wal holds commits not yet in the file: then plain mode=ro.
+    wal = Path(f"{path}-wal")
+    immutable = not wal.exists() or wal.stat().st_size == 0
+    return f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
 def _partial_backup_name(path: Path, stamp: str) -> Path:
     # Not matched by the "history.db.bak-*" pattern: a copy in progress is never offered.
     return path.with_name(f".{path.name}.partial-{os.getpid()}-{stamp}")
@@ -367,30 +389,77 @@ def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     name, text = _error_name(exc), str(exc)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
         return StoreError(
-            f"history database {path} stayed locked by another speechcoach process for {BUSY_TIMEOUT_S:g} s "
-            f"({text}); wait for it to finish and run the command again"
+            f"history database {path} stayed locked by another speechcoach process for "
+            f"{BUSY_TIMEOUT_S:g} s ({text}); wait for it to finish and run the command again"
+        )
+    # A full disk shows up as SQLITE_FULL, or as an I/O error growing the WAL index (-shm).
+    if (
+        name.startswith("SQLITE_FULL")
+        or "full" in text
+        or (name.startswith("SQLITE_IOERR") and _disk_full(path.parent))
+    ):
+        return StoreError(
+            f"cannot write history database {path}: no space left on device; nothing was "
+            "changed and nothing was lost. Free some space and run again"
+        )
+    folder = _folder_problem(path.parent)
+    if folder and (
+        name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR"))
+        or "unable to open" in text
+        or "readonly" in text
+    ):
+        return StoreError(
+            f"cannot write history database {path}: its folder {path.parent} is {folder}, and "
+            "SQLite needs to create its journal files there; nothing was changed. Make the "
+            f"folder writable, or set SPEECHCOACH_HOME to a writable folder (reading commands "
+            "such as history, show and export still work)"
         )
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
         return StoreError(
-            f"cannot open history database {path} ({text}); check that its folder exists and is writable, "
-            "or set SPEECHCOACH_HOME to another folder"
+            f"cannot open history database {path} ({text}); check that its folder exists and "
+            "is writable, or set SPEECHCOACH_HOME to another folder"
         )
     if name.startswith("SQLITE_READONLY") or "readonly" in text:
         return StoreError(
-            f"history database {path} is read-only ({text}); make it writable (chmod u+w) and run again"
-        )
-    if name.startswith("SQLITE_FULL") or "full" in text:
-        return StoreError(
-            f"cannot write history database {path}: the disk is full ({text}); free some space and run again"
+            f"history database {path} is read-only ({text}); make it writable (chmod u+w) "
+            "and run again"
         )
     if name.startswith(_DAMAGE_CODES) or any(t in text for t in _DAMAGE_TEXTS):
         return _damaged(path, text)
+    if name.startswith("SQLITE_IOERR"):
+        return StoreError(
+            f"history database {path}: the disk reported an I/O error ({text}); nothing was "
+            "changed. Check the disk (dmesg, fsck) and run again"
+        )
     # Anything else (a bad value bound to a query, a misuse) is not the file's fault: telling the
     # user to move a healthy history aside would lose it. The write was rolled back.
     return StoreError(
-        f"history database {path}: unexpected SQLite error ({name or type(exc).__name__}: {text}); nothing was changed. "
-        "Rerun with --debug for details and report it"
+        f"history database {path}: unexpected SQLite error ({name or type(exc).__name__}: "
+        f"{text}); nothing was changed. Rerun with --debug for details and report it"
     )
+
+
+LOW_SPACE_BYTES = 1 << 20  # under 1 MiB free, an SQLite I/O error is the disk being full
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < LOW_SPACE_BYTES
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why SQLite cannot create files in `folder` ("read-only (...)"), or None if it can."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "on a read-only file system"
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "not writable (no write permission)"
+    return None
 
 
 def _damaged(path: Path, reason: str) -> StoreError:
@@ -412,27 +481,53 @@ class History:
         self._conn = conn
         # id -> why: attempts whose stored analysis could not be read, skipped by every listing.
         self.damaged: dict[int, str] = {}
+        self.read_only = False  # opened read-only: its folder cannot be written
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None) -> History:
+    def open(cls, path: str | Path | None = None, *, read_only_ok: bool = False) -> History:
         """Open (creating or upgrading) the history; default `home_dir() / "history.db"`.
 
-        Raises StoreError, naming the file and the way out, when it is damaged, locked or unreadable.
+        With `read_only_ok` (commands that only read), a history whose folder cannot be written
+        (read-only, or a full disk) is opened read-only instead of failing.
+
+        Raises StoreError, naming the file and the way out, when it is damaged, locked or
+        unreadable.
         """
         path = Path(path) if path is not None else home_dir() / DB_FILENAME
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
-                f"cannot create the folder for history database {path} ({exc}); set SPEECHCOACH_HOME to a writable folder"
+                f"cannot create the folder for history database {path} ({exc}); "
+                "set SPEECHCOACH_HOME to a writable folder"
             ) from exc
+        _check_is_a_file(path)
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly a `with`.
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            return cls._open(path)
+        except StoreError:
+            if not read_only_ok or not path.is_file():
+                raise
+            if not (_folder_problem(path.parent) or _disk_full(path.parent)):
+                raise
+            log.info("history %s: its folder cannot be written; opened read-only", path)
+            return cls._open(path, read_only=True)
+
+    @classmethod
+    def _open(cls, path: Path, *, read_only: bool = False) -> History:
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
+            # a `with`.
+            if read_only:
+                conn = sqlite3.connect(
+                    _read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+                )
+            else:
+                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
             raise _store_error(path, exc) from exc
         history = cls(path, conn)
+        history.read_only = read_only
         try:
             history._prepare()
         except BaseException:
@@ -441,12 +536,30 @@ class History:
         return history
 
     def _prepare(self) -> None:
+        if self.read_only:
+            with self._errors():
+                self._conn.execute("PRAGMA schema_version").fetchone()
+                if self._checked_version() != MIGRATIONS[-1][0]:
+                    folder = _folder_problem(self.path.parent)
+                    why = (
+                        f"its folder {self.path.parent} is {folder}; make it writable"
+                        if folder
+                        else "no space left on device; free some space"
+                    )
+                    raise StoreError(
+                        f"history database {self.path} needs a schema upgrade (with a backup "
+                        f"copy first), which cannot be written: {why} and run again. Nothing "
+                        "was changed and nothing was lost"
+                    )
+            return
         with self._errors():
             # Reading the header first: a file that is not SQLite fails here, before anything is written.
             self._conn.execute("PRAGMA schema_version").fetchone()
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             # Refuse a foreign or newer file, and back up an older one, before changing anything.
             version = self._checked_version()
+            if version:
+                self._repair_bookkeeping()
             if 0 < version < MIGRATIONS[-1][0]:
                 self._backup(version)
             self._enable_wal()
@@ -476,27 +589,71 @@ class History:
             return self._version()
 
     def _version(self) -> int:
-        tables = {
-            r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = self._tables()
         if "schema_migrations" not in tables:
-            if tables:
+            if tables and self._inferred_version(tables) == 0:
                 raise StoreError(
-                    f"{self.path} is an SQLite file but not a speechcoach history (no schema_migrations table; "
-                    f"tables: {', '.join(sorted(tables))}); it was left untouched. Point SPEECHCOACH_HOME elsewhere "
-                    "or move the file aside"
+                    f"{self.path} is an SQLite file but not a speechcoach history (no "
+                    f"schema_migrations table; tables: {', '.join(sorted(tables))}); it was left "
+                    "untouched. Point SPEECHCOACH_HOME elsewhere or move the file aside"
                 )
-            return 0
-        return self._conn.execute(
+            return self._inferred_version(tables)
+        recorded = self._conn.execute(
             "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
         ).fetchone()[0]
+        return max(recorded, self._inferred_version(tables))
+
+    def _tables(self) -> set[str]:
+        return {
+            r[0]
+            for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        }
+
+    def _inferred_version(self, tables: set[str]) -> int:
+        """The schema the attempts table actually has (0: none of ours), whatever the bookkeeping
+        says: an emptied or dropped schema_migrations must not re-run migration 1."""
+        if "attempts" not in tables or not tables <= {"attempts", "schema_migrations"}:
+            return 0
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(attempts)")}
+        if not {"id", "created_at", "audio_path", "analysis"} <= columns:
+            return 0
+        return 2 if {"audio_sha256", "copy_no", *_V2_METRIC_COLUMNS} <= columns else 1
+
+    def _repair_bookkeeping(self) -> None:
+        """Record the migrations the schema shows were applied but schema_migrations lacks."""
+        tables = self._tables()
+        inferred = self._inferred_version(tables)
+        recorded = set()
+        if "schema_migrations" in tables:
+            recorded = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+        missing = [m for m in MIGRATIONS if m[0] <= inferred and m[0] not in recorded]
+        if not missing:
+            return
+        with self._transaction():
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for number, name, _ in missing:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
+                    (number, name, _now()),
+                )
+        log.warning(
+            "history %s: its schema bookkeeping was missing; restored it (schema v%d, no attempt "
+            "changed)",
+            self.path,
+            inferred,
+        )
 
     def _checked_version(self) -> int:
         version, latest = self._version(), MIGRATIONS[-1][0]
         if version > latest:
             raise StoreError(
-                f"history database {self.path} was written by a newer speechcoach (schema v{version}; this one "
-                f"knows up to v{latest}); upgrade speechcoach, or move the file aside to start a new history"
+                f"history database {self.path} was written by a newer speechcoach (schema "
+                f"v{version}; this one knows up to v{latest}); upgrade speechcoach, or move the "
+                "file aside to start a new history"
             )
         return version
 

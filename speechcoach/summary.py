@@ -387,6 +387,7 @@ class ClassSummary:
         for path in self.paths:
             check_writable(path)
         self.records: list[dict] = []
+        self.reports: dict[str, Path] = {}  # record["file"] -> its own HTML report, if written
 
     @property
     def paths(self) -> list[Path]:
@@ -396,12 +397,20 @@ class ClassSummary:
         self.records.append(record)
 
     def write(self) -> list[Path]:
-        rows = [row_from_record(r) for r in self.records]
+        rows = [row_from_record(r, self._link(r.get("file"))) for r in self.records]
         if self.csv_path:
             write_csv(rows, self.csv_path)
         if self.html_path:
             write_html(rows, self.html_path)
         return self.paths
+
+    def _link(self, file) -> str | None:
+        """The report's address relative to the class page, so the two move together."""
+        report = self.reports.get(str(file))
+        if report is None or self.html_path is None:
+            return None
+        start = Path(self.html_path).resolve().parent
+        return Path(os.path.relpath(Path(report).resolve(), start)).as_posix()
 
 
 def check_writable(path: Path) -> None:

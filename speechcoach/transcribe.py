@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import SAMPLE_RATE
-from .errors import ModelError
+from .errors import ModelError, SpeechcoachError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
 from .types import Segment, Transcript, Word
 
@@ -86,6 +86,8 @@ class FasterWhisperEngine:
         self._beam_size = options.beam_size
         device = "cpu" if options.device == "auto" and not _ct2_has_cuda() else options.device
         device = "cuda" if device == "auto" else device
+        if device == "cuda" and not _ct2_has_cuda():
+            raise ModelError(NO_CUDA)
         started = time.perf_counter()
         try:
             self._model = WhisperModel(
@@ -95,7 +97,11 @@ class FasterWhisperEngine:
                 cpu_threads=options.cpu_threads,
                 download_root=str(download_root()),
             )
+        except SpeechcoachError:
+            raise  # already says what to do (e.g. SPEECHCOACH_HOME is a file)
         except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all mean "cannot load"
+            if device == "cuda":
+                raise ModelError(f"{NO_CUDA} ({str(exc).splitlines()[0][:160]})") from exc
             raise ModelError(_load_error(source.name, source.bundled, exc)) from exc
         log.info(
             "loaded faster-whisper %s on %s in %.2f s",
@@ -147,6 +153,12 @@ def _segment(seg) -> Segment:
         Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
     )
     return Segment(seg.text, float(seg.start), float(seg.end), words)
+
+
+NO_CUDA = (
+    "--device cuda: no usable CUDA device or driver was found (CTranslate2 sees no GPU); "
+    "run on the CPU with --device cpu (or --device auto, which picks the GPU when there is one)"
+)
 
 
 def _ct2_has_cuda() -> bool:

@@ -169,32 +169,63 @@ def test_summary_needs_an_output_and_a_writable_place(tmp_path):
     assert "does not exist; create it first" in result.output
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 @pytest.mark.slow
-def test_analyze_a_folder_writes_the_class_csv_and_html(tmp_path):
-    """The teacher's one command: a folder of recordings in, one CSV and one page out."""
+@pytest.mark.browser
+def test_analyze_a_folder_writes_the_class_csv_and_a_page_that_sorts_and_links(tmp_path):
+    """The teacher's one command: a folder of recordings in, one CSV and one page out; the page,
+    in headless Chromium, sorts by score and each row opens that recording's own report."""
+    from playwright.sync_api import sync_playwright
+
     folder = tmp_path / "class"
     folder.mkdir()
     shutil.copy(DATA / "known_en.wav", folder / "01 田中.wav")
     shutil.copy(DATA / "corrupt.mp3", folder / "02 broken.mp3")
-    csv_out, html_out = tmp_path / "class.csv", tmp_path / "class.html"
+    shutil.copy(DATA.parent.parent / "samples" / "intro_weak_en.mp3", folder / "03 weak.mp3")
+    csv_out, html_out, reports = tmp_path / "class.csv", tmp_path / "class.html", tmp_path / "r"
     result = CliRunner().invoke(
         main,
-        [
-            "analyze",
-            str(folder),
-            "--language",
-            "en",
-            "--csv",
-            str(csv_out),
-            "--html",
-            str(html_out),
-        ],
+        ["analyze", str(folder), "--language", "en", "--csv", str(csv_out)]
+        + ["--html", str(html_out), "--html-dir", str(reports)],
     )
     assert result.exit_code == 1, result.output  # one file failed; the summary is still written
     table = read_csv(csv_out)
-    rows = [dict(zip(HEADER, line, strict=True)) for line in table[1:3]]
-    assert [Path(r["file"]).name for r in rows] == ["01 田中.wav", "02 broken.mp3"]
-    assert rows[0]["attempt id"] == "1" and rows[0]["error"] == ""
+    rows = [dict(zip(HEADER, line, strict=True)) for line in table[1:4]]
+    assert [Path(r["file"]).name for r in rows] == ["01 田中.wav", "02 broken.mp3", "03 weak.mp3"]
+    assert [r["attempt id"] for r in rows] == ["1", "", "2"]
     assert "not a readable audio file" in rows[1]["error"]
-    assert "02 broken.mp3" in html_out.read_text(encoding="utf-8")
-    assert "class summary of 2 recordings" in result.output
+    assert "class summary of 3 recordings" in result.output
+    scores = {Path(r["file"]).name: int(r["score"]) for r in rows if r["score"]}
+    assert scores["03 weak.mp3"] < scores["01 田中.wav"]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(html_out.as_uri())
+        names = page.locator("tbody tr td:first-child")
+        assert names.all_inner_texts() == ["01 田中.wav", "02 broken.mp3", "03 weak.mp3"]
+        page.get_by_role("button", name="score").click()  # ascending; the failed file last
+        assert names.all_inner_texts() == ["03 weak.mp3", "01 田中.wav", "02 broken.mp3"]
+        page.get_by_role("button", name="score").click()
+        assert names.all_inner_texts()[:2] == ["01 田中.wav", "03 weak.mp3"]
+        assert page.locator("tfoot td").first.inner_text().startswith("3 recordings")
+        assert requests == [html_out.as_uri()], "the page loads nothing else"
+        page.get_by_role("link", name="03 weak.mp3").click()
+        page.wait_for_load_state()
+        assert page.url.startswith((reports / "03 weak.html").as_uri().rsplit("/", 1)[0])
+        assert "weak" in page.url and "Speaking badly" in page.content()
+        assert page.get_by_role("link", name="02 broken.mp3").count() == 0
+        browser.close()

@@ -342,6 +342,27 @@ def test_show_html_writes_one_self_contained_report(home, en_analysis, tmp_path)
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.slow
+def test_analyze_html_dir_writes_one_report_per_file(analyzer, monkeypatch, tmp_path, home):
+    monkeypatch.setattr("speechcoach.cli.build_analyzer", lambda *args: analyzer)
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(DATA / "known_en.wav"),
+            str(DATA / "not_audio.txt"),
+            "--html-dir",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1  # not_audio.txt failed, as without --html-dir
+    assert sorted(p.name for p in out.iterdir()) == ["known_en.html"]
+    html = (out / "known_en.html").read_text(encoding="utf-8")
+    assert "data:audio/wav;base64," in html and "Why Japan" in html
+    assert f"HTML report: {out / 'known_en.html'}" in result.stderr
+
+
 def test_the_report_of_a_japanese_attempt_is_in_japanese():
     """Labels too: rendered from a stored Japanese analysis (no model needed)."""
     record = json.loads((DATA / "web_analysis_ja.json").read_text(encoding="utf-8"))
@@ -515,3 +536,32 @@ def test_serve_on_another_host_says_what_it_exposes():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.slow
+def test_a_report_whose_recording_is_gone_still_opens_without_playback(
+    client, home, en_analysis, tmp_path
+):
+    copy = tmp_path / "moved.wav"
+    copy.write_bytes((DATA / "known_en.wav").read_bytes())
+    with History.open(home / "history.db") as history:
+        attempt_id = history.save(en_analysis, copy).id
+    copy.unlink()
+    page = client.get(f"/attempts/{attempt_id}")
+    assert page.status_code == 200
+    assert "The recording is not available" in page.text and str(copy) in page.text
+    assert "<audio" not in page.text and 'class="sentence" data-start' in page.text
+    audio = client.get(f"/api/attempts/{attempt_id}/audio")
+    assert audio.status_code == 404 and "no longer at" in audio.json()["error"]
+    download = client.get(f"/attempts/{attempt_id}/report.html")
+    assert download.status_code == 200 and "base64," not in download.text
+
+
+def test_the_pages_switch_to_japanese(client):
+    practice = client.get("/?lang=ja").text
+    assert '<html lang="ja">' in practice
+    for label in ("自己紹介を練習する", "録音", "停止", "マイク", "入力レベル"):
+        assert label in practice
+    assert 'href="/history?lang=ja"' in practice
+    assert "まだ記録がありません" in client.get("/history?lang=ja").text
+    assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')

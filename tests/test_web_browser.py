@@ -9,6 +9,7 @@ offline) and the `playwright` package (the test extra).
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import threading
@@ -106,6 +107,7 @@ def test_record_review_upload_compare_and_delete_in_a_real_browser(server, brows
     page.goto(server + "/")
     assert unnamed_controls(page) == []
     page.get_by_label("Label (optional)").fill("first take")
+    page.get_by_label("Target length").fill("0:10")  # to hear the cue at the target
     page.get_by_role("button", name="Record").click()
     page.get_by_text("Recording. Press Stop").wait_for()
     # The level meter moves while the clip speaks (its first sentence starts at once).
@@ -114,6 +116,7 @@ def test_record_review_upload_compare_and_delete_in_a_real_browser(server, brows
         f"() => /^0:{RECORD_S:02d}/.test(document.getElementById('timer').textContent)",
         timeout=(RECORD_S + 20) * 1000,
     )
+    page.get_by_text("0:10: target reached, time to conclude with your plan").wait_for()
     page.get_by_role("button", name="Stop").click()
     # The recording is uploaded, analysed, and the report opens by itself.
     page.wait_for_url(re.compile(r"/attempts/\d+$"), timeout=ANALYSIS_TIMEOUT_MS)
@@ -150,7 +153,22 @@ def test_record_review_upload_compare_and_delete_in_a_real_browser(server, brows
 
     # -- upload a file ------------------------------------------------------------------------
     page.get_by_role("link", name="Practice").click()
+    page.get_by_label("Target length").fill("3:00")
     page.locator("#files").set_input_files(str(DATA / "known_en.m4a"))
+    # A file dropped on the drop zone: this one is too short, and the page says why.
+    page.evaluate(
+        """(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "too_short.wav", {type: "audio/wav"}));
+            document.getElementById("drop").dispatchEvent(
+                new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        }""",
+        base64.b64encode((DATA / "too_short.wav").read_bytes()).decode("ascii"),
+    )
+    refused = page.locator("#jobs li", has_text="too_short.wav").locator(".state.error")
+    refused.wait_for(timeout=ANALYSIS_TIMEOUT_MS)
+    assert "too_short.wav: the recording is only 1.0 s long" in refused.inner_text()
     row = page.locator("#jobs li", has_text="known_en.m4a")
     row.locator("progress").wait_for()
     done = row.get_by_role("link", name=re.compile("Open the report"))

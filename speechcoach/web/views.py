@@ -63,7 +63,7 @@ def ui_language(requested: str | None) -> str:
 def report_language(d: dict) -> str:
     """The language of a report's page: the language its feedback was given in, if the pages
     have labels for it (a Japanese intro is shown in Japanese, labels included)."""
-    return ui_language(feedback_language(d))
+    return ui_language(d.get("feedback_language") or feedback_language(d))
 
 
 def fmt(template: str, **values) -> str:
@@ -207,10 +207,41 @@ class Row:
     note: str = ""
 
 
+HISTORY_KEYS = ("attempt_id", "label", "created_at")
+
+
+def normalized(record: dict) -> dict:
+    """The record as this version writes it (`result.from_json`: validated, an older record
+    upgraded: feedback language, pace, component titles), with its history keys kept. A record
+    that does not validate is shown as stored rather than not at all."""
+    from ..result import ResultError, from_json
+
+    analysis = {k: v for k, v in record.items() if k not in HISTORY_KEYS}
+    try:
+        upgraded = from_json(analysis).to_json()
+    except ResultError:
+        return record
+    return {**upgraded, **{k: record[k] for k in HISTORY_KEYS if k in record}}
+
+
+def subpoint_names(language: str) -> dict[str, dict[str, str]]:
+    """component id -> sub-point id -> its name, from languages/<lang>/checks.json."""
+    from .. import languages
+
+    for code in dict.fromkeys((language, DEFAULT_LANGUAGE)):
+        data = languages.get(code).data("checks.json")
+        if data:
+            return {
+                cid: {sp["id"]: sp.get("name", sp["id"]) for sp in c.get("subpoints", [])}
+                for cid, c in (data.get("components") or {}).items()
+            }
+    return {}
+
+
 def report_view(record: dict) -> dict:
     """Everything the report template shows, for one stored analysis (plus `attempt_id`,
     `label`, `created_at` when it comes from the history)."""
-    d = record
+    d = normalized(record)
     language = report_language(d)
     L = labels(language)
     texts = report_texts(language if language == feedback_language(d) else DEFAULT_LANGUAGE)
@@ -226,6 +257,7 @@ def report_view(record: dict) -> dict:
     )
     sentences = sentence_views(d, language)
     titles = component_titles(language)
+    names = subpoint_names(language)
     return {
         "L": L,
         "lang": language,
@@ -245,10 +277,19 @@ def report_view(record: dict) -> dict:
         "components": [
             {
                 "id": cid,
-                "title": titles.get(cid, cid),
+                "title": comp.get("title") or titles.get(cid, cid),
                 "covered": bool(comp.get("covered")),
                 "seconds": comp.get("seconds") or 0,
                 "evidence": comp.get("evidence") or [],
+                "strength": comp.get("strength"),
+                "checks": [
+                    {
+                        "name": names.get(cid, {}).get(sid, sid),
+                        "present": bool(check.get("present")),
+                    }
+                    for sid, check in (comp.get("checks") or {}).items()
+                ],
+                "denied_by": comp.get("denied_by"),
             }
             for cid, comp in (d.get("components") or {}).items()
         ],
@@ -504,7 +545,8 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
             name = titles.get(cid, cid)
             tip = f"{name} {format_duration(float(ev.get('start') or 0))}: {ev.get('text', '')}"
             out.append(
-                f'<rect class="part c-{escape(cid)}" x="{x0}" y="{ROW_PARTS}" '
+                f'<rect class="part c-{escape(cid)}" data-start="{float(ev.get("start") or 0)}" '
+                f'data-end="{float(ev.get("end") or 0)}" x="{x0}" y="{ROW_PARTS}" '
                 f'width="{max(x1 - x0, 2):.1f}" '
                 f'height="{ROW_PARTS_H}"><title>{escape(tip)}</title></rect>'
             )
@@ -563,13 +605,14 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
         )
     names = pitfall_titles(L["lang"])
     for hit in d.get("pitfalls") or []:
-        cx = x(float(hit.get("start") or 0))
-        when = format_duration(float(hit.get("start") or 0))
+        at = float(hit.get("start") or 0)
+        cx = x(at)
+        when = format_duration(at)
         name = names.get(hit.get("id"), hit.get("id"))
         tip = f"{L['pitfall']} {when}: {name}: {hit.get('text', '')}"
         out.append(
-            f'<path class="pitfall-mark" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 '
-            f'z"><title>{escape(tip)}</title></path>'
+            f'<path class="pitfall-mark" data-start="{at}" d="M{cx} {ROW_MARKS + 16} l-7 12 h14 z">'
+            f"<title>{escape(tip)}</title></path>"
         )
     # Time axis: a tick every 30 s (every minute past 5 minutes).
     step = PACE_WINDOW_S if duration <= 300 else 60.0
@@ -586,6 +629,21 @@ def timeline_svg(d: dict, sentences: list[SentenceView], L: dict, titles: dict) 
 
 
 # -------------------------------------------------------------------------------- progress
+# progress.py's metric keys -> the page's word for them.
+METRIC_LABELS = {
+    "score": "col_score",
+    "duration": "m_duration",
+    "pace": "m_pace",
+    "long_pauses": "m_long_pauses",
+    "fillers": "m_fillers",
+    "components": "col_parts",
+}
+
+
+def metric_title(key: str, fallback: str, L: dict) -> str:
+    return L.get(METRIC_LABELS.get(key, ""), fallback)
+
+
 def progress_charts(progress, L: dict) -> list[Markup]:
     """One small SVG line chart per progress series (oldest attempt left), the target band
     shaded, the personal best ringed on the score chart."""
@@ -615,11 +673,11 @@ def progress_charts(progress, L: dict) -> list[Markup]:
 
         value_text = s.fmt
         band_words = _band_words(band, s.key) if band else ""
-        title = f"{s.title} ({s.unit})"
+        title = f"{metric_title(s.key, s.title, L)} ({s.unit})"
         parts = [
             f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-            f"<desc>{escape(fmt(L['chart_desc'], title=s.title, band=band_words))}</desc>"
+            f"<desc>{escape(fmt(L['chart_desc'], title=title, band=band_words))}</desc>"
         ]
         if band is not None:
             parts.append(
@@ -688,7 +746,9 @@ def compare_view(comparison, language: str) -> dict:
     data = comparison.to_dict()
     titles = component_titles(language)
     pitfalls = pitfall_titles(language)
+    L = labels(language)
     for row, change in zip(data["metrics"], comparison.changes, strict=True):
+        row["title"] = metric_title(change.key, change.title, L)
         row["text_before"], row["text_after"] = change.text_before, change.text_after
         row["band_text"] = _band_words(change.band, change.key) if change.band else ""
         delta = change.delta

@@ -8,6 +8,12 @@
     return (L[key] || key).replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
   };
   var opener = null;
+  var said = sessionStorage.getItem("speechcoach-status");
+  if (said) {
+    sessionStorage.removeItem("speechcoach-status");
+    status.textContent = said;
+    document.getElementById("main").focus();
+  }
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button.delete");
@@ -25,12 +31,9 @@
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {
         if (!res.ok) { status.textContent = res.body.error; status.className = "status error"; return; }
-        var row = document.getElementById("attempt-" + id);
-        if (row) row.remove();
-        document.querySelectorAll("option[value='" + id + "']").forEach(function (o) { o.remove(); });
-        status.textContent = t("deleted", { id: id });
-        status.className = "status";
-        document.querySelector("h1").focus && document.getElementById("main").focus();
+        // Reload: the table, the compare lists, the charts and the personal best all change.
+        sessionStorage.setItem("speechcoach-status", t("deleted", { id: id }));
+        window.location.reload();
       });
   });
 })();

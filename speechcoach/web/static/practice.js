@@ -138,6 +138,10 @@
     var ext = r.type.indexOf("mp4") >= 0 ? "m4a" : r.type.indexOf("ogg") >= 0 ? "ogg" : "webm";
     var name = t("recording_name", { time: new Date().toLocaleTimeString() });
     enqueue([{ file: blob, filename: "recording." + ext, name: name, kind: "recording", open: true }]);
+    // Stop is disabled now: keep keyboard focus on what happens next (the upload's status).
+    var state = $("jobs").lastElementChild.querySelector(".state");
+    state.tabIndex = -1;
+    state.focus();
   }
 
   $("record").addEventListener("click", startRecording);
@@ -146,6 +150,14 @@
   // ---------------------------------------------------------------- uploads and jobs
   var pending = [];
   var uploading = false;
+  var polling = 0;  // analyses this window still waits for
+
+  function active() { return polling > 0; }
+
+  // Leaving the page while recording or uploading would lose that recording.
+  window.addEventListener("beforeunload", function (e) {
+    if (rec || uploading || pending.length) { e.preventDefault(); e.returnValue = ""; }
+  });
 
   function enqueue(items) {
     items.forEach(function (item) {
@@ -192,7 +204,7 @@
       uploading = false;
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = { error: xhr.statusText }; }
-      if (xhr.status === 202) { item.row.bar.removeAttribute("value"); show(item, body); poll(item, body.id); }
+      if (xhr.status === 202) { item.row.bar.removeAttribute("value"); show(item, body); polling++; poll(item, body.id); }
       else fail(item, body.error || xhr.statusText);
       next();
     };
@@ -216,15 +228,17 @@
 
   function poll(item, id) {
     fetch("/api/jobs/" + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (job) {
-      if (job.error && job.state !== "error") { fail(item, job.error); return; }
+      if (job.error && job.state !== "error") { polling--; fail(item, job.error); return; }
       show(item, job);
+      if (job.state === "done" || job.state === "error") polling--;
       if (job.state === "done") {
         item.row.bar.max = 1; item.row.bar.value = 1;
         var a = document.createElement("a");
         a.href = job.report + langQ;
         a.textContent = L.open_report + " #" + job.attempt_id;
         item.row.li.appendChild(a);
-        if (item.open) window.location.href = a.href;
+        // A recording opens its report by itself, unless other files are still on their way.
+        if (item.open && !uploading && !pending.length && !active()) window.location.href = a.href;
       } else if (job.state === "error") {
         fail(item, job.error);
       } else {
