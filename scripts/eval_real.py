@@ -215,6 +215,22 @@ def _filler_how(filler) -> str:
     return getattr(filler, "how", "transcript")
 
 
+def transcribe_and_measure(analyzer, audio):
+    """The analyzer's own steps up to the delivery metrics (content is not evaluated here):
+    transcription, sentences, the too-little-speech and reliability refusals, measurement."""
+    from speechcoach import analyze
+    from speechcoach.delivery import measure
+    from speechcoach.sentences import split_sentences
+
+    transcript = analyzer.models.transcribe(audio.samples)
+    sentences = split_sentences(transcript)
+    analyze._check_enough_speech(audio, transcript, sentences)
+    delivery = measure(audio.samples, transcript, sentences, analyzer.options.targets)
+    if hasattr(analyze, "_check_reliable"):  # absent before unusable audio was refused
+        analyze._check_reliable(audio, transcript, delivery.voiced_s)
+    return transcript, delivery
+
+
 def run_clip(analyzer, clip: dict, condition: str, bank, rng) -> Row:
     from speechcoach.audio import Audio, load_audio
     from speechcoach.errors import SpeechcoachError
@@ -230,13 +246,12 @@ def run_clip(analyzer, clip: dict, condition: str, bank, rng) -> Row:
     row.gaps = len(clip["gaps"])
     started = time.perf_counter()
     try:
-        analysis = analyzer.analyze_audio(Audio(path, samples))
+        t, d = transcribe_and_measure(analyzer, Audio(path, samples))
     except SpeechcoachError as exc:
         row.refused = str(exc).split(": ", 1)[-1][:120]
         row.seconds = round(time.perf_counter() - started, 1)
         return row
     row.seconds = round(time.perf_counter() - started, 1)
-    d, t = analysis.delivery, analysis.transcript
     row.model = t.model
     row.transcript = t.text
     probs = [w.probability for w in t.words if w.text.strip()]

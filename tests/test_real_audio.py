@@ -146,3 +146,62 @@ def test_one_model_by_default_and_tiny_en_only_when_fast():
     assert default_model("ja", fast=True) == "base"
     _, fast = decode_settings(TranscribeOptions(fast=True))
     assert fast["initial_prompt"] is None  # never the disfluent prompt with tiny.en
+
+
+@pytest.mark.slow
+def test_real_disfluent_speech_fillers_found_and_held_ones_are_no_pause(analyzer):
+    result = analyzer.analyze_file(REAL / "mfa_uhum.flac").to_dict()
+    items = result["fillers"]["items"]
+    reference = MANIFEST["mfa_uhum.flac"]["reference"].split()
+    assert len(items) >= len([w for w in reference if w in ("uh", "um", "hm")]) / 2  # recall >= 0.5
+    assert {i["how"] for i in items} <= {"transcript", "acoustic"}
+    assert "lower bound" in result["fillers"]["method"]
+    # The two held "hm" (3.9-4.7 s, 5.1-5.9 s) are fillers, not a long silent pause.
+    assert result["pauses"]["long_count"] == 0
+
+
+@pytest.mark.slow
+def test_real_fluent_speech_span_and_no_invented_filler(analyzer):
+    clip = MANIFEST["whisper_jfk.opus"]
+    result = analyzer.analyze_file(REAL / "whisper_jfk.opus").to_dict()
+    assert result["language"] == "en" and result["model"] == "base"
+    assert result["fillers"]["count"] == 0
+    # The speech span, not the crowd noise after the last word (the old level rule: +1.0 s).
+    assert result["speech_s"] == pytest.approx(clip["ref_span"][1] - clip["ref_span"][0], abs=0.6)
+
+
+@pytest.mark.slow
+def test_audio_too_noisy_to_transcribe_is_refused_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    x = load_audio(REAL / "whisper_jfk.opus").samples
+    noisy = tmp_path / "noisy.wav"
+    sf.write(noisy, _with_white_noise(x, -10.0), 16000)
+    out = subprocess.run(
+        [sys.executable, "-m", "speechcoach", "analyze", str(noisy), "--no-save"],
+        capture_output=True,
+        text=True,
+    )
+    # One line, exit 1, no score: "too noisy ... to transcribe reliably" when the voice detector
+    # heard a voice that Whisper could not make out, else "too little to coach".
+    assert out.returncode == 1
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "record" in out.stderr and "closer to the microphone" in out.stderr
+    assert "Traceback" not in out.stderr and "score" not in out.stdout
+
+
+def test_unreliable_transcripts_are_named():
+    from speechcoach import usable
+    from speechcoach.types import Word
+
+    confident = [Word(f" w{i}", i * 0.4, i * 0.4 + 0.3, 0.9) for i in range(40)]
+    assert usable.unusable_reason(confident, voice_s=16.0) is None
+    unsure = [Word(w.text, w.start, w.end, 0.1 if i % 3 else 0.9) for i, w in enumerate(confident)]
+    reason = usable.unusable_reason(unsure, voice_s=16.0)
+    assert reason and "low confidence" in reason
+    few = usable.unusable_reason(confident[:5], voice_s=60.0)
+    assert few == "60 s of voice but only 5 words recognised"
+    assert usable.message(few).startswith("too noisy or too quiet to transcribe reliably: 60 s")
