@@ -7,7 +7,12 @@ a new sound starts) almost never does. `find_hesitations` looks for such stretch
 - every frame voiced (yin's pitch within the voice range) and well above the noise floor;
 - pitch spread within MAX_PITCH_STD_ST semitones over the stretch;
 - spectrum stable: the mean MFCC change from one 32 ms frame to the next under MAX_MFCC_STEP;
-- not inside a word Whisper wrote (a long vowel of a real word), unless that word is a filler.
+- held MIN_HELD_S in all (steady windows are 0.4 s; on the real non-native read speech of
+  tests/data/real/ fluent held vowels reached 0.4-0.6 s, the filled pauses 0.74-0.84 s);
+- not inside a word Whisper wrote (a long vowel of a real word), unless that word is a filler;
+- between two written words (a word ends at most WORD_GAP_S before it and another starts at
+  most WORD_GAP_S after): where Whisper wrote nothing around it, it most likely dropped real
+  words there (it does on hard-to-follow speech), and a held vowel of those is no filler.
 
 A stretch that overlaps a filler Whisper did write is that filler, not a second one: each
 transcript filler takes at most one stretch, and only stretches left over are reported, as
@@ -28,6 +33,8 @@ from .config import SAMPLE_RATE
 HOP = 512  # 32 ms: the same pitch frames as the delivery's pitch spread (computed once)
 MIN_HESITATION_S = 0.4
 MIN_FRAMES = int(np.ceil(MIN_HESITATION_S * SAMPLE_RATE / HOP))  # 13 frames
+MIN_HELD_S = 0.65
+WORD_GAP_S = 2.0
 MAX_PITCH_STD_ST = 0.5
 MAX_MFCC_STEP = 20.0
 ABOVE_FLOOR_DB = 10.0
@@ -100,9 +107,16 @@ def held_between_words(
     samples: np.ndarray, f0: np.ndarray, words: Sequence, is_filler_word
 ) -> list[Hesitation]:
     """Every steady stretch that is not inside a real (non-filler) written word."""
-    stretches = steady_stretches(samples, f0)
+    stretches = [h for h in steady_stretches(samples, f0) if h.duration >= MIN_HELD_S]
+    written = [(w.start, w.end) for w in words if w.text.strip()]
     real_words = [(w.start, w.end) for w in words if w.text.strip() and not is_filler_word(w)]
-    return [h for h in stretches if not _inside_words(h, real_words)]
+    return [h for h in stretches if not _inside_words(h, real_words) and _between_words(h, written)]
+
+
+def _between_words(h: Hesitation, spans: list[tuple[float, float]]) -> bool:
+    before = any(h.start - WORD_GAP_S <= e <= h.end for _, e in spans)
+    after = any(h.start <= s <= h.end + WORD_GAP_S for s, _ in spans)
+    return before and after
 
 
 def unwritten(

@@ -99,11 +99,17 @@ def test_steady_filled_pauses_found_in_real_disfluent_speech():
     assert len(found) >= 3
     assert all(1.7 <= s <= 6.0 for s in starts)
     assert all(h.duration >= hesitation.MIN_HESITATION_S for h in found)
-    # Nothing Whisper wrote as a real word is claimed: with only "montreal forced ... forced
-    # aligner" as words and no filler written, the stretches between them all stay fillers.
-    from speechcoach.transcribe import Word
+    # Nothing Whisper wrote as a real word is claimed: with "montreal forced, um, ... um,
+    # forced aligner" as words, the held stretches between them stay fillers.
+    from speechcoach.types import Word
 
-    words = [Word(" Montreal", 0.9, 1.3), Word(" forced", 1.3, 1.75), Word(" forced", 6.3, 6.8)]
+    words = [
+        Word(" Montreal", 0.9, 1.3),
+        Word(" forced,", 1.3, 1.75),
+        Word(" um,", 2.4, 2.6),
+        Word(" um,", 5.0, 5.1),
+        Word(" forced", 6.3, 6.8),
+    ]
     left = hesitation.find_hesitations(x, _f0(x), words, [], lambda w: False)
     assert len(left) >= 3
     # A filler Whisper did write takes its stretch: not counted twice.
