@@ -95,13 +95,13 @@ JA_CHAR = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u3005\u4e00-\u9fffA-Za-
 
 
 def ja_chars(text: str) -> list[str]:
-    from speechcoach.japanese import to_kanji_numerals
+    from speechcoach.languages.ja.text import to_kanji_numerals
 
     return JA_CHAR.findall(to_kanji_numerals(unicodedata.normalize("NFKC", text)))
 
 
 def ja_reading(text: str) -> list[str]:
-    from speechcoach.japanese import reading
+    from speechcoach.languages.ja.text import reading
 
     return [c for c in reading(text) if c != "ー"]  # long-vowel marks vary with spelling
 
@@ -119,7 +119,7 @@ def kana_cer(ref: str, hyp: str) -> float:
 def reference_units(clip: dict) -> int:
     """Reference words (English, numbers as said, fillers included: they are spoken) or morae."""
     if clip["language"] == "ja":
-        from speechcoach.japanese import count_morae
+        from speechcoach.languages.ja.text import count_morae
 
         return count_morae(clip["reference"])
     from speechcoach.numbers import expand_numbers
