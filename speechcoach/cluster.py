@@ -43,6 +43,7 @@ LARGE_TASK_BYTES = 2**30
 # Files done ahead of a slow one are held (results on the workers, bytes on the scheduler) up to
 # this many per worker, so a batch of hundreds never sends everything at once.
 LOOKAHEAD = 4
+CLOSE_TIMEOUT_S = 10  # to close the client; a lost scheduler is not waited for longer
 POLL_S = 0.1  # how often the client looks for a finished file (an analysis takes seconds)
 EXTRA_HINT = "pip install 'speechcoach[cluster]'"
 
@@ -136,9 +137,7 @@ def analyze_bytes(plugin_name: str, name: str, data: bytes) -> tuple[dict | None
             started = time.perf_counter()
             audio = load_audio_bytes(data, path)
             decode_s = time.perf_counter() - started
-            analysis = plugin.analyzer.analyze_audio(audio)
-            analysis.timings["decode"] = decode_s
-            return analysis.to_dict(), None
+            return plugin.analyzer.analyze_audio(audio, decode_s=decode_s).to_json(), None
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported per file, like a local batch
@@ -155,6 +154,7 @@ class ClusterBatch:
         self.client = client
         self.spec = spec
         self.plugin_name = plugin_name
+        self.lost = False  # the scheduler went away: nothing to tidy up on it
 
     @property
     def workers(self) -> dict[str, int]:
@@ -174,25 +174,31 @@ class ClusterBatch:
         pending: deque[tuple[Path, object]] = deque()  # (path, Future or FileResult), in order
         todo = deque(enumerate(paths))
         try:
-            while todo or pending:
-                running = [f for _, f in pending if _is_future(f) and not f.done()]
-                capacity = max(1, len(self.workers))
-                while todo and len(running) < capacity and len(pending) < capacity * LOOKAHEAD:
-                    index, path = todo.popleft()
-                    item = self._submit(batch, index, path)
-                    pending.append((path, item))
-                    if _is_future(item):
-                        running.append(item)
-                path, item = pending[0]
-                if _is_future(item) and not item.done():
-                    _wait_any(running)  # then refill the workers
-                    continue
-                pending.popleft()
-                yield self._result(path, item) if _is_future(item) else item
+            yield from self._in_order(batch, todo, pending)
+        except (OSError, TimeoutError) as exc:  # distributed's CommClosedError is an OSError
+            self.lost = True
+            raise _lost(self.spec, exc) from exc
         finally:
             futures = [f for _, f in pending if _is_future(f)]
-            if futures:  # Ctrl-C, or the batch stopped: leave nothing running for us
-                self.client.cancel(futures)
+            if futures and not self.lost:  # Ctrl-C, or the batch stopped: leave nothing running
+                _quietly(self.client.cancel, futures)
+
+    def _in_order(self, batch: str, todo: deque, pending: deque) -> Iterator[FileResult]:
+        while todo or pending:
+            running = [f for _, f in pending if _is_future(f) and not f.done()]
+            capacity = max(1, len(self.workers))
+            while todo and len(running) < capacity and len(pending) < capacity * LOOKAHEAD:
+                index, path = todo.popleft()
+                item = self._submit(batch, index, path)
+                pending.append((path, item))
+                if _is_future(item):
+                    running.append(item)
+            path, item = pending[0]
+            if _is_future(item) and not item.done():
+                _wait_any(running)  # then refill the workers
+                continue
+            pending.popleft()
+            yield self._result(path, item) if _is_future(item) else item
 
     def _submit(self, batch: str, index: int, path: Path):
         try:
@@ -229,9 +235,11 @@ class ClusterBatch:
         except SpeechcoachError:
             raise  # a model that cannot load: stop the batch, say it once
         except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.spec} ({exc})") from exc
+            self.lost = True
+            raise _lost(self.spec, exc) from exc
         except Exception as exc:
             if type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                self.lost = True
                 raise ClusterError(
                     f"the Dask cluster at {self.spec} dropped the batch ({exc}); is the scheduler "
                     "still running?"
@@ -240,6 +248,13 @@ class ClusterBatch:
         if error is not None:
             return FileResult(path, error=error)
         return FileResult(path, result=result)
+
+
+def _lost(spec: ClusterSpec, exc: BaseException) -> ClusterError:
+    return ClusterError(
+        f"lost the Dask scheduler at {spec} ({type(exc).__name__}); is it still running? "
+        "The files not analysed are listed as errors; run them again"
+    )
 
 
 def _wait_any(futures: list) -> None:
@@ -264,12 +279,15 @@ def open_cluster(spec: ClusterSpec, options: AnalyzeOptions) -> Iterator[Cluster
     distributed = _import_distributed()
     import dask
 
-    # distributed sets its loggers to INFO when imported; follow ours instead (-v, -vv), with
-    # its routine start/stop chatter one level further down.
+    # distributed sets its loggers to INFO when imported. Every failure that matters reaches
+    # the user as our own one-line message, so its log (start/stop chatter, the reconnect
+    # attempts after a lost scheduler) shows only with -v (warnings) or -vv (everything).
+    # The same for the event loop under it: cancelling a batch (Ctrl-C) can leave a callback of
+    # tornado or an asyncio task failing on a closed connection as the client closes.
     ours = logging.getLogger("speechcoach").getEffectiveLevel()
-    logging.getLogger("distributed").setLevel(
-        max(ours, logging.ERROR) if ours > logging.DEBUG else ours
-    )
+    quiet = {logging.DEBUG: logging.DEBUG, logging.INFO: logging.WARNING}
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(quiet.get(ours, logging.CRITICAL))
 
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK_BYTES}):
         cluster = None
@@ -285,12 +303,19 @@ def open_cluster(spec: ClusterSpec, options: AnalyzeOptions) -> Iterator[Cluster
                 name = f"speechcoach-analyzer-{uuid.uuid4().hex[:8]}"
                 plugin = _analyzer_plugin_class()(options, name, threads_here)
                 client.register_plugin(plugin, name=name)
+                batch = ClusterBatch(client, spec, name)
                 try:
-                    yield ClusterBatch(client, spec, name)
+                    yield batch
                 finally:  # a shared cluster's workers must not keep each batch's models
-                    _quietly(client.unregister_worker_plugin, name)
+                    if not batch.lost:
+                        _quietly(client.unregister_worker_plugin, name)
+                    else:  # stop its reconnect attempts without their tracebacks: said above
+                        logging.disable(logging.CRITICAL)
             finally:
-                _quietly(client.close)
+                try:
+                    _quietly(client.close, CLOSE_TIMEOUT_S)
+                finally:
+                    logging.disable(logging.NOTSET)
         finally:
             if cluster is not None:
                 _quietly(cluster.close)

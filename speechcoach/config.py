@@ -81,12 +81,14 @@ class Band:
         return "ok"
 
     def describe(self) -> str:
+        if self.unit == "s":  # a length: m:ss, like every other time the report prints
+            return f"{format_duration(self.low)}-{format_duration(self.high)} ({self.source})"
         return f"{self.low:g}-{self.high:g} {self.unit} ({self.source})"
 
 
 @dataclass(frozen=True)
 class Targets:
-    """Every threshold the analysis judges against. Defaults from RUBRIC.md's sources."""
+    """Every threshold the analysis judges against. Defaults from the sources in docs/RUBRIC.md."""
 
     duration_s: float = DEFAULT_TARGET_S
     duration_tolerance: float = TARGET_TOLERANCE
@@ -99,9 +101,11 @@ class Targets:
         320, 360, "morae/min", "Prafiyanto et al. 2018, doi:10.1250/ast.39.92"
     )
     # Disfluencies per 100 words: under 2 excellent, 2-5 good, over 5 needs work.
-    fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, RUBRIC.md")
-    # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty (RUBRIC.md).
-    fillers_per_min: Band = Band(0, 5, "fillers/min", "up to ~5/min carries no penalty (RUBRIC.md)")
+    fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, docs/RUBRIC.md")
+    # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty (docs/RUBRIC.md).
+    fillers_per_min: Band = Band(
+        0, 5, "fillers/min", "up to ~5/min carries no penalty (docs/RUBRIC.md)"
+    )
     # A silent pause counts from 200 ms (Gao et al. 2025); a long pause from about 2 s.
     pause_min_s: float = 0.2
     long_pause_s: float = 2.0

@@ -85,6 +85,7 @@ VAGUE_CONFIDENCE = 0.6
 PROMOTE_CONFIDENCE = 0.35
 # A part that is there but lacks sub-points matters less than a part that is missing.
 PARTIAL_PRIORITY_DROP = 30
+QUOTE_CHARS = 80  # a pitfall's quote: about this many characters around what triggered it
 # The ids are part of the analysis JSON: every language's rubric must define exactly these.
 COMPONENT_IDS = ("japan", "career_change", "project", "plan")
 PITFALL_IDS = (
@@ -167,6 +168,7 @@ class PitfallHit:
     end: float
     # culture_reason / salary_only: True when no other reason for Japan / for the change was given.
     only_reason: bool | None = None
+    quote: str | None = None  # the words that show it (see quote_window)
 
     def to_dict(self) -> dict:
         d = {
@@ -177,6 +179,8 @@ class PitfallHit:
         }
         if self.only_reason is not None:
             d["only_reason"] = self.only_reason
+        if self.quote is not None:
+            d["quote"] = self.quote
         return d
 
 
@@ -950,9 +954,32 @@ def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[
                         sentence.start,
                         sentence.end,
                         _only_reason(p, decisions),
+                        quote_window(sentence.text, p),
                     )
                 )
     return hits
+
+
+def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
+    """The words that show pitfall `p` in `text`: the whole sentence when it is short, else a
+    window of about `chars` around the match of its topic (gate) or phrase patterns, cut at
+    word boundaries and marked with "…" where it was cut."""
+    if len(text) <= chars:
+        return text
+    match = next(
+        (m for pat in (p.gate, *p.patterns) if pat is not None for m in [pat.search(text)] if m),
+        None,
+    )
+    centre = (match.start() + match.end()) // 2 if match else 0
+    lo = max(0, min(centre - chars // 2, len(text) - chars))
+    hi = min(len(text), lo + chars)
+    if lo > 0:  # start at a word
+        space = text.find(" ", lo)
+        lo = space + 1 if 0 <= space < (match.start() if match else hi) else lo
+    if hi < len(text):  # end at a word
+        space = text.rfind(" ", lo, hi)
+        hi = space if space > (match.end() if match else lo) else hi
+    return ("…" if lo > 0 else "") + text[lo:hi].strip(" ,;") + ("…" if hi < len(text) else "")
 
 
 def _only_reason(p: PitfallDef, decisions) -> bool | None:

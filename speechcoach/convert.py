@@ -215,7 +215,8 @@ def read_ct2(path: Path) -> dict[str, np.ndarray]:
     spec = reader.string()
     if spec != WHISPER_SPEC:
         raise ModelError(
-            f"{path}: a CTranslate2 {spec} model, not a Whisper one; it cannot run on openai-whisper"
+            f"{path}: a CTranslate2 {spec} model, not a Whisper one; it cannot run on "
+            "openai-whisper"
         )
     reader.unpack("<I")  # spec revision: the Whisper layout has not changed across revisions 1-3
     variables: dict[str, np.ndarray] = {}
@@ -291,7 +292,8 @@ def _torch():
         import torch  # the openai-whisper extra brings it
     except ImportError as exc:
         raise ModelError(
-            "converting for openai-whisper needs PyTorch; install it with: pip install 'speechcoach[openai-whisper]'"
+            "converting for openai-whisper needs PyTorch; install it with: pip install "
+            "'speechcoach[openai-whisper]'"
         ) from exc
     return torch
 
@@ -328,7 +330,8 @@ def _state_dict(variables: dict[str, np.ndarray], dims: dict, tick: Callable[[in
         _layer_norm(variables, out, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
         done += 1
         tick(done)
-        # Cross-attention: queries from the text side alone, keys and values fused (both read the audio).
+        # Cross-attention: queries from the text side alone, keys and values fused (both read the
+        # audio).
         _linear(variables, out, f"{src}/attention/linear_0", f"{dst}.cross_attn.query")
         _fused(variables, out, f"{src}/attention/linear_1", f"{dst}.cross_attn", ("key", "value"))
         _linear(variables, out, f"{src}/attention/linear_2", f"{dst}.cross_attn.out")
@@ -483,8 +486,10 @@ def _write_error(exc: OSError, dest: Path, name: str, size: int) -> ModelError:
 
 def _no_space(dest: Path, name: str, size: int) -> str:
     return (
-        f"no space left in {dest.parent} for the converted model {name} (needs {size / 1e6:.0f} MB); "
-        f"free some space, or set SPEECHCOACH_HOME to a larger disk, and retry: speechcoach models convert {name}"
+        f"no space left in {dest.parent} for the converted model {name} (needs "
+        f"{size / 1e6:.0f} MB); "
+        "free some space, or set SPEECHCOACH_HOME to a larger disk, and retry: speechcoach "
+        f"models convert {name}"
     )
 
 
@@ -498,7 +503,8 @@ def verify_checkpoint(path: Path) -> ConvertedModel:
         expected_size, expected_hash = int(meta["size_bytes"]), str(meta["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         raise ModelError(
-            f"the converted model {path} has no valid record {meta_path.name} (an interrupted conversion?); {fix}"
+            f"the converted model {path} has no valid record {meta_path.name} (an "
+            f"interrupted conversion?); {fix}"
         ) from None
     size = path.stat().st_size if path.is_file() else -1
     if size != expected_size or _sha256(path) != expected_hash:

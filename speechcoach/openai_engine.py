@@ -19,7 +19,14 @@ import numpy as np
 from .config import SAMPLE_RATE
 from .errors import ModelError
 from .models import BUNDLED_MODELS, local_models_dir, openai_download_root
-from .transcribe import LANGUAGE_DETECTION_S, Segment, TranscribeOptions, Transcript, Word
+from .transcribe import (
+    DECODE_TEMPERATURE,
+    LANGUAGE_DETECTION_S,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    Word,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,7 @@ class OpenAIWhisperEngine:
                 best_of=BEST_OF,
                 word_timestamps=True,
                 initial_prompt=initial_prompt,
+                temperature=DECODE_TEMPERATURE,  # deterministic (see transcribe.py)
                 fp16=self._device == "cuda",
                 verbose=None,  # None: no printing and no progress bar (False still draws one)
             )
@@ -246,7 +254,15 @@ def _segment(seg: dict) -> Segment:
         Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
         for w in seg.get("words", ())
     )
-    return Segment(seg["text"], float(seg["start"]), float(seg["end"]), words)
+    return Segment(
+        seg["text"],
+        float(seg["start"]),
+        float(seg["end"]),
+        words,
+        seg.get("avg_logprob"),
+        seg.get("compression_ratio"),
+        seg.get("no_speech_prob"),
+    )
 
 
 def _first_line(exc: Exception) -> str:

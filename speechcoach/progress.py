@@ -16,11 +16,13 @@ fillers and long pauses and a higher score still count as better.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
 from .store import Attempt, History
@@ -43,16 +45,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# scoring.MAX_LONG_PAUSES: up to two long pauses (a breath between parts) cost nothing. Not imported:
-# scoring pulls in librosa, and `speechcoach history` should start instantly.
-LONG_PAUSES_BAND = Band(0, 2, "long pauses", "a breath between parts costs nothing")
+LONG_PAUSES_BAND = metrics.LONG_PAUSES_BAND
 SCORE_RANGE = (0, 100)
-COMPONENT_TITLES = {
-    "japan": "Why Japan",
-    "career_change": "Why change jobs",
-    "project": "Recent project",
-    "plan": "Situation, plan, goals",
-}  # as in report.py
+# Parts of the outline, for an attempt stored without its components.
+OUTLINE_PARTS = 4
 # Weights for "the biggest improvement", in the same unit as a metric's relative gap (1.0 = a
 # metric 100 % outside its band): a covered part or a fixed pitfall outweighs small metric moves.
 COMPONENT_WEIGHT = 0.5
@@ -89,44 +85,45 @@ def _covered(d: dict) -> float | None:
 
 
 def _judged_in_chars(d: dict) -> bool:
-    """Whether the attempt's pace was judged in characters per minute: what scoring.pace_measure
-    chose (a mixed intro follows the script mostly spoken, not Whisper's language label). An
-    analysis stored without judgements falls back to the label."""
+    """Whether the attempt's pace was judged in characters per minute: what the analysis chose
+    (its `pace`; a mixed intro follows the script mostly spoken, not Whisper's label). A record
+    stored before `pace` tells it by its judgements, or else by its language's pack."""
+    pace = d.get("pace") if isinstance(d.get("pace"), dict) else {}
+    if pace.get("metric") in metrics.PACE_METRICS:
+        return pace["metric"] == languages.CHARS_PER_MIN
     judged = d.get("judgements") or {}
-    if "chars_per_min" in judged or "wpm" in judged:
-        return "chars_per_min" in judged
-    return d.get("language") == "ja"
+    if languages.CHARS_PER_MIN in judged or languages.WPM in judged:
+        return languages.CHARS_PER_MIN in judged
+    return languages.get(d.get("language")).pace_metric == languages.CHARS_PER_MIN
 
 
 def _pace_value(d: dict) -> float | None:
     return _get(d, "chars_per_min") if _judged_in_chars(d) else _get(d, "wpm")
 
 
+def _tracked(
+    metric: metrics.Metric, value: Callable[[dict], float | None], key: str = ""
+) -> _Metric:
+    return _Metric(
+        key or metric.key,
+        metric.title,
+        metric.unit,
+        value,
+        metric.fmt,
+        metric.lower_is_better,
+        metric.scale,
+    )
+
+
 def _metrics() -> list[_Metric]:
+    """What the history follows, each defined once in metrics.py."""
     return [
-        _Metric("score", "Score", "/100", lambda d: _get(d, "score"), lambda v: f"{v:.0f}", False),
-        _Metric(
-            "duration", "Duration", "m:ss", lambda d: _get(d, "duration_s"), format_duration, None
-        ),
-        _Metric("pace", "Pace", "words/min", _pace_value, lambda v: f"{v:.0f}", None),
-        _Metric(
-            "long_pauses",
-            "Long pauses",
-            "count",
-            lambda d: _get(d, "pauses", "long_count"),
-            lambda v: f"{v:.0f}",
-            True,
-            4.0,
-        ),
-        _Metric(
-            "fillers",
-            "Fillers",
-            "per min",
-            lambda d: _get(d, "fillers", "per_min"),
-            lambda v: f"{v:.1f}",
-            True,
-        ),
-        _Metric("components", "Parts covered", "of 4", _covered, lambda v: f"{v:.0f}", False, 1.0),
+        _tracked(metrics.SCORE, lambda d: _get(d, "score")),
+        _tracked(metrics.DURATION, lambda d: _get(d, "duration_s")),
+        _tracked(metrics.PACE_METRICS[languages.WPM], _pace_value, key="pace"),
+        _tracked(metrics.LONG_PAUSES, lambda d: _get(d, "pauses", "long_count")),
+        _tracked(metrics.FILLERS_PER_MIN, lambda d: _get(d, "fillers", "per_min")),
+        _tracked(metrics.COMPONENTS, _covered),
     ]
 
 
@@ -135,13 +132,14 @@ def _band(metric: str, d: dict, targets: Targets) -> Band | None:
     if metric == "duration":
         return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
     if metric == "pace":
-        return targets.chars_per_min if _judged_in_chars(d) else targets.wpm
+        pace = languages.CHARS_PER_MIN if _judged_in_chars(d) else languages.WPM
+        return metrics.PACE_METRICS[pace].band_of(targets)
     if metric == "fillers":
-        return targets.fillers_per_min
+        return metrics.FILLERS_PER_MIN.band_of(targets)
     if metric == "long_pauses":
         return LONG_PAUSES_BAND
     if metric == "components":
-        total = len(d.get("components") or {}) or len(COMPONENT_TITLES)
+        total = len(d.get("components") or {}) or OUTLINE_PARTS
         return Band(total, total, f"of {total}", "every part of the outline")
     return None
 
@@ -246,7 +244,8 @@ def pick_pair(
         chosen = history.get(first)
         if chosen.id == newest[0].id:
             raise StoreError(
-                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare {newest[-1].id} {first}`"
+                f"attempt #{first} is the newest; give two IDs, e.g. `speechcoach compare "
+                f"{newest[-1].id} {first}`"
             )
         return chosen, newest[0]
     if len(newest) < 2:
@@ -327,7 +326,7 @@ def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -
         per_100 = _get(d, "fillers", "per_100_words")
         return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
     if metric.key == "components":
-        return f"{text}/{len(d.get('components') or {}) or len(COMPONENT_TITLES)}"
+        return f"{text}/{len(d.get('components') or {}) or OUTLINE_PARTS}"
     return text
 
 
@@ -343,12 +342,24 @@ def _pitfall_ids(d: dict) -> list[str]:
     return seen
 
 
-def _title(component: str) -> str:
-    return COMPONENT_TITLES.get(component, component)
+def _component_titles(d: dict) -> dict[str, str]:
+    """Titles by component id in the attempt's feedback language: those its record holds
+    (records stored before titles: its language's rubric)."""
+    from .result import judged_language
+
+    language = d.get("feedback_language") or judged_language(
+        d.get("language"), d.get("judgements") or {}
+    )
+    titles = dict(languages.component_titles(language))
+    for cid, component in (d.get("components") or {}).items():
+        if isinstance(component, dict) and component.get("title"):
+            titles[cid] = component["title"]
+    return titles
 
 
-def _titles(components: list[str]) -> str:
-    return ", ".join(f'"{_title(c)}"' for c in components)
+def _titles(components: list[str], d: dict) -> str:
+    titles = _component_titles(d)
+    return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
 def _biggest_improvement(
@@ -357,12 +368,15 @@ def _biggest_improvement(
     """One sentence on the change that closed the largest gap to a target."""
     candidates: list[tuple[float, str]] = []
     if gained:
-        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained)}"))
+        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained, b)}"))
     if fixed:
         candidates.append(
             (
                 PITFALL_WEIGHT * len(fixed),
-                f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} {'are' if len(fixed) > 1 else 'is'} gone",
+                (
+                    f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} "
+                    f"{'are' if len(fixed) > 1 else 'is'} gone"
+                ),
             )
         )
     metrics = {m.key: m for m in _metrics()}
@@ -409,9 +423,15 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
         return "Biggest remaining gap: " + tips[0]["message"]
     missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
     if missing:
-        return f"Biggest remaining gap: {_titles(missing)} {'is' if len(missing) == 1 else 'are'} not covered yet."
+        return (
+            f"Biggest remaining gap: {_titles(missing, d)} "
+            f"{'is' if len(missing) == 1 else 'are'} not covered yet."
+        )
     if d.get("pitfalls"):
-        return f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at {format_duration(d['pitfalls'][0].get('start') or 0)}."
+        return (
+            f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at "
+            f"{format_duration(d['pitfalls'][0].get('start') or 0)}."
+        )
     metrics = {m.key: m for m in _metrics()}
     off = [
         (_gap(c.after, c.band, metrics[c.key].scale) or 0.0, c)
@@ -421,7 +441,10 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
         return "Biggest remaining gap: none; every measure is within its target."
-    return f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target {_band_text(worst.band)}."
+    return (
+        f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target "
+        f"{_band_text(worst.band)}."
+    )
 
 
 def render_comparison(c: Comparison) -> str:
@@ -436,8 +459,8 @@ def render_comparison(c: Comparison) -> str:
             f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip()
         )
     lines.append("")
-    lines.append(f"  Parts gained:   {_titles(c.components_gained) or 'none'}")
-    lines.append(f"  Parts lost:     {_titles(c.components_lost) or 'none'}")
+    lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
+    lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
     lines.append(f"  Pitfalls fixed: {', '.join(c.pitfalls_fixed) or 'none'}")
     lines.append(f"  Pitfalls new:   {', '.join(c.pitfalls_new) or 'none'}")
     if c.pitfalls_still:
@@ -617,6 +640,34 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         series.append(
             Series(key, metric.title, unit, _band(key, latest, targets), values, metric.fmt)
         )
+        if key == "pace":  # ... and those in the other unit get their own chart, not a gap
+            other = [
+                metric.value(a.analysis)
+                if _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                else None
+                for a in attempts
+            ]
+            first = next(
+                (
+                    a.analysis
+                    for a in attempts
+                    if a.analysis is not None
+                    and _judged_in_chars(a.analysis) != _judged_in_chars(latest)
+                ),
+                None,
+            )
+            if first is not None and any(v is not None for v in other):
+                other_unit = "chars/min" if _judged_in_chars(first) else "words/min"
+                series.append(
+                    Series(
+                        "pace_other",
+                        metric.title,
+                        other_unit,
+                        _band(key, first, targets),
+                        other,
+                        metric.fmt,
+                    )
+                )
     return Progress(list(attempts), series)
 
 
@@ -700,6 +751,15 @@ def check_plot_path(path: str | Path) -> str:
             f"--plot {path} {given}; end the name with one of: {', '.join(sorted(formats))} "
             "(e.g. progress.png)"
         )
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SpeechcoachError(
+            f"--plot {path}: the folder {folder} does not exist; create it or choose another path"
+        )
+    if Path(path).is_dir():
+        raise SpeechcoachError(f"--plot {path} is a folder; give a file name, e.g. progress.png")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpeechcoachError(f"--plot {path}: cannot write in {folder} (permission denied)")
     return suffix
 
 
@@ -732,6 +792,11 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
             ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
         if s.key == "score":
             ax.set_ylim(*SCORE_RANGE)
+            # the report's verdict bands: 85+ ready, 65+ a good base
+            ax.axhspan(85, SCORE_RANGE[1], color="tab:green", alpha=0.12)
+            ax.axhspan(65, 85, color="tab:olive", alpha=0.10)
+            ax.text(0.005, 92, "ready", transform=ax.get_yaxis_transform(), fontsize="x-small")
+            ax.text(0.005, 72, "good base", transform=ax.get_yaxis_transform(), fontsize="x-small")
         if s.key == "components" and s.band is not None:
             ax.set_ylim(-0.3, s.band.high + 0.3)
             ax.set_yticks(range(int(s.band.high) + 1))
@@ -740,7 +805,7 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         ax.set_ylabel(s.axis_label, fontsize="small")
         ax.grid(True, alpha=0.3)
     axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
-    axes[-1].set_xlabel("attempt")
+    axes[-1].set_xlabel("attempt (local date)")
     fig.suptitle(
         f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
     )
@@ -755,5 +820,6 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
 
 
 def _tick(a: Attempt) -> str:
+    """ "#3", the local date it was saved, and its label."""
     label = f"\n{a.label}" if a.label else ""
-    return f"#{a.id}{label}"
+    return f"#{a.id}\n{format_when(a.created_at)[:10]}{label}"

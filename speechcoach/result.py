@@ -36,9 +36,10 @@ __all__ = [
 ]
 
 # 1: records before the schema had a version (no "schema" key); 2: adds schema,
-# feedback_language, pace and the component titles. Bump it, and teach `_upgrade` the step,
+# feedback_language, pace and the component titles; 3: adds transcript.segments[].unreliable,
+# unreliable_share and warnings (issue 10's trust signals). Bump it, and teach `_upgrade` the step,
 # whenever a field is added or changes meaning.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_SCORE = 100
 
 record = dataclass(frozen=True, kw_only=True)
@@ -170,6 +171,8 @@ class Pitfall:
     start: float
     end: float | None = None
     only_reason: bool | None = _omit_if_none()
+    # The words that show the pitfall: a window of the sentence around them, cut with "…".
+    quote: str | None = _omit_if_none()
 
 
 @record
@@ -196,6 +199,8 @@ class TranscriptSegment:
     start: float | None = None
     end: float | None = None
     text: str | None = None
+    # Whisper's own doubt about this segment (see transcribe.Segment.unreliable): never evidence.
+    unreliable: bool | None = _omit_if_none()
 
 
 @record
@@ -240,6 +245,9 @@ class AnalysisResult:
     tips: tuple[Tip, ...]
     sentences: tuple[SentenceRecord, ...] = ()
     transcript: TranscriptText
+    # Share of the speech (by time) in segments Whisper flagged as unreliable; null before 3.
+    unreliable_share: float | None = None
+    warnings: tuple[str, ...] = ()  # e.g. a forced --language that the speech contradicts
     timings: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -1,8 +1,12 @@
 """Judge the measurements against the reference bands, turn problems into tips, and score.
 
 The score (0-100) is a sum of named parts so the report can say where points were lost:
-content 50 (10 per component covered, 10 for a coherent order), delivery 50 (duration 20,
-pace 15, fillers 10, pauses 5), minus 5 per pitfall (at most 20).
+content 50 (up to 10 per component: 6 for covering it, 4 more in proportion to its sub-points;
+10 for a coherent order), delivery 50 (duration 20, pace 15, fillers 10, pauses 5), minus 5 per
+pitfall (at most 20). Length dominates: outside the duration band the total is capped at
+100 x length / band edge (a 90 s intro against 2:33-3:27 can score at most 59), and an intro
+under 40 % of the target scores below 60 whatever else it does; the part `length` is the
+(negative) difference, so the parts still add up to the score.
 
 The tips' texts are data, one file per language (`languages/<lang>/delivery.json`, templates with
 named placeholders), so a Japanese intro is coached in Japanese; a language without a file
@@ -14,13 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from . import languages
+from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .delivery import DeliveryMetrics
 from .errors import SpeechcoachError
 from .feedback import Tip
 
 COMPONENT_POINTS = 10
+# Covering a part earns this share of its points; its sub-points (checks) earn the rest.
+COVERED_SHARE = 0.6
+# An intro under this share of the target length cannot reach SHORT_SCORE_LIMIT (the article
+# puts a too short or too long introduction first among the reasons for no second interview).
+SHORT_SHARE = 0.40
+SHORT_SCORE_LIMIT = 60
+MAX_SCORE = 100
 ORDER_POINTS = 10
 DURATION_POINTS = 20
 PACE_POINTS = 15
@@ -30,11 +41,13 @@ PITFALL_PENALTY, MAX_PITFALL_PENALTY = 5, 20
 # Points fall linearly to zero this far outside a band (relative to the band's edge).
 DURATION_FALLOFF = 0.5  # 50 % shorter/longer than the band: no duration points
 PACE_FALLOFF_WPM = 40.0
-FILLER_FALLOFF_PER_100 = 7.0  # 12 per 100 words: no filler points
+FILLER_FALLOFF_PER_MIN = 7.0  # 12 per minute ("harm around 12/min", RUBRIC.md): no filler points
 RUSH_MARGIN = 0.05  # a 30 s window more than 5 % above the band counts as rushed
 MIN_RUSH_WINDOW_S = 20.0  # shorter windows hold too few words for a reliable rate
+# ... and its speech itself (pauses taken out) is this much faster than the speaker's own rate
+RUSH_RELATIVE = 0.15
 DELIVERY_POINTS = 20 + 15 + 10 + 5  # duration + pace + fillers + pauses
-MAX_LONG_PAUSES = 2  # up to two long pauses (e.g. a breath between parts) cost nothing
+MAX_LONG_PAUSES = metrics.MAX_LONG_PAUSES
 # Tip texts live in languages/<lang>/delivery.json; a language without one reads English.
 DELIVERY_FILE = "delivery.json"
 FALLBACK_LANGUAGE = languages.FALLBACK
@@ -50,25 +63,13 @@ class Judgement:
 
 def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[str, Judgement]:
     """Each delivery metric against its band ('unknown' where it could not be measured)."""
-    pace_metric, pace_band = pace_measure(language, targets, delivery.japanese_share)
-    values = {
-        # The intro's length is the speech, not the silence before the speaker started.
-        "duration": (delivery.speech_s, targets.duration_band),
-        pace_metric: (getattr(delivery, pace_metric), pace_band),
-        "fillers": (delivery.fillers_per_100_words, targets.fillers_per_100_words),
-        "pitch": (delivery.pitch_spread_semitones, targets.pitch_spread_semitones),
-        "loudness": (delivery.loudness_spread_db, targets.loudness_spread_db),
-    }
-    if pace_metric == "chars_per_min":  # Japanese has no words to count fillers per 100 of
-        values["fillers"] = (delivery.fillers_per_min, targets.fillers_per_min)
-    if (
-        pace_metric == "chars_per_min"
-    ):  # morae: the second Japanese measure (Prafiyanto et al. 2018)
-        values["morae_per_min"] = (delivery.morae_per_min, targets.morae_per_min)
-    return {
-        name: Judgement(name, value, band, band.judge(value) if value is not None else "unknown")
-        for name, (value, band) in values.items()
-    }
+    pace_metric, _ = pace_measure(language, targets, delivery.japanese_share)
+    judgements = {}
+    for metric in metrics.judged(pace_metric):
+        value, band = getattr(delivery, metric.measured), metric.band_of(targets)
+        verdict = band.judge(value) if value is not None else "unknown"
+        judgements[metric.key] = Judgement(metric.key, value, band, verdict)
+    return judgements
 
 
 def pace_measure(
@@ -110,19 +111,56 @@ def score(
     }
     if judgements["fillers"].verdict != "unknown":  # no filler list for the language: not scored
         parts["fillers"] = FILLER_POINTS * _closeness(
-            judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_100
+            judgements["fillers"].value, judgements["fillers"].band, FILLER_FALLOFF_PER_MIN
         )
     pace = next(j for name, j in judgements.items() if name in ("wpm", "chars_per_min"))
     falloff = PACE_FALLOFF_WPM if pace.metric == "wpm" else 80.0
     parts["pace"] = PACE_POINTS * _closeness(pace.value, pace.band, falloff)
     if content is not None:
         covered = sum(1 for c in content["components"].values() if c["covered"])
-        parts["components"] = COMPONENT_POINTS * covered
+        parts["components"] = sum(component_points(c) for c in content["components"].values())
         parts["order"] = ORDER_POINTS if content["order"]["ok"] and covered >= 2 else 0
         parts["pitfalls"] = -min(
             MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"]))
         )
+    cap = length_cap(delivery.speech_s, targets)
+    total = sum(parts.values())
+    # Delivery-only scores (no content rubric) are scaled to 100 afterwards (Analysis.score).
+    scale = (
+        1.0
+        if content is not None
+        else MAX_SCORE / (DELIVERY_POINTS - (0 if "fillers" in parts else FILLER_POINTS))
+    )
+    if cap is not None and total * scale > cap:
+        parts["length"] = cap / scale - total
     return {k: round(v, 1) for k, v in parts.items()}
+
+
+def component_points(component: dict) -> float:
+    """Points for one component: COVERED_SHARE for covering it, the rest for its sub-points."""
+    if not component.get("covered"):
+        return 0.0
+    checks = component.get("checks") or {}
+    if not checks:  # a record or a language without sub-points: covering it is all there is
+        return float(COMPONENT_POINTS)
+    present = sum(1 for c in checks.values() if c.get("present"))
+    return COMPONENT_POINTS * (COVERED_SHARE + (1 - COVERED_SHARE) * present / len(checks))
+
+
+def length_cap(duration_s: float, targets: Targets) -> float | None:
+    """The most an intro of this length can score, or None inside the duration band.
+
+    Below the band: 100 x length / band low (and under SHORT_SCORE_LIMIT below SHORT_SHARE of
+    the target); above it: 100 x band high / length."""
+    band = targets.duration_band
+    if duration_s < band.low:
+        cap = MAX_SCORE * duration_s / band.low
+        if duration_s < SHORT_SHARE * targets.duration_s:
+            cap = min(cap, SHORT_SCORE_LIMIT - 1)
+        return cap
+    if duration_s > band.high:
+        return MAX_SCORE * band.high / duration_s
+    return None
 
 
 def penalised_pitfalls(hits: list[dict]) -> set[str]:
@@ -146,13 +184,18 @@ def delivery_tips(
     sentences,
     language: str = FALLBACK_LANGUAGE,
     all_parts_covered: bool = False,
+    missing_parts: list[str] | None = None,
+    thin_parts: list[str] | None = None,
 ) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
-    `languages/<language>/delivery.json`; English for a language without one)."""
+    `languages/<language>/delivery.json`; English for a language without one).
+
+    `missing_parts` / `thin_parts`: titles of the components not covered / covered but lacking
+    sub-points, so that a "too short" tip asks for exactly those (never for a covered part)."""
     texts = DeliveryTexts(language)
-    tips = _duration_tips(delivery, targets, texts, all_parts_covered) + _pace_tips(
-        delivery, judgements, texts
-    )
+    tips = _duration_tips(
+        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
+    ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     pitch = judgements["pitch"]
     if pitch.verdict == "low":
@@ -224,25 +267,44 @@ class DeliveryTexts:
 
 
 def _duration_tips(
-    delivery: DeliveryMetrics, targets: Targets, texts: DeliveryTexts, all_parts_covered: bool
+    delivery: DeliveryMetrics,
+    targets: Targets,
+    texts: DeliveryTexts,
+    all_parts_covered: bool,
+    missing_parts: list[str] | None = None,
+    thin_parts: list[str] | None = None,
 ) -> list[Tip]:
     band, length = targets.duration_band, delivery.speech_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
-        # With every part there, "add your project and plan" would be wrong: deepen them instead.
-        key = "duration:short:complete" if all_parts_covered else "duration:short"
-        return [Tip("duration:short", 85, texts.tip(key, **values))]
+        # Ask for exactly what is missing, or thin; never for a part that is covered.
+        if missing_parts:
+            message = texts.tip(
+                "duration:short:missing", missing=texts.join(missing_parts), **values
+            )
+        elif thin_parts:
+            message = texts.tip("duration:short:thin", parts=texts.join(thin_parts), **values)
+        elif all_parts_covered:
+            message = texts.tip("duration:short:complete", **values)
+        else:
+            message = texts.tip("duration:short", **values)
+        # Far too short, the length comes first among the things to fix.
+        priority = 95 if length < SHORT_SHARE * targets.duration_s else 85
+        return [Tip("duration:short", priority, message)]
     if length > band.high:
         return [Tip("duration:long", 85, texts.tip("duration:long", **values))]
     return []
 
 
 def _pace_tips(
-    delivery: DeliveryMetrics, judgements: dict[str, Judgement], texts: DeliveryTexts
+    delivery: DeliveryMetrics,
+    judgements: dict[str, Judgement],
+    texts: DeliveryTexts,
+    sentences=(),
 ) -> list[Tip]:
     pace = judgements.get("wpm") or judgements.get("chars_per_min")
     if pace is not None and pace.verdict == "ok":
-        return _rush_tips(delivery, pace, texts)
+        return _rush_tips(delivery, pace, texts, sentences) + _morae_tips(judgements, texts)
     if pace is None or pace.verdict == "unknown":
         return []
     morae = judgements.get("morae_per_min") if pace.metric == "chars_per_min" else None
@@ -279,11 +341,44 @@ def _pace_tips(
     return [Tip("pace:slow", 55, texts.tip("pace:slow", where="", **values))]
 
 
-def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts) -> list[Tip]:
-    """A comfortable average can hide a stretch said in a rush: name the fastest window."""
+def _morae_tips(judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
+    """Japanese: characters per minute in the band but morae per minute out of it still gets
+    its tip (every metric judged out of its band does)."""
+    morae = judgements.get("morae_per_min")
+    if morae is None or morae.verdict not in ("low", "high") or morae.value is None:
+        return []
+    key = "pace:morae:fast" if morae.verdict == "high" else "pace:morae:slow"
+    values = {
+        "value": f"{morae.value:.0f}",
+        "low": f"{morae.band.low:g}",
+        "high": f"{morae.band.high:g}",
+    }
+    return [Tip(key, 50, texts.tip(key, **values))]
+
+
+def _rush_tips(
+    delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts, sentences=()
+) -> list[Tip]:
+    """A comfortable average can hide a stretch said in a rush: name the fastest window.
+
+    A window is rushed when it is over the band AND its speech itself is faster: the letters
+    said per second of SPEAKING time inside the window (its pauses taken out) at least
+    RUSH_RELATIVE over the speaker's own rate over the whole intro. Letters, not words: a
+    stretch of short words is not a faster voice. A window with fewer pauses, or shorter
+    words, than the others is not rushed: a voice at one steady speed never "sped up"."""
     windows = [w for w in delivery.pace_windows if w.end - w.start >= MIN_RUSH_WINDOW_S]
-    fastest = max(windows, key=lambda w: w.rate, default=None)
-    if fastest is None or fastest.rate <= pace.band.high * (1 + RUSH_MARGIN):
+    rates = _speech_rates(windows, delivery.pauses, sentences)
+    if not rates:
+        return []
+    own_rate = rates.pop("own")
+    rushed = [
+        w
+        for w in windows
+        if w.rate > pace.band.high * (1 + RUSH_MARGIN)
+        and rates.get(w, 0.0) >= own_rate * (1 + RUSH_RELATIVE)
+    ]
+    fastest = max(rushed, key=lambda w: w.rate, default=None)
+    if fastest is None:
         return []
     message = texts.tip(
         "pace:rushed",
@@ -295,6 +390,32 @@ def _rush_tips(delivery: DeliveryMetrics, pace: Judgement, texts: DeliveryTexts)
         high=f"{pace.band.high:g}",
     )
     return [Tip("pace:rushed", 40, message, start=fastest.start)]
+
+
+def _speech_rates(windows, pauses, sentences) -> dict:
+    """Letters per speaking second in each window (sentences spread over the windows by the
+    time they overlap them), and "own": the same over all the windows together."""
+    speaking = {w: _speaking_s(w, pauses) for w in windows}
+    letters = dict.fromkeys(windows, 0.0)
+    for s in sentences:
+        n = sum(1 for c in s.text if c.isalnum())
+        length = s.end - s.start
+        for w in windows:
+            overlap = max(0.0, min(w.end, s.end) - max(w.start, s.start))
+            if length > 0:
+                letters[w] += n * overlap / length
+    total_letters, total_speaking = sum(letters.values()), sum(speaking.values())
+    if total_speaking <= 0 or total_letters <= 0:
+        return {}
+    out: dict = {w: letters[w] / speaking[w] for w in windows if speaking[w] > 0}
+    out["own"] = total_letters / total_speaking
+    return out
+
+
+def _speaking_s(window, pauses) -> float:
+    """Seconds of a pace window that are not inside a measured pause."""
+    silent = sum(max(0.0, min(window.end, p.end) - max(window.start, p.start)) for p in pauses)
+    return max(0.0, window.end - window.start - silent)
 
 
 def _filler_tips(

@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -1115,10 +1116,25 @@ _INT = _Leaf("a whole number", lambda v: isinstance(v, int) and not isinstance(v
 _ID = _Leaf("a whole number from 1", lambda v: _INT.test(v) and 1 <= v <= _MAX_ID)
 _STR = _Leaf("a string", lambda v: isinstance(v, str))
 
+
+def _is_timestamp(value: Any) -> bool:
+    """An ISO 8601 date and time with its time zone, as `speechcoach export` writes: anything
+    else ("yesterday-ish") would sort as text among the real dates, e.g. as the newest attempt."""
+    if not isinstance(value, str) or not _TIMESTAMP_SHAPE.fullmatch(value):
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
+
+
+_TIMESTAMP_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+_WHEN = _Leaf("a date and time like 2026-01-05T10:00:00+00:00", _is_timestamp)
+
 _ITEM_SHAPE = {
     "id": _Optional(_ID),
-    "created_at": _STR,
-    "updated_at": _Optional(_STR),
+    "created_at": _WHEN,
+    "updated_at": _Optional(_WHEN),
     "audio_path": _Optional(_STR),
     "audio_sha256": _Optional(_STR),
     "engine": _Optional(_STR),

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from .config import format_duration
 from .errors import SpeechcoachError
+from .result import AnalysisResult, Component, ResultError, from_json
 
 FULL, PARTIAL, MISSING, NOT_CHECKED = "full", "partial", "missing", "not checked"
 STRENGTHS = (FULL, PARTIAL, MISSING)
@@ -83,52 +84,41 @@ class Row:
         return self.error is None
 
 
-def row_from_record(record: dict, report: str | None = None) -> Row:
-    """The table row of one analysis record (`Analysis.to_dict()` or `{"file", "error"}`)."""
-    if record.get("error"):
+def row_from_record(record: dict | AnalysisResult, report: str | None = None) -> Row:
+    """The table row of one analysis record (`analyze --json`'s object, or `{"file", "error"}`
+    for a file that failed); `attempt_id` is read from the dict when the batch saved it."""
+    if isinstance(record, dict) and record.get("error"):
         return Row(
             file=str(record.get("file", "")),
             error=str(record["error"]),
             attempt_id=record.get("attempt_id"),
         )
-    pace, unit = _pace(record)
-    pauses = record.get("pauses") or {}
-    fillers = record.get("fillers") or {}
+    attempt_id = record.get("attempt_id") if isinstance(record, dict) else None
+    r = from_json(record)
+    pace = getattr(r, r.pace.metric, None) if r.pace else None
     return Row(
-        file=str(record["file"]),
-        language=record.get("language"),
-        duration_s=record.get("duration_s"),
-        speech_s=record.get("speech_s"),
+        file=r.file,
+        language=r.language,
+        duration_s=r.duration_s,
+        speech_s=r.speech_s,
         pace=pace,
-        pace_unit=unit,
-        fillers_per_min=fillers.get("per_min") if fillers.get("count") is not None else None,
-        pauses=pauses.get("count"),
-        long_pauses=pauses.get("long_count"),
-        components={cid: strength(c) for cid, c in (record.get("components") or {}).items()},
-        pitfalls=tuple(dict.fromkeys(p["id"] for p in record.get("pitfalls") or [])),
-        score=record.get("score"),
-        attempt_id=record.get("attempt_id"),
+        pace_unit=r.pace.unit if pace is not None else None,
+        fillers_per_min=r.fillers.per_min if r.fillers.count is not None else None,
+        pauses=r.pauses.count,
+        long_pauses=r.pauses.long_count,
+        components={cid: strength(c) for cid, c in r.components.items()},
+        pitfalls=tuple(dict.fromkeys(p.id for p in r.pitfalls)),
+        score=r.score,
+        attempt_id=attempt_id,
         report=report,
     )
 
 
-def strength(component: dict) -> str:
+def strength(component: Component) -> str:
     """full / partial / missing: the record's own `strength`, else from `covered` (see above)."""
-    value = component.get("strength")
-    if value in STRENGTHS:
-        return value
-    return FULL if component.get("covered") else MISSING
-
-
-def _pace(record: dict) -> tuple[float | None, str | None]:
-    """The rate the pace was judged in: characters for a Japanese intro, else words."""
-    judged = record.get("judgements") or {}
-    if "chars_per_min" in judged or record.get("wpm") is None:
-        if record.get("chars_per_min") is not None:
-            return record["chars_per_min"], "chars/min"
-    if record.get("wpm") is not None:
-        return record["wpm"], "words/min"
-    return None, None
+    if component.strength in STRENGTHS:
+        return component.strength
+    return FULL if component.covered else MISSING
 
 
 # ------------------------------------------------------------------ the table
@@ -262,10 +252,13 @@ def read_records(path: Path) -> list[dict]:
                 f'{path}:{number}: not an analysis record (no "file" field); give the file '
                 "`speechcoach analyze --json` wrote"
             )
-        if not record.get("error") and "components" not in record:
-            raise SummaryError(
-                f"{path}:{number}: {record['file']}: the record has neither results nor an error"
-            )
+        if not record.get("error"):
+            try:
+                from_json(record)
+            except ResultError as exc:
+                raise SummaryError(
+                    f"{path}:{number}: {exc}; give the file `speechcoach analyze --json` wrote"
+                ) from exc
         records.append(record)
     if not records:
         raise SummaryError(f"{path}: no analysis records in it")

@@ -12,20 +12,26 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from .config import SAMPLE_RATE
 from .errors import ModelError, SpeechcoachError
 from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
 from .types import Segment, Transcript, Word
 
+if TYPE_CHECKING:  # numpy only in annotations: `speechcoach history` never loads it
+    import numpy as np
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ENGINE = "faster-whisper"
 ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
+# Greedy/beam search at temperature 0 only: Whisper's fallback (0.2, 0.4, ... when a segment
+# looks bad) samples at random, so two runs of one file could differ (seen: 50, 41, 41, 61).
+DECODE_TEMPERATURE = 0.0
+# A forced --language is contradicted when Whisper hears another language this surely.
+CONTRADICTION_P = 0.8
 LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
 # Languages speechcoach coaches (a content rubric). Whisper's detection hears accented English
 # as the speaker's first language: on real Mandarin-L1 English it said zh (p=0.41, en 0.24),
@@ -136,6 +142,9 @@ class FasterWhisperEngine:
             beam_size=self._beam_size,
             word_timestamps=True,
             initial_prompt=initial_prompt,
+            # Deterministic: no fallback to sampling at higher temperatures, so the same audio
+            # gives the same transcript (and score) on every run and path.
+            temperature=DECODE_TEMPERATURE,
         )
         result = tuple(_segment(s) for s in segments)  # the generator does the work here
         return Transcript(
@@ -152,7 +161,19 @@ def _segment(seg) -> Segment:
     words = tuple(
         Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
     )
-    return Segment(seg.text, float(seg.start), float(seg.end), words)
+    return Segment(
+        seg.text,
+        float(seg.start),
+        float(seg.end),
+        words,
+        _number(getattr(seg, "avg_logprob", None)),
+        _number(getattr(seg, "compression_ratio", None)),
+        _number(getattr(seg, "no_speech_prob", None)),
+    )
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
 
 
 NO_CUDA = (
@@ -251,9 +272,21 @@ def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[s
         "beam_size": options.beam_size,
         "word_timestamps": True,
         "initial_prompt": prompt,
+        "temperature": DECODE_TEMPERATURE,
         "compute_type": options.compute_type,
         "cpu_threads": options.cpu_threads,
     }
+
+    def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
+        """With a forced --language: the language the speech was detected in instead, with its
+        probability, when that is another language at >= CONTRADICTION_P; else None."""
+        forced = self.options.language
+        if forced is None:
+            return None
+        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+        if detected != forced and probability >= CONTRADICTION_P:
+            return detected, probability
+        return None
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:

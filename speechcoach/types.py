@@ -11,6 +11,14 @@ from dataclasses import dataclass
 __all__ = ["Filler", "Segment", "Sentence", "Transcript", "Word"]
 
 
+# Whisper's own thresholds for a failed decoding (whisper/transcribe.py defaults), used to mark
+# segments as unreliable (see Segment.unreliable).
+UNRELIABLE_COMPRESSION = 2.4
+UNRELIABLE_LOGPROB = -1.0
+UNRELIABLE_NO_SPEECH = 0.6
+UNRELIABLE_NO_SPEECH_LOGPROB = -0.5
+
+
 @dataclass(frozen=True)
 class Word:
     text: str  # as Whisper wrote it, usually with a leading space
@@ -25,6 +33,27 @@ class Segment:
     start: float
     end: float
     words: tuple[Word, ...] = ()
+    # Whisper's own measures of doubt (None where the engine gives none).
+    avg_logprob: float | None = None
+    compression_ratio: float | None = None
+    no_speech_prob: float | None = None
+
+    @property
+    def unreliable(self) -> bool:
+        """Whisper's own failure signs, with the thresholds Whisper itself uses to retry a
+        segment: a repetitive text (compression ratio > 2.4), a low average log-probability
+        (< -1.0), or probably no speech at all (no-speech probability > 0.6 with a low
+        log-probability). Such a segment is marked in the JSON and never used as evidence."""
+        if self.compression_ratio is not None and self.compression_ratio > UNRELIABLE_COMPRESSION:
+            return True
+        if self.avg_logprob is not None and self.avg_logprob < UNRELIABLE_LOGPROB:
+            return True
+        return (
+            self.no_speech_prob is not None
+            and self.no_speech_prob > UNRELIABLE_NO_SPEECH
+            and self.avg_logprob is not None
+            and self.avg_logprob < UNRELIABLE_NO_SPEECH_LOGPROB
+        )
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,10 @@ def test_labelled_set_and_rubric_examples_are_disjoint(language):
             "career_change",
         ),
         (
-            "I put together the checkout flow for a grocery delivery service, mostly in TypeScript.",
+            (
+                "I put together the checkout flow for a grocery delivery "
+                "service, mostly in TypeScript."
+            ),
             "project",
         ),
         (
@@ -179,7 +182,8 @@ def test_clauses_separate_several_pitfalls_and_passing_mentions(analyzer):
     several, passing = analyzer.classify(
         [
             "My manager is a joke and the salary is far too low, so I just want to escape.",
-            "I moved to Osaka for a career in battery research, and at weekends I like going to anime conventions.",
+            "I moved to Osaka for a career in battery research, and at weekends I like "
+            "going to anime conventions.",
         ]
     )
     assert several == ({"career_change"}, {"badmouth", "salary_only", "escape"})
@@ -190,11 +194,15 @@ def test_clauses_separate_several_pitfalls_and_passing_mentions(analyzer):
 
 COHERENT = [
     "Good morning, my name is Elena Petrova.",  # 0
-    "I came to Japan six years ago to work in the automotive software industry, and I want to stay here.",  # 6
-    "My recent project was a battery monitoring system for electric buses, written in C++ and Python.",  # 12
+    "I came to Japan six years ago to work in the automotive software industry, and I "
+    "want to stay here.",  # 6
+    "My recent project was a battery monitoring system for electric buses, written in "
+    "C++ and Python.",  # 12
     "I led a team of four and handled the design reviews with the client.",  # 18
-    "I want to change jobs because my current team has few new projects and I want to brush up my cloud skills.",  # 24
-    "In the next five years my goal is to become a solutions architect, and this position is the best path there.",  # 30
+    "I want to change jobs because my current team has few new projects and I want to "
+    "brush up my cloud skills.",  # 24
+    "In the next five years my goal is to become a solutions architect, and this "
+    "position is the best path there.",  # 30
     "Thank you for listening.",  # 36
 ]
 
@@ -281,7 +289,8 @@ def test_pitfalls_carry_sentence_time_and_what_to_say_instead(analyzer):
 def test_culture_with_a_career_reason_is_not_the_only_reason(analyzer):
     texts = [
         "I came to Japan because I love Japanese culture.",
-        "I also want to build my long-term career in the Japanese robotics industry, and I plan to settle here.",
+        "I also want to build my long-term career in the Japanese robotics industry, and "
+        "I plan to settle here.",
     ]
     content = analyzer.analyse(timed(texts))
     [hit] = [h for h in content.pitfalls if h.id == "culture_reason"]

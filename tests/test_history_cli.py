@@ -4,7 +4,9 @@ compare, progress (terminal chart and PNG), forget, export/import, and the failu
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,7 +134,11 @@ def test_show_renders_the_stored_report_without_the_recording(runner, three_atte
     result = run(runner, "show", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == render_report(three_attempts[1]) + "\n"
-    assert result.stderr.startswith('attempt #2 "v2", analysed ')
+    # local time, the same event as `history` shows (when the attempt was saved)
+    assert result.stderr.startswith('attempt #2 "v2", saved ')
+    listed = run(runner, "history").stdout
+    stamp = result.stderr.split("saved ")[1][:16]
+    assert stamp in listed and "T" not in stamp and "+00:00" not in result.stderr
     newest = run(runner, "show")
     assert newest.stdout == render_report(three_attempts[2]) + "\n"
 
@@ -145,9 +151,9 @@ def test_show_json_is_the_stored_analysis(runner, three_attempts):
 def test_show_an_unknown_id_is_one_line_and_exit_1(runner, three_attempts, home):
     result = run(runner, "show", "99")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the attempts and their ids\n"
+    assert result.stderr == (
+        f"error: no attempt #99 in {home / 'history.db'}; `speechcoach history` lists the "
+        "attempts and their ids\n"
     )
     assert result.stdout == ""
 
@@ -279,9 +285,9 @@ def test_compare_needs_two_attempts(runner, tmp_path):
         history.save(make_analysis(audio), audio)
     result = run(runner, "compare")
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "error: compare needs two attempts and the history has 1; analyse or record another attempt first\n"
+    assert result.stderr == (
+        "error: compare needs two attempts and the history has 1; analyse or record "
+        "another attempt first\n"
     )
 
 
@@ -299,7 +305,8 @@ def test_compare_an_attempt_with_itself_is_refused(runner, three_attempts):
     result = run(runner, "compare", "2", "2")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: attempt #2 was given twice; compare two different attempts, e.g. `speechcoach compare` "
+        "error: attempt #2 was given twice; compare two different attempts, e.g. "
+        "`speechcoach compare` "
         "(the last two); `speechcoach history` lists the ids\n"
     )
 
@@ -445,8 +452,12 @@ def test_progress_plot_to_a_folder_that_does_not_exist(runner, three_attempts, t
     target = tmp_path / "missing" / "progress.png"
     result = run(runner, "progress", "--plot", target)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot write the chart to {target} (")
-    assert result.stderr.endswith("); choose a writable path with --plot\n")
+    # Checked before any output (issue 12 item 24): the table is not printed, then a failure.
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: --plot {target}: the folder {target.parent} does not exist; "
+        "create it or choose another path\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["progress.xyz", "progress"])
@@ -596,8 +607,10 @@ def test_a_damaged_database_is_one_clear_line_and_left_untouched(runner, home, a
     result = run(runner, *args)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: history database {db} is damaged or is not a speechcoach history (file is not a database); it was left "
-        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run\n"
+        f"error: history database {db} is damaged or is not a speechcoach history (file is not a "
+        "database); it was left "
+        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one "
+        "will be created on the next run\n"
     )
     assert "Traceback" not in result.output
     assert db.read_bytes() == garbage
@@ -650,3 +663,29 @@ def test_analyzing_a_clip_twice_keeps_one_attempt_and_show_matches_analyze(runne
     assert compared.exit_code == 0 and compared.stdout.startswith("Attempt #1 -> #2\n")
     assert run(runner, "analyze", other, "--no-save", "--label", "not stored").exit_code == 0
     assert len(json_lines(run(runner, "history", "--json").stdout)) == 2
+
+
+def test_progress_chart_has_dates_score_bands_and_each_pace_in_its_unit(three_attempts, tmp_path):
+    from speechcoach.progress import _tick
+
+    with History.open() as history:
+        attempts = history.chronological()
+        series = progress(attempts, Targets()).series
+    tick = _tick(attempts[0])
+    assert tick.startswith("#1\n") and re.search(r"\n\d{4}-\d{2}-\d{2}", tick)
+    # an attempt judged in Japanese characters is not dropped from the pace chart
+    ja = dict(attempts[0].analysis)
+    ja["judgements"] = {**ja.get("judgements", {}), "chars_per_min": "ok"}
+    ja["judgements"].pop("wpm", None)
+    ja["chars_per_min"], ja["feedback_language"] = 300.0, "ja"
+    ja["pace"] = {"metric": "chars_per_min", "unit": "chars/min"}
+    mixed = [replace(attempts[0], analysis=ja), *attempts[1:]]
+    keys = [s.key for s in progress(mixed, Targets()).series]
+    assert "pace" in keys and "pace_other" in keys
+    assert [s.key for s in series].count("pace_other") == 0
+    path = tmp_path / "p.png"
+    from speechcoach.progress import plot_progress
+
+    with History.open() as history:
+        plot_progress(progress(history.chronological(), Targets()), path)
+    assert path.stat().st_size > 1000

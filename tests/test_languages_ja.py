@@ -14,10 +14,10 @@ import pytest
 import soundfile as sf
 from conftest import DATA, ROOT
 
+from speechcoach.config import SAMPLE_RATE
 from speechcoach.languages.ja import fillers as ja_fillers
 from speechcoach.languages.ja import register as ja_register
 from speechcoach.languages.ja import text as ja_text
-from speechcoach.config import SAMPLE_RATE
 from speechcoach.sentences import Sentence, split_sentences
 from speechcoach.transcribe import Segment, Transcript, Word
 
@@ -307,8 +307,10 @@ def test_english_analysis_never_loads_the_japanese_dictionary():
         "from speechcoach.transcribe import Segment, Transcript, Word\n"
         "import numpy as np\n"
         "from speechcoach.config import Targets\n"
-        "w = (Word(' I', 0.1, 0.3), Word(' came', 0.3, 0.6), Word(' to', 0.6, 0.7), Word(' Japan.', 0.7, 1.0))\n"
-        "t = Transcript('en', (Segment(' I came to Japan.', 0.1, 1.0, w),), 'faster-whisper', 'tiny.en')\n"
+        "w = (Word(' I', 0.1, 0.3), Word(' came', 0.3, 0.6), Word(' to', 0.6, 0.7), Word(' "
+        "Japan.', 0.7, 1.0))\n"
+        "t = Transcript('en', (Segment(' I came to Japan.', 0.1, 1.0, w),), 'faster-whisper', "
+        "'tiny.en')\n"
         "x = np.sin(np.arange(16000) / 16000 * 2 * np.pi * 150).astype('float32')\n"
         "measure(x, t, split_sentences(t), Targets())\n"
         "print('sudachipy' in sys.modules)\n"

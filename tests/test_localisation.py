@@ -35,10 +35,14 @@ LANGUAGES = ("en", "ja")
 # Every tip `scoring.delivery_tips` can give.
 TIP_IDS = {
     "duration:short",
+    "duration:short:missing",
+    "duration:short:thin",
     "duration:short:complete",
     "duration:long",
     "pace:fast",
     "pace:slow",
+    "pace:morae:fast",
+    "pace:morae:slow",
     "pace:rushed",
     "fillers",
     "pauses:long",
@@ -148,11 +152,13 @@ def _tips(metrics: DeliveryMetrics, language: str, judged_as: str = "en") -> dic
 def test_english_delivery_tips_keep_their_wording():
     tips = _tips(_metrics(), "en")
     assert {k: t.message for k, t in tips.items()} == {
-        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. Add your recent project (its concept, your role, "
-        "the tools) and your plan: that is where interviewers decide.",
+        # no content given: the tip names no part (it must never ask for a covered one)
+        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. The length is judged "
+        "first: build each part out until you reach it.",
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from 0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
-        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace them with a short silent pause.",
+        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace "
+        "them with a short silent pause.",
         "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order of your points so you never "
         "search for the next one.",
         "voice:monotone": "Your pitch hardly moves (1.2 semitones of spread; lively speech has 2 or more). Stress the key words: "
@@ -370,7 +376,8 @@ def test_japanese_intro_gets_japanese_feedback_through_the_cli():
         assert KANA.search(tip["message"]) and not ENGLISH_RUN.search(tip["message"]), tip[
             "message"
         ]
-    # The report: the Japanese verdict, the rubric's titles, the morae verdict, windows in characters.
+    # The report: the Japanese verdict, the rubric's titles, the morae verdict, windows in
+    # characters.
     verdicts = [v["text"] for v in report_texts("ja")["verdicts"]]
     assert report.splitlines()[1].strip() in verdicts
     for title in (c.title for c in load_rubric("ja").components):

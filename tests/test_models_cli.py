@@ -221,12 +221,18 @@ def test_models_help_exists(runner):
                 "en",
                 "--no-save",
             ],
-            "the openai-whisper engine is not installed (whisper is missing); install it with: pip install 'speechcoach[openai-whisper]'",
+            (
+                "the openai-whisper engine is not installed (whisper is missing); install it "
+                "with: pip install 'speechcoach[openai-whisper]'"
+            ),
         ),
         (
             "torch",
             ["models", "convert", "tiny.en", "--force"],
-            "converting for openai-whisper needs PyTorch; install it with: pip install 'speechcoach[openai-whisper]'",
+            (
+                "converting for openai-whisper needs PyTorch; install it with: pip install "
+                "'speechcoach[openai-whisper]'"
+            ),
         ),
     ],
 )

@@ -301,7 +301,7 @@ def test_record_saves_what_was_said_and_analyses_it(
     max_s = round(LEAD_IN_S + clip_s + 1.5, 1)
     run = start(
         cli_runs,
-        record_args(out, "--json", "--max-duration", f"{max_s:.1f}", "--target", "4s"),
+        record_args(out, "--json", "--max-duration", f"{max_s:.1f}", "--target", "10s"),
         pulse.env,
     )
     started = run.wait_for("Recording to")
@@ -309,7 +309,7 @@ def test_record_saves_what_was_said_and_analyses_it(
     pulse.play(played_clip)
     assert run.finish() == 0, run.err
     assert f"Saved {max_s:.1f} s to {out}" in run.err  # ...and at the end
-    assert "target reached" in run.err  # the cue at --target 4s
+    assert "target reached" in run.err  # the cue at --target 10s (the shortest target allowed)
     recorded = read_wav(out)
     assert len(recorded) == int(round(max_s * RATE))  # --max-duration is exact
     correlation, offset_s, overlap = match_clip(recorded, known_en["samples"])
@@ -323,6 +323,22 @@ def test_record_saves_what_was_said_and_analyses_it(
         known_en["text"],
         result["transcript"]["text"],
     )
+    # The same audio from a file gives the same parts and pitfalls as through the microphone
+    # (decoding is deterministic: temperature 0, no sampling fallback).
+    from_file = subprocess.run(
+        [sys.executable, "-m", "speechcoach", "analyze", "--json", "--no-save", "--target", "10s"]
+        + [str(played_clip)],
+        capture_output=True,
+        text=True,
+        env=pulse.env,
+        timeout=600,
+    )
+    assert from_file.returncode == 0, from_file.stderr
+    filed = json.loads(from_file.stdout.strip().splitlines()[-1])
+    assert {c: v["covered"] for c, v in filed["components"].items()} == {
+        c: v["covered"] for c, v in result["components"].items()
+    }
+    assert [p["id"] for p in filed["pitfalls"]] == [p["id"] for p in result["pitfalls"]]
 
 
 @pytest.mark.mic
@@ -364,6 +380,30 @@ def test_second_ctrl_c_aborts_the_analysis_and_says_how_to_rerun(
     run.send(signal.SIGINT)
     assert run.finish() == 130, run.err
     assert "Traceback" not in run.err
+    assert f"analyse it again with: speechcoach analyze {out}" in run.err
+    assert "reported above" not in run.err  # issue 12 item 27: nothing was reported
+    assert len(read_wav(out)) > 3 * RATE
+
+
+@pytest.mark.mic
+@pytest.mark.slow
+def test_second_ctrl_c_during_the_analysis_says_nothing_was_analysed(
+    pulse, tmp_path, played_clip, cli_runs
+):
+    # Issue 12 item 27: it used to say "the files analysed so far are reported above".
+    out = tmp_path / "twice.wav"
+    run = start(cli_runs, record_args(out), pulse.env)
+    run.wait_for("Recording to")
+    pulse.play(played_clip)
+    time.sleep(4.0)
+    run.send(signal.SIGINT)
+    run.wait_for("Saved ")
+    time.sleep(1.0)  # the analysis has begun (loading the model, transcribing)
+    run.send(signal.SIGINT)
+    assert run.finish() == 130, run.err
+    assert "Traceback" not in run.err
+    assert "interrupted: nothing was analysed" in run.err
+    assert "reported above" not in run.err
     assert f"analyse it again with: speechcoach analyze {out}" in run.err
     assert len(read_wav(out)) > 3 * RATE
 
@@ -448,7 +488,11 @@ def test_silent_microphone_is_reported_while_recording(pulse, tmp_path, cli_runs
     assert "is the microphone muted" in warning
     assert run.finish() == 1  # then the analysis refuses a silent file...
     assert "Traceback" not in run.err
-    assert f"analyse it again with: speechcoach analyze {out}" in run.err  # ...and the file stays
+    # ...says to record again, and only that (issue 12 item 27: analysing the same silent file
+    # again would give the same answer), and the file stays.
+    assert "record again" in run.err
+    assert "analyse it again" not in run.err
+    assert f"the recording is kept in {out}" in run.err
     assert len(read_wav(out)) == int(6.5 * RATE)
 
 
@@ -529,7 +573,10 @@ def test_no_input_device_gives_one_clear_line(portaudio, tmp_path, cli_runs):
 
 
 def _portaudio_path() -> str:
-    code = "import sounddevice\nfor l in open('/proc/self/maps'):\n    if 'libportaudio' in l: print(l.split()[-1]); break"
+    code = (
+        "import sounddevice\nfor l in open('/proc/self/maps'):\n    if 'libportaudio' in l: "
+        "print(l.split()[-1]); break"
+    )
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -544,7 +591,8 @@ def test_missing_portaudio_says_what_to_install_and_analyze_still_starts(portaud
     script = (
         f"mount --bind /dev/null {library} || exit 99\n"
         f'{sys.executable} -m speechcoach devices; echo "rc=$?" >&2\n'
-        f'{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / "x.wav"}; echo "rc=$?" >&2\n'
+        f"{sys.executable} -m speechcoach record --no-countdown --out {tmp_path / 'x.wav'}; echo "
+        '"rc=$?" >&2\n'
         f'{sys.executable} -m speechcoach analyze {tmp_path / "missing.wav"}; echo "rc=$?" >&2\n'
     )
     done = subprocess.run(

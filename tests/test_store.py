@@ -441,7 +441,10 @@ def _set(path: str, value):
         (_set("id", True), 'has "id" as true/false (expected a whole number from 1 or null)'),
         (
             _set("created_at", 20250101),
-            'has "created_at" as the number 20250101 (expected a string)',
+            (
+                'has "created_at" as the number 20250101 (expected a date and time like '
+                "2026-01-05T10:00:00+00:00)"
+            ),
         ),
         (_set("analysis", {}), 'lacks "analysis.file"'),
         (
@@ -509,7 +512,8 @@ def test_an_export_with_a_wrongly_typed_field_is_refused_naming_the_attempt(
     assert problem in message and "damaged" not in message
     if "format_version" not in message:
         assert message.startswith("attempt 1 of the export ") and message.endswith(
-            "; nothing was imported: fix or remove that attempt, or export again with `speechcoach export`"
+            "; nothing was imported: fix or remove that attempt, or export again with "
+            "`speechcoach export`"
         )
 
 
@@ -579,7 +583,8 @@ def _make_v1_database(db: Path, rows: list[tuple[str, Path, dict]]) -> None:
     conn.executescript(V1_SCHEMA)
     for created_at, audio, analysis in rows:
         conn.execute(
-            "INSERT INTO attempts (created_at, audio_path, engine, model, score, analysis) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO attempts (created_at, audio_path, engine, model, score, "
+            "analysis) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 created_at,
                 str(audio),
@@ -684,8 +689,10 @@ def test_a_damaged_file_gives_a_clear_error_and_is_left_untouched(db):
     with pytest.raises(StoreError) as err:
         History.open()
     assert str(err.value) == (
-        f"history database {db} is damaged or is not a speechcoach history (file is not a database); it was left "
-        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one will be created on the next run"
+        f"history database {db} is damaged or is not a speechcoach history (file is not a "
+        "database); it was left "
+        f"untouched. To recover, move it aside (mv '{db}' '{db}.broken') and a new, empty one "
+        "will be created on the next run"
     )
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in db.parent.glob("history.db*")) == [

@@ -1,6 +1,6 @@
 """The class summary: CSV a spreadsheet opens cleanly, and one self-contained HTML page.
 
-`tests/data/class/results.jsonl` is real `analyze --json` output (known_en.wav,
+`tests/data/class/results.jsonl` is real `analyze --json` output of schema 1 (known_en.wav,
 samples/intro_weak_en.mp3, corrupt.mp3, known_ja.wav) with the file names changed to the hard
 cases (Japanese, a comma, quotes and markup, a would-be formula), and the weak intro's project
 marked `"strength": "partial"` as issue 10's analyser writes it.

@@ -310,7 +310,9 @@ def test_transcribed_and_imported_text_is_escaped_in_every_page(client, home, en
     ]
     with History.open(home / "history.db") as history:
         first = history.save(data, DATA / "known_en.wav", label='<img src=x onerror="alert(1)">').id
-        second = history.save(en_analysis, DATA / "known_en.flac", label=evil).id
+        second = history.save(
+            en_analysis, DATA / "known_en.flac", label=evil + "\x1b]52;c;cHduZWQ=\x07\x1b[2J"
+        ).id
     pages = [
         client.get(f"/attempts/{first}").text,
         client.get("/history").text,
@@ -318,6 +320,7 @@ def test_transcribed_and_imported_text_is_escaped_in_every_page(client, home, en
         render_report_html({**data, "label": evil}, b"RIFF"),
     ]
     for html in pages:
+        assert "\x1b" not in html and "\x07" not in html  # issue 12 item 6: no control characters
         assert "<script>alert(" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;" in html or "&lt;img" in html
@@ -469,15 +472,18 @@ def test_a_job_reports_its_state_and_time_left_until_done(client):
 
 
 # --------------------------------------------------------------------- the serve command
-def _serve(*args: str):
+def _serve(*args: str, browser: bool = False, env: dict | None = None):
+    import os
     import subprocess
     import sys
 
+    flags = [] if browser else ["--no-browser"]
     return subprocess.Popen(
-        [sys.executable, "-m", "speechcoach", "serve", "--no-browser", *args],
+        [sys.executable, "-m", "speechcoach", "serve", *flags, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -497,7 +503,7 @@ def _line_with(stream, text: str, timeout_s: float = 60) -> str:
     return "".join(lines)
 
 
-def test_serve_runs_until_ctrl_c_and_stops_cleanly():
+def test_serve_runs_until_ctrl_c_and_stops_cleanly(home):
     import signal
 
     process = _serve("--port", "0")
@@ -515,13 +521,32 @@ def test_serve_runs_until_ctrl_c_and_stops_cleanly():
         assert second.returncode == 1
         assert err.strip().splitlines()[-1].startswith(f"error: port {port} on 127.0.0.1 is in use")
         assert "Traceback" not in err
+        # Ctrl-C during an analysis: the waiting request is answered, the recording is kept.
+        answers = []
+        clip = (DATA / "long_en_180s.opus").read_bytes()
+        poster = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(url + "api/attempts", files={"audio": ("long.opus", clip)}, timeout=120)
+            )
+        )
+        poster.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs = httpx.get(url + "api/jobs", timeout=30).json()
+            if jobs and jobs[0]["state"] == "transcribing":
+                break
+            time.sleep(0.1)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=60)
+        poster.join(60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    assert "speechcoach stopped" in err and "Traceback" not in err
+    assert "speechcoach stopped" in err and "Traceback" not in err and "ERROR" not in err
+    assert answers[0].status_code == 503
+    kept = re.search(r"kept in (\S+):", answers[0].json()["error"]).group(1)
+    assert Path(kept).is_file() and "speechcoach analyze" in err
 
 
 def test_serve_on_another_host_says_what_it_exposes():
@@ -565,3 +590,39 @@ def test_the_pages_switch_to_japanese(client):
     assert 'href="/history?lang=ja"' in practice
     assert "まだ記録がありません" in client.get("/history?lang=ja").text
     assert client.get("/?lang=xx").text.startswith('<!doctype html>\n<html lang="en">')
+
+
+def test_a_damaged_history_is_a_clear_page_and_is_left_untouched(client, home):
+    db = home / "history.db"
+    db.write_bytes(b"this is not a database" * 100)
+    page = client.get("/history")
+    assert page.status_code == 503
+    assert "damaged" in page.text and "Traceback" not in page.text
+    api = client.get("/api/attempts")
+    assert api.status_code == 503 and "damaged" in api.json()["error"]
+    assert client.get("/").status_code == 200
+    assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_serve_opens_the_browser_at_its_address(tmp_path):
+    """Without --no-browser the page opens (here $BROWSER is a script that writes the URL)."""
+    import shlex
+    import signal
+    import sys
+
+    opened = tmp_path / "opened.txt"
+    script = f"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])"
+    browser = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} %s"
+    process = _serve("--port", "0", browser=True, env={"BROWSER": browser})
+    try:
+        started = _line_with(process.stderr, "speechcoach is running at")
+        url = re.search(r"(http://\S+)", started).group(1)
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text() == url
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -11,6 +11,7 @@ fixed list.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -92,6 +93,7 @@ def create_app(
     history_path = Path(history_path) if history_path else home_dir() / "history.db"
     recordings = Path(recordings_dir) if recordings_dir else home_dir() / RECORDINGS_DIR
     queue = JobQueue(analyzer, history_path)
+    stopping = asyncio.Event()  # set by `serve` on Ctrl-C: requests waiting for an analysis end
     targets = analyzer.options.targets
     statics = {name: _static_text(name).encode("utf-8") for name in STATIC_FILES}
 
@@ -179,7 +181,23 @@ def create_app(
     # -- API -------------------------------------------------------------------------------
     async def api_create_attempt(request: Request):
         job = await receive_upload(request, request.query_params.get("kind", "upload"))
-        await run_in_threadpool(job.done.wait)
+        loop = asyncio.get_running_loop()
+        finished = asyncio.Event()
+        job.when_done(lambda: loop.call_soon_threadsafe(finished.set))
+        waits = [asyncio.ensure_future(e.wait()) for e in (finished, stopping)]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            for wait in waits:
+                wait.cancel()
+        if not finished.is_set():  # the server is stopping (Ctrl-C) mid-analysis
+            raise ApiError(
+                503,
+                f"the server stopped before {job.name} was analysed; the recording is kept in "
+                f"{job.path}: `speechcoach analyze {job.path}` analyses it",
+            ) from None
         if job.error:
             raise ApiError(job.status, job.error)
         return JSONResponse(job.result, status_code=201)
@@ -361,12 +379,11 @@ def create_app(
         await run_in_threadpool(_clean_parts, recordings)
         queue.start()
         yield
-        pending = queue.stop()
-        if pending:
+        for job in queue.stop():
             log.warning(
-                "stopped with %d analysis(es) not started; their recordings are in %s",
-                len(pending),
-                recordings,
+                "stopped before %s was analysed; the recording is kept: speechcoach analyze %s",
+                job.name,
+                job.path,
             )
 
     routes = [
@@ -399,6 +416,7 @@ def create_app(
     app.state.queue = queue
     guarded = Guard(app, allowed_hosts, max_upload_bytes)
     guarded.queue = queue  # tests and `serve` look at the jobs
+    guarded.stopping = stopping
     return guarded
 
 

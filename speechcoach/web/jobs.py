@@ -58,6 +58,13 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _callbacks: list = field(default_factory=list, repr=False)
+
+    def when_done(self, callback) -> None:
+        """Call `callback()` (from the worker thread) once the job is finished."""
+        self._callbacks.append(callback)
+        if self.done.is_set():
+            callback()
 
     def to_dict(self, eta_s: float | None = None) -> dict[str, Any]:
         return {
@@ -95,10 +102,11 @@ class JobQueue:
             self._thread.start()
 
     def stop(self) -> list[Job]:
-        """Ask the worker to finish after the current job; returns the jobs never started."""
-        pending = [j for j in self.jobs() if j.state == STATE_QUEUED]
+        """Ask the worker to finish after the current job; returns the jobs not finished (the
+        one running, if any, and those never started)."""
+        unfinished = [j for j in self.jobs() if j.state not in FINISHED]
         self._queue.put(None)
-        return pending
+        return unfinished
 
     # -- jobs ------------------------------------------------------------------------------
     def submit(self, path: Path, name: str, audio_s: float, **options) -> Job:
@@ -186,6 +194,8 @@ class JobQueue:
         finally:
             job.finished_at = time.monotonic()
             job.done.set()
+            for callback in list(job._callbacks):
+                callback()
 
     def _learn(self, job: Job) -> None:
         """Update seconds-per-audio-second from a finished job (the first one replaces the

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
 from ..config import format_duration
+from ..terminal import clean_text
 from .views import fmt, report_view
 
 # What an <audio> element is told a file is, by suffix (the browser sniffs the rest).
@@ -57,6 +58,8 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Control characters (a terminal escape in an imported label) are dropped, then escaped.
+        finalize=lambda value: clean_text(value) if isinstance(value, str) else value,
     )
     env.filters["clock"] = lambda seconds: format_duration(float(seconds or 0))
     env.globals["version"] = __version__

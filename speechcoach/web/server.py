@@ -100,7 +100,15 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         access_log=debug,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None):
+            # Answer the requests still waiting for an analysis before uvicorn waits for
+            # open connections: Ctrl-C then stops at once instead of after a timeout.
+            app.stopping.set()
+            await super().shutdown(sockets)
+
+    server = Server(config)
 
     def announce():
         while not server.started and not server.should_exit:

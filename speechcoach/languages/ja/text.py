@@ -95,7 +95,8 @@ def _tokenizer():
     from sudachipy import Dictionary, SplitMode  # heavy: loaded only for Japanese text
 
     dictionary = Dictionary(dict="core")
-    # tokenizer() replaced create() in SudachiPy 0.7 (create() now warns); older ones have create() only.
+    # tokenizer() replaced create() in SudachiPy 0.7 (create() now warns); older ones have create()
+    # only.
     make = getattr(dictionary, "tokenizer", None) or dictionary.create
     return make(mode=SplitMode.C)
 
