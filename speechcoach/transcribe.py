@@ -231,6 +231,17 @@ class ModelPool:
         prompt = FILLER_PROMPT if use_filler_prompt(self.options, engine, language) else None
         return engine.transcribe(samples, language, initial_prompt=prompt)
 
+    def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
+        """With a forced --language: the language the speech was detected in instead, with its
+        probability, when that is another language at >= CONTRADICTION_P; else None."""
+        forced = self.options.language
+        if forced is None or (self.options.fast and self.options.model is None):
+            return None  # --fast keeps one small model in memory: no second one to check with
+        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+        if detected != forced and probability >= CONTRADICTION_P:
+            return detected, probability
+        return None
+
 
 def choose_language(probabilities: dict[str, float]) -> str:
     """The language to transcribe in: Whisper's most probable, unless it is one speechcoach
@@ -276,17 +287,6 @@ def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[s
         "compute_type": options.compute_type,
         "cpu_threads": options.cpu_threads,
     }
-
-    def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
-        """With a forced --language: the language the speech was detected in instead, with its
-        probability, when that is another language at >= CONTRADICTION_P; else None."""
-        forced = self.options.language
-        if forced is None:
-            return None
-        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
-        if detected != forced and probability >= CONTRADICTION_P:
-            return detected, probability
-        return None
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:
