@@ -153,7 +153,7 @@ def test_english_delivery_tips_keep_their_wording():
     tips = _tips(_metrics(), "en")
     assert {k: t.message for k, t in tips.items()} == {
         # no content given: the tip names no part (it must never ask for a covered one)
-        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. The length is judged "
+        "duration:short": "Your introduction lasts 0:59; aim for about 3:00. The length is judged "
         "first: build each part out until you reach it.",
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from 0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
@@ -219,7 +219,7 @@ def test_japanese_delivery_tips_are_natural_japanese_with_characters_and_morae()
     for tip in tips.values():
         assert KANA.search(tip.message) and not ENGLISH_RUN.search(tip.message), tip.message
     assert tips["duration:short"].message.startswith(
-        "自己紹介が1分で終わっています。目安は約3分です。"
+        "自己紹介が59秒で終わっています。目安は約3分です。"
     )
     fast = tips["pace:fast"].message
     assert (
