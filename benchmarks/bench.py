@@ -1,6 +1,6 @@
 """Benchmark: the path users run against raw faster-whisper, and engine x model x compute.
 
-    python benchmarks/bench.py                       # `speechcoach analyze FILE` vs raw faster-whisper
+    python benchmarks/bench.py                       # speechcoach analyze vs raw faster-whisper
     python benchmarks/bench.py --runs 5 --clip samples/intro_weak_en.mp3
     python benchmarks/bench.py --matrix              # engine x model x compute, in-process
     python benchmarks/bench.py --matrix --quick      # faster-whisper tiny.en int8 only
@@ -330,26 +330,35 @@ def machine() -> str:
 def markdown(results: list[dict], batch: dict | None, command: str) -> str:
     lines = [
         f"Machine: {machine()}. Command: `{command}`. Medians over `runs` repetitions; "
-        "RTF = seconds / audio seconds; transcription = decode + engine (the raw baseline), analysis = "
-        "decode + transcription + delivery + content + scoring, alternated in one process; import + load "
-        "includes one warm-up analysis of the short clip; peak RSS from a separate fresh process that "
+        "RTF = seconds / audio seconds; transcription = decode + engine (the raw "
+        "baseline), analysis = "
+        "decode + transcription + delivery + content + scoring, alternated in one process; "
+        "import + load "
+        "includes one warm-up analysis of the short clip; peak RSS from a separate "
+        "fresh process that "
         "analyses the 3-minute clip once.",
         "",
-        "| engine | model | compute | clip | runs | import + load s | RTF transcription | RTF whole analysis | analysis / transcription | overhead s | peak RSS MB, one 3-min analysis | WER |",
+        "| engine | model | compute | clip | runs | import + load s | RTF transcription "
+        "| RTF whole analysis | analysis / transcription | overhead s | peak RSS MB, one "
+        "3-min analysis | WER |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for row in r["rows"]:
             lines.append(
-                f"| {r['engine']} | {r['model']} | {r['compute']} | {Path(row['clip']).name} ({row['duration_s']:.0f} s) | {r['repeat']} | {r['load_s']:.2f} | "
-                f"{row['rtf_transcribe']:.3f} | {row['rtf_analysis']:.3f} | {row['overhead_ratio']:.3f} | {row['overhead_s']:.2f} | "
+                f"| {r['engine']} | {r['model']} | {r['compute']} | {Path(row['clip']).name} "
+                f"({row['duration_s']:.0f} s) | {r['repeat']} | {r['load_s']:.2f} | "
+                f"{row['rtf_transcribe']:.3f} | {row['rtf_analysis']:.3f} | "
+                f"{row['overhead_ratio']:.3f} | {row['overhead_s']:.2f} | "
                 f"{r['peak_rss_mb']} | {row['wer']:.1%} |"
             )
     if batch:
         lines += [
             "",
-            f"Batch: {batch['files']} copies of the 3-minute clip in one `speechcoach analyze` process "
-            f"(cold start included): {batch['cli_batch_s']} s vs {batch['raw_transcriptions_s']} s for "
+            f"Batch: {batch['files']} copies of the 3-minute clip in one `speechcoach "
+            "analyze` process "
+            f"(cold start included): {batch['cli_batch_s']} s vs "
+            f"{batch['raw_transcriptions_s']} s for "
             f"{batch['files']} raw transcriptions (model already loaded) = **{batch['ratio']}x**; "
             f"{batch['analysed']}/{batch['files']} analysed.",
         ]

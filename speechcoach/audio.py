@@ -140,7 +140,8 @@ def _checked(path: Path, samples: np.ndarray) -> Audio:
     if peak < SILENCE_PEAK:
         level = "digital silence" if peak == 0 else f"peak {20 * np.log10(peak):.0f} dBFS"
         raise AudioError(
-            f"{path}: the recording is silent ({level}); check that the microphone is not muted and record again"
+            f"{path}: the recording is silent ({level}); check that the microphone is not "
+            "muted and record again"
         )
     if audio.duration_s < MIN_SPEECH_S:
         raise AudioError(
@@ -303,7 +304,8 @@ class _SampleBuffer:
 
 def _too_long(path: Path, seconds: float, limit: float) -> str:
     return (
-        f"{path}: the recording is {seconds / 60:.0f} min long, over the {limit / 60:.0f} min limit; "
+        f"{path}: the recording is {seconds / 60:.0f} min long, over the "
+        f"{limit / 60:.0f} min limit; "
         "trim it to the self-introduction"
     )
 

@@ -14,9 +14,10 @@ import click
 
 from . import __version__
 from .config import load_targets, parse_duration
+from .engines import DEFAULT_ENGINE, ENGINES
 from .errors import SpeechcoachError
 from .outcome import EXIT_FAILED, EXIT_INTERRUPTED
-from .transcribe import DEFAULT_ENGINE, ENGINES, TranscribeOptions
+from .transcribe import TranscribeOptions
 
 TARGET_HELP = (
     "Target length, e.g. 3m, 90s, 1m30s (default: config.toml's, else 3m, the article's advice)."

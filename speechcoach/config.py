@@ -92,7 +92,8 @@ class Targets:
 
     duration_s: float = DEFAULT_TARGET_S
     duration_tolerance: float = TARGET_TOLERANCE
-    # 120-160 wpm good in practice tools; 140-160 the classic comfortable band (Street & Brady 1982).
+    # 120-160 wpm good in practice tools; 140-160 the classic comfortable band (Street & Brady
+    # 1982).
     wpm: Band = Band(120, 160, "words/min", "Street & Brady 1982; practice tools")
     # Japanese: NHK news reads ~300 chars/min, 350 is fast (theport.jp; advanced-media.co.jp).
     chars_per_min: Band = Band(250, 350, "chars/min", "NHK news pace ~300/min")
@@ -102,7 +103,8 @@ class Targets:
     )
     # Disfluencies per 100 words: under 2 excellent, 2-5 good, over 5 needs work.
     fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, docs/RUBRIC.md")
-    # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty (docs/RUBRIC.md).
+    # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty
+    # (docs/RUBRIC.md).
     fillers_per_min: Band = Band(
         0, 5, "fillers/min", "up to ~5/min carries no penalty (docs/RUBRIC.md)"
     )
@@ -160,7 +162,8 @@ def check_target_s(seconds: float, what: str = "the target") -> float:
     if not math.isfinite(seconds) or not MIN_TARGET_S <= seconds <= MAX_TARGET_S:
         shown = f"{seconds:g} s" if math.isfinite(seconds) else repr(seconds)
         raise ValueError(
-            f"{what} must be from {format_duration(MIN_TARGET_S)} to {format_duration(MAX_TARGET_S)} "
+            f"{what} must be from {format_duration(MIN_TARGET_S)} to "
+            f"{format_duration(MAX_TARGET_S)} "
             f"(e.g. 3m or 90s), not {shown}"
         )
     return seconds
@@ -207,7 +210,8 @@ def load_targets(path: Path | None = None, *, target_s: float | None = None) -> 
         long_pause_s = 2.5
         [bands]
         wpm = [130, 170]          # any of: wpm, chars_per_min, morae_per_min,
-                                  # fillers_per_100_words, pitch_spread_semitones, loudness_spread_db
+                                  # fillers_per_100_words, pitch_spread_semitones,
+                                  # loudness_spread_db
     """
     targets = Targets()
     file = path if path is not None else config_path()
@@ -232,7 +236,8 @@ def _apply_file(targets: Targets, file: Path) -> Targets:
         data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise SpeechcoachError(
-            f"{file}: the configuration file is not UTF-8 text (byte {exc.start} is not valid UTF-8); "
+            f"{file}: the configuration file is not UTF-8 text (byte {exc.start} is "
+            "not valid UTF-8); "
             "save it as UTF-8 and run again"
         ) from exc
     except OSError as exc:
@@ -295,7 +300,8 @@ def check_targets(targets: Targets) -> None:
     check_target_s(targets.duration_s)
     if not 0 <= targets.duration_tolerance < 1:  # also false for nan
         raise ValueError(
-            f"target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not {targets.duration_tolerance:g}"
+            "target_tolerance must be from 0 to under 1 (0.15 = +-15 %), not "
+            f"{targets.duration_tolerance:g}"
         )
     for name in ("pause_min_s", "long_pause_s"):
         value = getattr(targets, name)
@@ -305,7 +311,8 @@ def check_targets(targets: Targets) -> None:
             )
     if not targets.pause_min_s <= targets.long_pause_s:
         raise ValueError(
-            f"pauses need pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and {targets.long_pause_s:g})"
+            f"pauses need pause_min_s <= long_pause_s (now {targets.pause_min_s:g} and "
+            f"{targets.long_pause_s:g})"
         )
     for name in _BAND_FIELDS:
         band = getattr(targets, name)

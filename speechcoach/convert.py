@@ -5,13 +5,15 @@ OpenAI's checkpoints, renamed and partly fused, so converting them gives openai-
 weights offline: no download. The result is `{"dims": ..., "model_state_dict": ...}`, the layout
 `whisper.load_model(path)` reads, plus the alignment heads that word timestamps need.
 
-`model.bin` is CTranslate2's documented binary (python/ctranslate2/specs/model_spec.py, `_serialize`):
+`model.bin` is CTranslate2's documented binary (python/ctranslate2/specs/model_spec.py,
+`_serialize`):
 
     uint32 binary version, string spec name, uint32 spec revision, uint32 variable count,
     per variable: string name, uint8 rank, uint32 dims[rank], uint8 dtype, uint32 byte count, bytes,
     uint32 alias count, per alias: string alias, string target name.
 
-A string is a uint16 length (counting a trailing NUL), the UTF-8 bytes and the NUL; all little-endian.
+A string is a uint16 length (counting a trailing NUL), the UTF-8 bytes and the NUL; all
+little-endian.
 Reading it needs numpy only; writing the checkpoint needs torch (the openai-whisper extra).
 """
 
@@ -65,7 +67,8 @@ class ConvertedModel:
 
 
 def checkpoint_path(name: str) -> Path:
-    """Where the converted checkpoint for `name` lives: SPEECHCOACH_HOME/models/openai-whisper/NAME.pt."""
+    """Where the converted checkpoint for `name` lives:
+    SPEECHCOACH_HOME/models/openai-whisper/NAME.pt."""
     return openai_models_dir() / f"{name}.pt"
 
 
@@ -234,7 +237,8 @@ def read_ct2(path: Path) -> dict[str, np.ndarray]:
 
 
 def _real(variables: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """A weight as floats: int8/int16 values are divided by their stored `_scale` (per row for int8)."""
+    """A weight as floats: int8/int16 values are divided by their stored `_scale` (per row for
+    int8)."""
     if name not in variables:
         raise ModelError(
             f"the CTranslate2 model has no variable {name}; it is not a complete Whisper model"
@@ -372,7 +376,8 @@ def _attention(variables, out, src: str, dst: str, fused: tuple[str, ...]) -> No
 
 
 def _fused(variables, out, src: str, dst: str, parts: tuple[str, ...]) -> None:
-    """Split a fused projection (q/k/v or k/v stacked by rows) into openai-whisper's separate ones."""
+    """Split a fused projection (q/k/v or k/v stacked by rows) into openai-whisper's separate
+    ones."""
     weight = _real(variables, f"{src}/weight")
     if weight.shape[0] % len(parts):
         raise ModelError(
@@ -396,7 +401,8 @@ def _fused(variables, out, src: str, dst: str, parts: tuple[str, ...]) -> None:
 
 
 def alignment_heads_for(name: str, source_dir: Path, dims: dict) -> list[tuple[int, int]]:
-    """The cross-attention heads that track time: OpenAI's table for an official name, else config.json.
+    """The cross-attention heads that track time: OpenAI's table for an official name, else
+    config.json.
 
     openai-whisper applies its table only to models it downloads itself; a checkpoint loaded from
     a path gets every head of the last half of the layers, which gives worse word timestamps.
@@ -494,7 +500,8 @@ def _no_space(dest: Path, name: str, size: int) -> str:
 
 
 def verify_checkpoint(path: Path) -> ConvertedModel:
-    """Check a converted checkpoint against its sidecar (size, SHA-256); raise ModelError if damaged."""
+    """Check a converted checkpoint against its sidecar (size, SHA-256); raise ModelError if
+    damaged."""
     name = path.name.removesuffix(".pt")
     fix = f"rebuild it with: speechcoach models convert {name} --force"
     meta_path = checkpoint_meta_path(path)

@@ -345,7 +345,7 @@ def _pace_windows(
     starts = np.array([w.start for w in words])
     weights = np.array([count([w]) for w in words])
     windows = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         # Whisper may time the first word a little before the energy-based span: count it in
         # the first window (and the last words in the last), so the windows add up to `wpm`.
         low = -np.inf if lo == bounds[0] else lo
@@ -378,7 +378,7 @@ def _char_windows(
             continue
         chars = mix.count_chars(s.text)
         length = s.end - s.start
-        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=False)):
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             if length <= 0:
                 counts[i] += chars if lo <= s.start < hi else 0
             else:
@@ -387,7 +387,7 @@ def _char_windows(
         PaceWindow(
             round(lo, 1), round(hi, 1), int(round(n)), round(60.0 * n / (hi - lo), 1), CHARS_PER_MIN
         )
-        for lo, hi, n in zip(bounds[:-1], bounds[1:], counts, strict=False)
+        for lo, hi, n in zip(bounds[:-1], bounds[1:], counts, strict=True)
         if hi > lo
     )
 

@@ -108,7 +108,8 @@ def openai_download_root() -> Path:
 
 
 def local_models_dir() -> Path:
-    """Drop-in folder for the user's own models: NAME.pt (openai-whisper) or NAME/ (faster-whisper)."""
+    """Drop-in folder for the user's own models: NAME.pt (openai-whisper) or NAME/
+    (faster-whisper)."""
     return home_dir() / "models" / "local"
 
 
@@ -235,7 +236,8 @@ class ModelInfo:
 
 
 def list_models() -> list[ModelInfo]:
-    """Every model on this machine, bundled first. Reads only file sizes: nothing is joined or hashed."""
+    """Every model on this machine, bundled first. Reads only file sizes: nothing is joined or
+    hashed."""
     return [*_bundled_models(), *_converted_models(), *_downloaded_models(), *_local_models()]
 
 

@@ -257,7 +257,8 @@ def pick_pair(
 
 
 def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> Comparison:
-    """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two sentences."""
+    """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two
+    sentences."""
     targets = targets or Targets()
     a, b = before.analysis, after.analysis
     changes = [_change(m, a, b, targets) for m in _metrics()]
@@ -455,9 +456,8 @@ def render_comparison(c: Comparison) -> str:
     if a.label or b.label:
         lines.append(f"  {'':<14}{_quoted(a.label):<26}{_quoted(b.label):<26}")
     for change in c.changes:
-        lines.append(
-            f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}{_delta(change)}".rstrip()
-        )
+        row = f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}"
+        lines.append((row + _delta(change)).rstrip())
     lines.append("")
     lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
     lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
@@ -541,7 +541,8 @@ def render_history(attempts: list[Attempt]) -> str:
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     )
 
 
@@ -630,7 +631,7 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
             values = [
                 v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None
-                for v, a in zip(values, attempts)
+                for v, a in zip(values, attempts, strict=True)
             ]
         unit = (
             ("chars/min" if _judged_in_chars(latest) else "words/min")
@@ -672,7 +673,8 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
 
 
 def render_progress(p: Progress) -> str:
-    """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target band)."""
+    """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target
+    band)."""
     if not p.attempts:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
     shown = p.attempts[-CHART_MAX_ATTEMPTS:]
@@ -700,7 +702,7 @@ def render_progress(p: Progress) -> str:
 
 
 def _trend(s: Series, attempts: list[Attempt]) -> str:
-    known = [(a, v) for a, v in zip(attempts, s.values) if v is not None]
+    known = [(a, v) for a, v in zip(attempts, s.values, strict=True) if v is not None]
     if len(known) < 2:
         return "  (needs two attempts for a trend)"
     (first, v0), (last, v1) = known[0], known[-1]
@@ -765,7 +767,8 @@ def check_plot_path(path: str | Path) -> str:
 
 def plot_progress(p: Progress, path: str | Path) -> Path:
     """Write the progress chart (PNG, or the format the suffix names): one panel per metric, the
-    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no display)."""
+    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no
+    display)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -776,8 +779,8 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
     xs = list(range(len(p.attempts)))
-    for ax, s in zip(axes, p.series):
-        points = [(x, v) for x, v in zip(xs, s.values) if v is not None]
+    for ax, s in zip(axes, p.series, strict=False):
+        points = [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
         if points:
             ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
         if s.band is not None:

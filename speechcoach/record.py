@@ -67,7 +67,8 @@ FIRST_BLOCK_S = 10.0
 SFC_SET_UPDATE_HEADER_AUTO = 0x1061
 
 PORTAUDIO_MISSING = (
-    "PortAudio library not found: install it with `sudo apt-get install libportaudio2` (Debian/Ubuntu), "
+    "PortAudio library not found: install it with `sudo apt-get install libportaudio2` "
+    "(Debian/Ubuntu), "
     "`brew install portaudio` (macOS)"
 )
 NO_DEVICE = (
@@ -331,14 +332,17 @@ class Recorder:
         except (sd.PortAudioError, ValueError) as exc:
             self._abandon()
             raise RecordingError(
-                f"cannot open {self.device.label}: {_portaudio_reason(exc)}; close other programs that use "
+                f"cannot open {self.device.label}: {_portaudio_reason(exc)}; close "
+                "other programs that use "
                 "the microphone, or pick another device with --device (see `speechcoach devices`)"
             ) from exc
         if not self._flowing.wait(FIRST_BLOCK_S):
             self._abandon()
             raise RecordingError(
-                f"{self.device.label} sent no audio within {FIRST_BLOCK_S:.0f} s; check that it is connected and "
-                "not used by another program, or pick another device with --device (see `speechcoach devices`)"
+                f"{self.device.label} sent no audio within {FIRST_BLOCK_S:.0f} s; check that it "
+                "is connected and "
+                "not used by another program, or pick another device with --device (see "
+                "`speechcoach devices`)"
             )
         log.info("recording %s from %s at %d Hz", self.path, self.device.label, self._rate)
 
@@ -397,7 +401,8 @@ class Recorder:
             if self._overflows != overflows:
                 overflows = self._overflows
                 log.warning(
-                    "input overflow at %s: the computer was too busy and a moment of audio was lost",
+                    "input overflow at %s: the computer was too busy and a moment of "
+                    "audio was lost",
                     format_duration(self._frames / self._rate),
                 )
             block = self._fit(block)
@@ -420,7 +425,8 @@ class Recorder:
         if self._lost.is_set() or waited_s > STALL_S:
             self._stopped_by = STOP_ERROR
             raise RecordingError(
-                f"{self.device.label} stopped sending audio after {format_duration(self._frames / self._rate)} "
+                f"{self.device.label} stopped sending audio after "
+                f"{format_duration(self._frames / self._rate)} "
                 "(unplugged, or taken by another program?)"
             )
 
@@ -445,7 +451,8 @@ class Recorder:
             self._stopped_by = STOP_ERROR
             raise RecordingError(
                 f"cannot write to {self.path} after {format_duration(self._frames / self._rate)}: "
-                f"{_write_reason(self._file, exc)}; free some disk space or record to another disk with --out"
+                f"{_write_reason(self._file, exc)}; free some disk space or record to another "
+                "disk with --out"
             ) from exc
         self._frames += len(block)
 
@@ -474,7 +481,8 @@ def _supported_rate(sd, device: InputDevice) -> int:
         except (sd.PortAudioError, ValueError) as exc:
             reason = _portaudio_reason(exc)
     raise RecordingError(
-        f"{device.label} cannot record 16-bit mono at {' or '.join(map(str, rates))} Hz ({reason}); "
+        f"{device.label} cannot record 16-bit mono at {' or '.join(map(str, rates))} Hz "
+        f"({reason}); "
         "pick another device with --device (see `speechcoach devices`)"
     )
 
@@ -527,7 +535,8 @@ def _c_stderr_to_devnull():
 
     ffi = FFI()
     ffi.cdef(
-        "extern FILE *stderr; FILE *fopen(const char *path, const char *mode); int fclose(FILE *fp);"
+        "extern FILE *stderr; FILE *fopen(const char *path, const char *mode); int "
+        "fclose(FILE *fp);"
     )
     try:
         libc = ffi.dlopen(None)
@@ -550,7 +559,8 @@ def _portaudio_reason(exc: Exception) -> str:
 
 
 def _write_reason(handle, exc: Exception) -> str:
-    # soundfile only says "System error."; libsndfile keeps the OS's words ("No space left on device").
+    # soundfile only says "System error."; libsndfile keeps the OS's words ("No space left on
+    # device").
     try:
         from soundfile import _ffi, _snd
 

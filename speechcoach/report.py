@@ -403,7 +403,7 @@ def _delivery(d: dict, style: _Style, labels: dict, width: int) -> list[str]:
             (
                 labels["pace_by_window"],
                 " ".join(f"{_window_rate(w):.0f}" for w in windows),
-                labels["per_window"].format(unit=unit),
+                labels["per_window"].format(unit=labels["band_text"].get(unit, unit)),
             )
         )
     p = d["pauses"]
@@ -614,7 +614,7 @@ def _pad(text: str, columns: int) -> str:
 
 
 # Japanese line breaking (kinsoku): these never start a line.
-NO_LINE_START = frozenset("。、，．」』）】！？ー・：")
+NO_LINE_START = frozenset("。、，．」』）】！？ー・：).,;:!?]")
 
 
 def _atoms(text: str) -> list[str]:

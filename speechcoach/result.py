@@ -341,17 +341,10 @@ def _upgrade(r: AnalysisResult) -> AnalysisResult:
 
 
 def judged_language(language: str | None, judgements: Mapping) -> str:
-    """The feedback language of a schema-1 record, which stored only its judgements: the pace
-    judged tells it (characters per minute: Japanese; words per minute: not Japanese)."""
+    """The feedback language of a schema-1 record (see languages.judged_language)."""
     from . import languages
 
-    language = language or languages.FALLBACK
-    japanese = languages.get("ja").code
-    if languages.CHARS_PER_MIN in judgements:
-        return japanese
-    if languages.WPM in judgements and language == japanese:
-        return languages.FALLBACK
-    return language
+    return languages.judged_language(language, judgements)
 
 
 def _is_number(value: Any) -> bool:

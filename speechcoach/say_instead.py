@@ -75,5 +75,5 @@ def load_say_instead(language: str) -> SayInstead | None:
             for slot, patterns in data["slots"].items()
         },
         {tip: tuple(v) for tip, v in data["variants"].items()},
-        data.get("joiner", "と" if language == "ja" else " and "),
+        data.get("joiner", " and "),  # how two slot values join ("A and B"; ja: "AとB")
     )

@@ -197,15 +197,27 @@ def delivery_tips(
         delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
     ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
-    pitch = judgements["pitch"]
-    if pitch.verdict == "low":
-        tips.append(
-            Tip(
-                "voice:monotone",
-                35,
-                texts.tip("voice:monotone", spread=f"{pitch.value:.1f}", low=f"{pitch.band.low:g}"),
-            )
-        )
+    return tips + _voice_tips(judgements, texts)
+
+
+# Every voice measure judged out of its band gets its tip: tip id per (metric, verdict).
+VOICE_TIPS = {
+    ("pitch", "low"): "voice:monotone",
+    ("pitch", "high"): "voice:pitch_high",
+    ("loudness", "low"): "voice:flat",
+    ("loudness", "high"): "voice:loudness_high",
+}
+VOICE_TIP_PRIORITY = 35
+
+
+def _voice_tips(judgements: dict[str, Judgement], texts: DeliveryTexts) -> list[Tip]:
+    tips = []
+    for (metric, verdict), tip_id in VOICE_TIPS.items():
+        j = judgements.get(metric)
+        if j is None or j.verdict != verdict or j.value is None:
+            continue
+        values = {"spread": f"{j.value:.1f}", "low": f"{j.band.low:g}", "high": f"{j.band.high:g}"}
+        tips.append(Tip(tip_id, VOICE_TIP_PRIORITY, texts.tip(tip_id, **values)))
     return tips
 
 

@@ -65,7 +65,8 @@ _DAMAGE_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 _DAMAGE_TEXTS = ("file is not a database", "database disk image is malformed")
 _SIDE_FILES = ("-journal", "-wal", "-shm")  # SQLite's companions of a database file
 
-# The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its own.
+# The metric columns migration 2 added. Frozen: a later migration that adds a column backfills its
+# own.
 _V2_METRIC_COLUMNS = (
     "language",
     "score",
@@ -195,7 +196,8 @@ def _migration_2(conn: sqlite3.Connection) -> None:
         copy_no = copies[key] = copies.get(key, -1) + 1 if digest else 0
         metrics = _metric_values(analysis)
         conn.execute(
-            f"UPDATE attempts SET updated_at = ?, audio_sha256 = ?, copy_no = ?, engine = ?, model = ?, "
+            "UPDATE attempts SET updated_at = ?, audio_sha256 = ?, copy_no = ?, "
+            "engine = ?, model = ?, "
             f"{', '.join(f'{c} = ?' for c in _V2_METRIC_COLUMNS)} WHERE id = ?",
             (
                 created_at,
@@ -243,7 +245,8 @@ def file_sha256(path: str | Path) -> str | None:
 
 
 def _now() -> str:
-    # Microseconds: two attempts saved within one second must still sort, and be told apart on import.
+    # Microseconds: two attempts saved within one second must still sort, and be told apart on
+    # import.
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -299,7 +302,8 @@ def _as_dict(analysis: Any) -> dict:
 
 
 def _backups(path: Path) -> list[Path]:
-    """The complete backups of `path`, oldest first: never a journal, an empty file or a partial copy."""
+    """The complete backups of `path`, oldest first: never a journal, an empty file or a partial
+    copy."""
     found = []
     for candidate in sorted(path.parent.glob(f"{path.name}.bak-*")):
         if candidate.name.endswith(_SIDE_FILES) or not _complete_database(candidate):
@@ -467,8 +471,10 @@ def _damaged(path: Path, reason: str) -> StoreError:
     backups = _backups(path)
     restore = f"restore the backup {backups[-1]} (copy it over {path.name}), or " if backups else ""
     return StoreError(
-        f"history database {path} is damaged or is not a speechcoach history ({reason}); it was left untouched. "
-        f"To recover, {restore}move it aside (mv '{path}' '{path}.broken') and a new, empty one will be "
+        f"history database {path} is damaged or is not a speechcoach history ({reason}); it was "
+        "left untouched. "
+        f"To recover, {restore}move it aside (mv '{path}' '{path}.broken') and a new, "
+        "empty one will be "
         "created on the next run"
     )
 
@@ -554,7 +560,8 @@ class History:
                     )
             return
         with self._errors():
-            # Reading the header first: a file that is not SQLite fails here, before anything is written.
+            # Reading the header first: a file that is not SQLite fails here, before anything is
+            # written.
             self._conn.execute("PRAGMA schema_version").fetchone()
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             # Refuse a foreign or newer file, and back up an older one, before changing anything.
@@ -564,7 +571,8 @@ class History:
             if 0 < version < MIGRATIONS[-1][0]:
                 self._backup(version)
             self._enable_wal()
-            # FULL: a commit is on disk before save() returns, so "saved" survives a crash or power cut.
+            # FULL: a commit is on disk before save() returns, so "saved" survives a crash or power
+            # cut.
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
 
@@ -667,7 +675,8 @@ class History:
                 self._checked_version()
             )  # again, under the lock: another process may have just migrated
             self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                "KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
             for number, name, migrate in MIGRATIONS:
                 if number > version:
@@ -700,7 +709,8 @@ class History:
                 leftover.unlink(missing_ok=True)
             problem = _problem(exc)
             raise StoreError(
-                f"cannot back up history database {self.path} before upgrading its schema ({problem}); "
+                f"cannot back up history database {self.path} before upgrading its schema "
+                f"({problem}); "
                 "nothing was changed and nothing was lost: "
                 + (
                     "free some disk space and run again"
@@ -769,7 +779,8 @@ class History:
             existing = None
             if digest:
                 existing = conn.execute(
-                    "SELECT id, copy_no FROM attempts WHERE audio_sha256 = ? AND engine = ? AND model = ? "
+                    "SELECT id, copy_no FROM attempts WHERE audio_sha256 = ? AND "
+                    "engine = ? AND model = ? "
                     "ORDER BY copy_no DESC LIMIT 1",
                     (digest, engine, model),
                 ).fetchone()
@@ -788,7 +799,8 @@ class History:
         metrics = _metric_values(data)
         sets = ", ".join(f"{c} = ?" for c in metrics)
         conn.execute(
-            f"UPDATE attempts SET updated_at = ?, audio_path = ?, analysis = ?, label = COALESCE(?, label), {sets} WHERE id = ?",
+            "UPDATE attempts SET updated_at = ?, audio_path = ?, analysis = ?, label = "
+            f"COALESCE(?, label), {sets} WHERE id = ?",
             (_now(), audio, json.dumps(data, ensure_ascii=False), label, *metrics.values(), row_id),
         )
 
@@ -883,8 +895,10 @@ class History:
         if not rows:
             if attempt_id in self.damaged:
                 raise StoreError(
-                    f"attempt #{attempt_id} in {self.path} is damaged ({self.damaged[attempt_id]}) and "
-                    f"cannot be shown; the other attempts are intact. `speechcoach forget {attempt_id}` "
+                    f"attempt #{attempt_id} in {self.path} is damaged "
+                    f"({self.damaged[attempt_id]}) and "
+                    "cannot be shown; the other attempts are intact. `speechcoach forget "
+                    f"{attempt_id}` "
                     "removes it"
                 )
             raise self._missing(attempt_id)
@@ -892,7 +906,8 @@ class History:
 
     def _missing(self, attempt_id: int) -> StoreError:
         return StoreError(
-            f"no attempt #{attempt_id} in {self.path}; `speechcoach history` lists the attempts and their ids"
+            f"no attempt #{attempt_id} in {self.path}; `speechcoach history` lists the "
+            "attempts and their ids"
         )
 
     def list(self, limit: int | None = None) -> list[Attempt]:
@@ -907,7 +922,8 @@ class History:
         return self.list(limit=count)
 
     def chronological(self, last: int | None = None) -> list[Attempt]:
-        """Attempts oldest first (only the `last` newest ones if given): the order of a progress chart."""
+        """Attempts oldest first (only the `last` newest ones if given): the order of a progress
+        chart."""
         return list(reversed(self.list(limit=last)))
 
     def count(self) -> int:
@@ -929,7 +945,7 @@ class History:
         ).fetchall()
         attempts = []
         for row in rows:
-            values = dict(zip(names, row))
+            values = dict(zip(names, row, strict=True))
             try:
                 values["analysis"] = json.loads(values["analysis"])
                 if not isinstance(values["analysis"], dict):
@@ -963,7 +979,8 @@ class History:
         """Merge an export into this history, in one transaction.
 
         An attempt already here (same recording hash, engine, model and date) is updated if the
-        imported one is newer, else skipped; any other is added (keeping its id when that id is free).
+        imported one is newer, else skipped; any other is added (keeping its id when that id is
+        free).
         """
         attempts = _validated_export(data)
         added = updated = skipped = 0
@@ -984,7 +1001,8 @@ class History:
             item.get("model") or "",
         )
         same = conn.execute(
-            "SELECT id, updated_at FROM attempts WHERE audio_sha256 IS ? AND engine = ? AND model = ? AND created_at = ?",
+            "SELECT id, updated_at FROM attempts WHERE audio_sha256 IS ? AND engine = ? "
+            "AND model = ? AND created_at = ?",
             (digest, engine, model, item["created_at"]),
         ).fetchone()
         if same:
@@ -997,7 +1015,8 @@ class History:
         copy_no = 0
         if digest:
             copy_no = conn.execute(
-                "SELECT COALESCE(MAX(copy_no) + 1, 0) FROM attempts WHERE audio_sha256 = ? AND engine = ? AND model = ?",
+                "SELECT COALESCE(MAX(copy_no) + 1, 0) FROM attempts WHERE audio_sha256 = "
+                "? AND engine = ? AND model = ?",
                 (digest, engine, model),
             ).fetchone()[0]
         wanted = item.get("id")
@@ -1157,7 +1176,8 @@ def _kind(value: Any) -> str:
 
 
 def _shape_problem(value: Any, spec: Any, where: str) -> str | None:
-    """What is wrong with `value` against `spec` (None: nothing), e.g. 'has "analysis.score" as a string
+    """What is wrong with `value` against `spec` (None: nothing), e.g. 'has "analysis.score" as a
+    string
     (expected a whole number from 0 to 100)'."""
     or_null = ""
     if isinstance(spec, _Nullable):

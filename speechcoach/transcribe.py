@@ -1,8 +1,9 @@
 """Speech to text with word timestamps, behind a small engine interface.
 
 `Engine.transcribe(samples, language)` takes 16 kHz mono float32 and returns a `Transcript`.
-The default engine is faster-whisper (CTranslate2, int8 on CPU); openai-whisper is the second
-engine (see `openai_engine.py`). `ModelPool` keeps every loaded model for the whole process,
+The engines live in `engines/` behind a lazy registry: faster-whisper (CTranslate2, int8 on
+CPU) is the default, openai-whisper the second. `ModelPool` keeps every loaded model for the
+whole process,
 so a batch of a hundred files loads each model once.
 """
 
@@ -14,25 +15,20 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from .config import SAMPLE_RATE
-from .errors import ModelError, SpeechcoachError
-from .models import MULTILINGUAL_MODEL, default_model, download_root, resolve_ct2
-from .types import Segment, Transcript, Word
+from . import engines
+from .engines import DEFAULT_ENGINE
+from .errors import ModelError
+from .models import MULTILINGUAL_MODEL, default_model
+from .types import Transcript
 
 if TYPE_CHECKING:  # numpy only in annotations: `speechcoach history` never loads it
     import numpy as np
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ENGINE = "faster-whisper"
-ENGINES = ("faster-whisper", "openai-whisper")
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
-# Greedy/beam search at temperature 0 only: Whisper's fallback (0.2, 0.4, ... when a segment
-# looks bad) samples at random, so two runs of one file could differ (seen: 50, 41, 41, 61).
-DECODE_TEMPERATURE = 0.0
 # A forced --language is contradicted when Whisper hears another language this surely.
 CONTRADICTION_P = 0.8
-LANGUAGE_DETECTION_S = 30.0  # Whisper detects language from its first 30-second window
 # Languages speechcoach coaches (a content rubric). Whisper's detection hears accented English
 # as the speaker's first language: on real Mandarin-L1 English it said zh (p=0.41, en 0.24),
 # and base then transcribed Chinese. A language outside these wins only when Whisper is sure.
@@ -78,129 +74,6 @@ class Engine(Protocol):
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
 
-class FasterWhisperEngine:
-    """faster-whisper (CTranslate2). int8 on CPU: about 3-10x faster than openai-whisper."""
-
-    engine_name = "faster-whisper"
-
-    def __init__(self, model: str, options: TranscribeOptions):
-        from faster_whisper import WhisperModel  # heavy import, only when a model is needed
-
-        source = resolve_ct2(model)
-        self.model_name = source.name
-        self.english_only = source.english_only
-        self._beam_size = options.beam_size
-        device = "cpu" if options.device == "auto" and not _ct2_has_cuda() else options.device
-        device = "cuda" if device == "auto" else device
-        if device == "cuda" and not _ct2_has_cuda():
-            raise ModelError(NO_CUDA)
-        started = time.perf_counter()
-        try:
-            self._model = WhisperModel(
-                source.location,
-                device=device,
-                compute_type=options.compute_type,
-                cpu_threads=options.cpu_threads,
-                download_root=str(download_root()),
-            )
-        except SpeechcoachError:
-            raise  # already says what to do (e.g. SPEECHCOACH_HOME is a file)
-        except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all mean "cannot load"
-            if device == "cuda":
-                raise ModelError(f"{NO_CUDA} ({str(exc).splitlines()[0][:160]})") from exc
-            raise ModelError(_load_error(source.name, source.bundled, exc)) from exc
-        log.info(
-            "loaded faster-whisper %s on %s in %.2f s",
-            source.name,
-            device,
-            time.perf_counter() - started,
-        )
-
-    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
-        if self.english_only:
-            return "en", 1.0
-        language, probability, _ = self._model.detect_language(
-            audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]
-        )
-        return language, float(probability)
-
-    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
-        if self.english_only:
-            return {"en": 1.0}
-        _, _, probabilities = self._model.detect_language(
-            audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]
-        )
-        return {code: float(p) for code, p in probabilities}
-
-    def transcribe(
-        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
-    ) -> Transcript:
-        started = time.perf_counter()
-        segments, info = self._model.transcribe(
-            samples,
-            language="en" if self.english_only else language,
-            beam_size=self._beam_size,
-            word_timestamps=True,
-            initial_prompt=initial_prompt,
-            # Deterministic: no fallback to sampling at higher temperatures, so the same audio
-            # gives the same transcript (and score) on every run and path.
-            temperature=DECODE_TEMPERATURE,
-        )
-        result = tuple(_segment(s) for s in segments)  # the generator does the work here
-        return Transcript(
-            language=info.language,
-            segments=result,
-            engine=self.engine_name,
-            model=self.model_name,
-            language_probability=float(info.language_probability),
-            seconds=time.perf_counter() - started,
-        )
-
-
-def _segment(seg) -> Segment:
-    words = tuple(
-        Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or ())
-    )
-    return Segment(
-        seg.text,
-        float(seg.start),
-        float(seg.end),
-        words,
-        _number(getattr(seg, "avg_logprob", None)),
-        _number(getattr(seg, "compression_ratio", None)),
-        _number(getattr(seg, "no_speech_prob", None)),
-    )
-
-
-def _number(value) -> float | None:
-    return None if value is None else float(value)
-
-
-NO_CUDA = (
-    "--device cuda: no usable CUDA device or driver was found (CTranslate2 sees no GPU); "
-    "run on the CPU with --device cpu (or --device auto, which picks the GPU when there is one)"
-)
-
-
-def _ct2_has_cuda() -> bool:
-    try:
-        import ctranslate2
-
-        return ctranslate2.get_cuda_device_count() > 0
-    except Exception:  # noqa: BLE001 - no CUDA runtime at all
-        return False
-
-
-def _load_error(name: str, bundled: bool, exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if bundled:
-        return f"the bundled model {name} could not be loaded ({text}); reinstall with: pip install --force-reinstall speechcoach"
-    return (
-        f"model {name!r} is not on this machine and could not be downloaded ({text[:160]}); "
-        f"connect to the internet once, or use a bundled model: --model tiny.en or --model {MULTILINGUAL_MODEL}"
-    )
-
-
 class ModelPool:
     """Loads each (engine, model) once per process and hands out the same instance after."""
 
@@ -219,12 +92,13 @@ class ModelPool:
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         """Detect the language with the model that transcribes (one model in memory), then
-        transcribe, keeping fillers where that was measured to help."""
+        transcribe."""
         language = self.options.language
         engine = self.get(self.options.model or default_model(language, self.options.fast))
         if engine.english_only and language not in (None, "en"):
             raise ModelError(
-                f"model {engine.model_name} understands English only; drop --model or pick a multilingual one for --language {language}"
+                f"model {engine.model_name} understands English only; drop --model or "
+                f"pick a multilingual one for --language {language}"
             )
         if language is None:
             language = choose_language(engine.language_probabilities(samples))
@@ -233,11 +107,18 @@ class ModelPool:
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its
-        probability, when that is another language at >= CONTRADICTION_P; else None."""
+        probability, when that is another language at >= CONTRADICTION_P; else None.
+
+        Detected with the model that transcribed (already loaded: no second model per process).
+        An English-only model cannot tell another language, so `--language en` with tiny.en is
+        not checked (said in the README)."""
         forced = self.options.language
-        if forced is None or (self.options.fast and self.options.model is None):
-            return None  # --fast keeps one small model in memory: no second one to check with
-        detected, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
+        if forced is None:
+            return None
+        engine = self.get(self.options.model or default_model(forced, self.options.fast))
+        if engine.english_only:
+            return None
+        detected, probability = engine.detect_language(samples)
         if detected != forced and probability >= CONTRADICTION_P:
             return detected, probability
         return None
@@ -272,6 +153,9 @@ def use_filler_prompt(options: TranscribeOptions, engine: Engine, language: str)
 def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[str, dict]:
     """The model folder and faster-whisper `transcribe` settings speechcoach uses for audio in
     `language` with `options` (for benchmarks/bench.py's raw baseline)."""
+    from .engines import DECODE_TEMPERATURE
+    from .models import resolve_ct2
+
     source = resolve_ct2(options.model or default_model(options.language, options.fast))
     prompt = (
         FILLER_PROMPT
@@ -290,10 +174,4 @@ def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[s
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:
-    if engine == "faster-whisper":
-        return FasterWhisperEngine(model, options)
-    if engine == "openai-whisper":
-        from .openai_engine import OpenAIWhisperEngine
-
-        return OpenAIWhisperEngine(model, options)
-    raise ModelError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    return engines.create(engine, model, options)

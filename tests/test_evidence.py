@@ -150,3 +150,27 @@ def test_say_instead_keeps_the_speakers_tools(analyzers):
     content = analyzers["en"].analyse(timed(texts))
     tips = {t.id: t for t in content.tips}
     assert any("Kotlin" in (t.say_instead or "") for t in tips.values()), tips
+
+
+def test_unreliable_segments_are_never_evidence(analyzers):
+    from speechcoach.analyze import unreliable_sentences, unreliable_share
+    from speechcoach.types import Segment, Transcript
+
+    doubtful = Segment(" Recently I built a booking system in Go.", 6.0, 11.0, (), -1.4, 1.2, 0.1)
+    sure = Segment(
+        " I moved to Japan because my wife's family lives here.", 0.0, 5.0, (), -0.2, 1.1
+    )
+    assert doubtful.unreliable and not sure.unreliable
+    repetitive = Segment(" the the the the the", 0.0, 1.0, (), -0.3, 3.1, 0.0)
+    assert repetitive.unreliable
+    transcript = Transcript("en", (sure, doubtful), "faster-whisper", "tiny.en")
+    sentences = [
+        Sentence(sure.text.strip(), 0.0, 5.0, 0),
+        Sentence(doubtful.text.strip(), 6.0, 11.0, 1),
+    ]
+    assert unreliable_sentences(transcript, sentences) == {1}
+    assert unreliable_share(transcript) == 0.5
+    content = analyzers["en"].analyse(sentences, unreliable={1})
+    assert content.components["japan"].covered
+    assert not content.components["project"].covered  # said only in the doubtful segment
+    assert analyzers["en"].analyse(sentences).components["project"].covered

@@ -3,6 +3,8 @@ never "rushed", and a short-intro tip asks only for what is missing."""
 
 from __future__ import annotations
 
+import pytest
+
 from speechcoach import scoring
 from speechcoach.config import Targets
 from speechcoach.delivery import DeliveryMetrics, PaceWindow, Pause
@@ -136,3 +138,18 @@ def test_morae_out_of_band_gets_its_tip_when_characters_are_fine():
     tips = scoring.delivery_tips(m, scoring.judge(m, "ja", TARGETS), TARGETS, [], "ja")
     [tip] = [t for t in tips if t.id.startswith("pace:")]
     assert tip.id == "pace:morae:fast" and "404" in tip.message and "モーラ" in tip.message
+
+
+@pytest.mark.parametrize(
+    "changes, tip_id",
+    [
+        ({"pitch_spread_semitones": 1.0}, "voice:monotone"),
+        ({"pitch_spread_semitones": 11.0}, "voice:pitch_high"),
+        ({"loudness_spread_db": 1.5}, "voice:flat"),
+        ({"loudness_spread_db": 20.0}, "voice:loudness_high"),
+    ],
+)
+def test_every_voice_measure_out_of_its_band_gets_its_tip(changes, tip_id):
+    m = metrics(180, **changes)
+    tips = scoring.delivery_tips(m, scoring.judge(m, "en", TARGETS), TARGETS, [], "en")
+    assert [t.id for t in tips if t.id.startswith("voice:")] == [tip_id]

@@ -46,6 +46,33 @@ def _imports(path, name: str) -> set[str]:
     return found
 
 
+def test_no_import_cycle():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {
+        name: {
+            m
+            for m in _imports(path, name)
+            if m in modules and m != name and not name.startswith(m + ".")  # not a parent
+        }
+        for name, path in modules.items()
+    }
+    done: set[str] = set()
+
+    def visit(name: str, stack: list[str]) -> None:
+        if name in stack:
+            raise AssertionError(
+                "import cycle: " + " -> ".join(stack[stack.index(name) :] + [name])
+            )
+        if name in done:
+            return
+        for nxt in sorted(graph[name]):
+            visit(nxt, stack + [name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+
+
 def test_history_commands_start_without_the_audio_stack(tmp_path):
     """`history`, `show` and `export` read SQLite and JSON only: no numpy (0.3-0.5 s)."""
     analysis = json.loads((DATA / "web_analysis_ja.json").read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from speechcoach.languages.ja import fillers as ja_fillers
 from speechcoach.languages.ja import register as ja_register
 from speechcoach.languages.ja import text as ja_text
 from speechcoach.sentences import Sentence, split_sentences
-from speechcoach.transcribe import Segment, Transcript, Word
+from speechcoach.types import Segment, Transcript, Word
 
 KNOWN_JA = "tests/data/known_ja.wav"
 KNOWN_EN = "tests/data/known_en.wav"
@@ -295,7 +295,9 @@ def test_component_accuracy_on_the_japanese_labelled_set():
 
     rows = _labelled()
     predicted = ContentAnalyzer("ja").classify([r["text"] for r in rows])
-    correct = sum(set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted))
+    correct = sum(
+        set(r["components"]) == comps for r, (comps, _) in zip(rows, predicted, strict=True)
+    )
     assert correct / len(rows) >= COMPONENT_ACCURACY
 
 
@@ -304,7 +306,7 @@ def test_english_analysis_never_loads_the_japanese_dictionary():
         "import sys\n"
         "from speechcoach.delivery import measure\n"
         "from speechcoach.sentences import Sentence, split_sentences\n"
-        "from speechcoach.transcribe import Segment, Transcript, Word\n"
+        "from speechcoach.types import Segment, Transcript, Word\n"
         "import numpy as np\n"
         "from speechcoach.config import Targets\n"
         "w = (Word(' I', 0.1, 0.3), Word(' came', 0.3, 0.6), Word(' to', 0.6, 0.7), Word(' "

@@ -47,6 +47,9 @@ TIP_IDS = {
     "fillers",
     "pauses:long",
     "voice:monotone",
+    "voice:pitch_high",
+    "voice:flat",
+    "voice:loudness_high",
 }
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 ENGLISH_RUN = re.compile(
@@ -155,13 +158,17 @@ def test_english_delivery_tips_keep_their_wording():
         # no content given: the tip names no part (it must never ask for a covered one)
         "duration:short": "Your introduction lasts 0:59; aim for about 3:00. The length is judged "
         "first: build each part out until you reach it.",
-        "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from 0:30 to 1:00 (207 wpm). "
+        "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from "
+        "0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
-        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. Replace "
+        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. "
+        "Replace "
         "them with a short silent pause.",
-        "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order of your points so you never "
+        "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order "
+        "of your points so you never "
         "search for the next one.",
-        "voice:monotone": "Your pitch hardly moves (1.2 semitones of spread; lively speech has 2 or more). Stress the key words: "
+        "voice:monotone": "Your pitch hardly moves (1.2 semitones of spread; lively speech has 2 "
+        "or more). Stress the key words: "
         "your role, the result, your goal.",
     }
     assert (
@@ -182,9 +189,11 @@ def test_english_delivery_tips_keep_their_wording():
         "en",
     )
     assert {k: t.message for k, t in slow.items()} == {
-        "duration:long": "Your introduction lasts 4:10, over the 3:00 target. Keep only the skills relevant to this position "
+        "duration:long": "Your introduction lasts 4:10, over the 3:00 target. Keep only the skills "
+        "relevant to this position "
         "and summarise the rest in a few points.",
-        "pace:slow": "You speak slowly: 90 words per minute (comfortable: 120-160). Practise the outline until the words come "
+        "pace:slow": "You speak slowly: 90 words per minute (comfortable: 120-160). Practise the "
+        "outline until the words come "
         "without searching.",
     }
 

@@ -221,7 +221,8 @@ def read_wav(path: Path) -> np.ndarray:
 def match_clip(recorded: np.ndarray, clip: np.ndarray) -> tuple[float, float, int]:
     """Where the clip (or its first part, for a cut recording) starts in the recording.
 
-    Returns (correlation over the overlap, start of the clip in the recording in s, overlap samples).
+    Returns (correlation over the overlap, start of the clip in the recording in s, overlap
+    samples).
     """
     rec = recorded.astype(np.float64) / FULL_SCALE
     ref = clip.astype(np.float64) / FULL_SCALE

@@ -64,7 +64,7 @@ def test_one_decision_behind_headline_verdict_and_tips():
     assert "Too short" in text and "good base" not in text
     # the short-intro tip asks only for parts that are not covered
     [tip] = [t for t in EN["tips"] if t["id"] == "duration:short"]
-    for cid, comp in EN["components"].items():
+    for _cid, comp in EN["components"].items():
         if comp["covered"]:
             assert comp["title"] not in tip["message"].split("missing:")[-1]
 

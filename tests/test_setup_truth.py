@@ -49,3 +49,12 @@ def test_every_band_source_that_names_a_file_names_one_in_the_repository():
         if isinstance(band, Band):
             for name in re.findall(r"[\w/]+\.md", band.source):
                 assert (ROOT / name).is_file(), (field.name, band.source)
+
+
+def test_quick_start_warns_about_the_cuda_torch_and_gives_the_cpu_build_and_sizes():
+    text = " ".join(quick_start().split())
+    assert "CUDA build" in text
+    assert "https://download.pytorch.org/whl/cpu" in text
+    assert not re.search(r"__[A-Z0-9]+__", text), "size placeholders left in the README"
+    sizes = re.findall(r"\d[\d.]* (?:MB|GB)", text)
+    assert len(sizes) >= 4, sizes  # download and disk, for each command

@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 COMPONENTS = ("japan", "career_change", "project", "plan")
 EVIDENCE = {
     "japan": "I want to build my career in Japan because my wife's family lives in Osaka.",
-    "career_change": "I want to change jobs to work on larger systems and brush up my cloud skills.",
+    "career_change": (
+        "I want to change jobs to work on larger systems and brush up my cloud skills."
+    ),
     "project": "In my last project I led a team of four building a payment API in Go on AWS.",
     "plan": "Now I am studying for the JLPT N2, and in three years I want to lead a platform team.",
 }
@@ -569,7 +571,8 @@ def test_only_a_broken_file_is_called_damaged(tmp_path):
 
 # ---------------------------------------------------------------------------------- migrations
 V1_SCHEMA = """
-CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                applied_at TEXT NOT NULL);
 INSERT INTO schema_migrations VALUES (1, 'create attempts', '2025-01-10T09:00:00+00:00');
 CREATE TABLE attempts (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, audio_path TEXT NOT NULL,
                        engine TEXT, model TEXT, score INTEGER, analysis TEXT NOT NULL);
@@ -824,7 +827,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
         time.sleep(0.01)
     (db.parent / "go").touch()
     outputs = [w.communicate(timeout=300) for w in writers]
-    for writer, (out, err) in zip(writers, outputs):
+    for writer, (_out, err) in zip(writers, outputs, strict=True):
         assert writer.returncode == 0, err
     reported = {
         line.split()[2]: int(line.split()[1]) for out, _ in outputs for line in out.splitlines()

@@ -25,6 +25,7 @@ __all__ = [
     "component_titles",
     "feedback_language",
     "get",
+    "judged_language",
     "pace_metric",
     "script_pack",
     "spoken",
@@ -75,6 +76,18 @@ def feedback_language(language: str, script_share: float | None) -> str:
     if script_share >= MAJORITY:
         return get("ja").code
     return FALLBACK if language == get("ja").code else language
+
+
+def judged_language(language: str | None, judgements) -> str:
+    """The feedback language of a record that stored only its judgements (schema 1): the pace
+    judged tells it (characters per minute: Japanese; words per minute: not Japanese)."""
+    language = language or FALLBACK
+    japanese = get("ja")
+    if japanese.pace_metric in judgements:
+        return japanese.code
+    if WPM in judgements and language == japanese.code:
+        return FALLBACK
+    return language
 
 
 def pace_metric(language: str, script_share: float | None) -> str:

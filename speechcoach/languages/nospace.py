@@ -37,7 +37,7 @@ def join_pieces(pieces: Sequence[str], starts_segment: Sequence[bool] | None = N
     """
     starts_segment = starts_segment or [False] * len(pieces)
     out = ""
-    for piece, first in zip(pieces, starts_segment):
+    for piece, first in zip(pieces, starts_segment, strict=True):
         if (
             first
             and out

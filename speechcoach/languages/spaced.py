@@ -25,7 +25,7 @@ def spaced_fillers(
     hedges = [h.split() for h in rules["hedges"]]
     found: list[Filler] = []
     skip_until = -1
-    for i, (word, tok) in enumerate(zip(words, tokens)):
+    for i, (word, tok) in enumerate(zip(words, tokens, strict=True)):
         if i <= skip_until or not tok:
             continue
         phrase = next((p for p in phrases if tokens[i : i + len(p)] == p), None)

@@ -1,4 +1,5 @@
-"""The polite register (です/ます) of a Japanese interview, and the polite form of a plain ending."""
+"""The polite register (です/ます) of a Japanese interview, and the polite form of a plain
+ending."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ AUX_BY_TYPE = {
     "助動詞-マス": "ます",
     "助動詞-デス": "です",
 }
-GODAN_I_ROW = dict(zip("うくぐすつぬぶむる", "いきぎしちにびみり"))
+GODAN_I_ROW = dict(zip("うくぐすつぬぶむる", "いきぎしちにびみり", strict=True))
 # An introduction is "formal" when at least this many sentences end in です/ます and they
 # outnumber the plain-form ones; the plain ones are then slips.
 MIN_POLITE_SENTENCES = 2
@@ -94,7 +95,8 @@ def _polite_ending(body: str, tokens: list[Token]) -> str | None:
     )
     for pattern, polite in copulas:
         n = len(pattern)
-        # the first token must be the copula (助動詞-ダ), not past-tense だ (読んだ) or the particle で
+        # the first token must be the copula (助動詞-ダ), not past-tense だ (読んだ)
+        # or the particle で
         if tuple(surfaces[-n:]) == pattern and tokens[-n].pos[4] == "助動詞-ダ":
             return _replace_tail(body, tokens[-n], polite)
     return _polite_predicate(body, tokens)
@@ -151,8 +153,9 @@ def _replace_tail(body: str, first: Token, polite: str) -> str:
 
 
 def register_tips(sentences: Sequence) -> list[Tip]:
-    """A tip when a polite (です/ます) introduction slips into plain endings (だ, である, だった...),
-    or when the whole introduction is in plain form: the sentence, its time, the polite form."""
+    """A tip when a polite (です/ます) introduction slips into plain endings (だ, である,
+    だった...), or when the whole introduction is in plain form: the sentence, its time, the
+    polite form."""
     marked = [(s, register_of(s.text)) for s in sentences]
     polite = [s for s, r in marked if r == "polite"]
     casual = [s for s, r in marked if r == "casual"]

@@ -56,8 +56,10 @@ def sentence_break(before: str, after: str, pause: bool) -> bool:
     that `after` does not continue (〜ました|最近 breaks; 〜ました|が does not), since a plain
     form before a noun is usually a relative clause (伸びた|のは, つなぐ|テックリード).
 
-    >>> sentence_break("アプリです", "5人のチーム", pause=False), sentence_break("学びました", "が新しい", pause=False)
-    (True, False)
+    >>> sentence_break("アプリです", "5人のチーム", pause=False)
+    True
+    >>> sentence_break("学びました", "が新しい", pause=False)
+    False
     """
     before, after = before.strip(), after.strip()
     if not before:

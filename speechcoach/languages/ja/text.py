@@ -58,8 +58,12 @@ KANA_PER_LETTER = 0.8
 LETTER_NAMES = dict(
     zip(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-        "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー アール エス ティー ユー ブイ "
-        "ダブリュー エックス ワイ ゼット".split(),
+        (
+            "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム "
+            "エヌ オー ピー キュー アール エス ティー ユー ブイ "
+            "ダブリュー エックス ワイ ゼット"
+        ).split(),
+        strict=True,
     )
 )
 # A Latin word is said in about the time of this many Japanese characters: used to decide
@@ -235,7 +239,8 @@ def _morae_in_kana(kana: str) -> int:
 
 
 def script_of(text: str) -> str | None:
-    """'ja' for a mainly Japanese sentence, 'latin' for a mainly Latin-script one, None if neither."""
+    """'ja' for a mainly Japanese sentence, 'latin' for a mainly Latin-script one, None if
+    neither."""
     ja = len(JAPANESE_CHAR.findall(text))
     latin = len(LATIN_WORD.findall(text))
     if not ja and not latin:

@@ -29,9 +29,10 @@ else:
 
 from speechcoach.audio import load_audio  # noqa: E402
 from speechcoach.convert import convert_ct2, convert_model, read_ct2, verify_checkpoint  # noqa: E402
+from speechcoach.engines.faster_whisper import FasterWhisperEngine  # noqa: E402
+from speechcoach.engines.openai_whisper import OpenAIWhisperEngine, resolve_checkpoint  # noqa: E402
 from speechcoach.models import resolve_ct2  # noqa: E402
-from speechcoach.openai_engine import OpenAIWhisperEngine, resolve_checkpoint  # noqa: E402
-from speechcoach.transcribe import FasterWhisperEngine, TranscribeOptions  # noqa: E402
+from speechcoach.transcribe import TranscribeOptions  # noqa: E402
 from speechcoach.wer import normalise, word_error_rate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,8 @@ def tiny_checkpoint():
 
 
 def to_ct2_names(state: dict, n_audio: int, n_text: int) -> dict[str, np.ndarray]:
-    """The test's own inverse mapping: openai-whisper names back to CTranslate2's, re-fusing q/k/v."""
+    """The test's own inverse mapping: openai-whisper names back to CTranslate2's, re-fusing
+    q/k/v."""
     s = {k: v.float().numpy() for k, v in state.items()}
     out = {
         "encoder/conv1/weight": s["encoder.conv1.weight"],
@@ -118,7 +120,8 @@ def to_ct2_names(state: dict, n_audio: int, n_text: int) -> dict[str, np.ndarray
 
 
 def test_conversion_round_trip_is_exact(tiny_checkpoint):
-    """Every weight of the bundled model.bin comes back bit for bit from the converted checkpoint."""
+    """Every weight of the bundled model.bin comes back bit for bit from the converted
+    checkpoint."""
     source = read_ct2(ct2_dir("tiny.en") / "model.bin")
     checkpoint = torch.load(tiny_checkpoint.path, map_location="cpu", weights_only=True)
     dims = checkpoint["dims"]
@@ -146,7 +149,8 @@ def test_conversion_round_trip_is_exact(tiny_checkpoint):
 
 
 def test_checkpoint_loads_in_openai_whisper_with_alignment_heads(tiny_checkpoint):
-    """openai-whisper's own loader reads the file; the heads stored inside are OpenAI's for tiny.en."""
+    """openai-whisper's own loader reads the file; the heads stored inside are OpenAI's for
+    tiny.en."""
     model = whisper.load_model(str(tiny_checkpoint.path), device="cpu")
     assert not model.is_multilingual
     official = np.frombuffer(
@@ -196,7 +200,8 @@ CT2_TYPE_IDS = {
 
 
 def write_ct2(path: Path, variables: dict[str, np.ndarray], aliases: list[tuple[str, str]]) -> None:
-    """The test's own writer of CTranslate2's model.bin layout (checked below by CTranslate2 itself)."""
+    """The test's own writer of CTranslate2's model.bin layout (checked below by CTranslate2
+    itself)."""
 
     def string(fh, text: str) -> None:
         raw = text.encode("utf-8")
@@ -220,7 +225,8 @@ def write_ct2(path: Path, variables: dict[str, np.ndarray], aliases: list[tuple[
 
 
 def test_int8_weights_are_dequantised(tmp_path):
-    """An int8 CTranslate2 model (per-row scales, as `ct2-transformers-converter --quantization int8`
+    """An int8 CTranslate2 model (per-row scales, as `ct2-transformers-converter --quantization
+    int8`
     writes) converts to float weights within half a quantisation step of the originals."""
     import ctranslate2
 
@@ -326,14 +332,14 @@ def test_word_timestamps_present_monotonic_and_close(known_transcripts, clips):
     words = openai.words
     assert len(words) >= 0.8 * clip(clips, KNOWN_EN)["word_count"]
     duration = clip(clips, KNOWN_EN)["duration_s"]
-    for previous, word in zip(words, words[1:]):
+    for previous, word in zip(words, words[1:], strict=False):
         assert word.start >= previous.start
     assert all(0.0 <= w.start <= w.end <= duration + 0.5 for w in words)
     for segment in openai.segments:
         assert segment.words and segment.start <= segment.words[0].start + 0.5
     # Same network, same alignment heads: word starts agree with faster-whisper's closely.
     assert len(faster.words) == len(words)
-    gaps = [abs(a.start - b.start) for a, b in zip(faster.words, words)]
+    gaps = [abs(a.start - b.start) for a, b in zip(faster.words, words, strict=False)]
     assert float(np.median(gaps)) < 0.1
 
 
@@ -402,7 +408,8 @@ def test_official_size_offline_says_what_to_do(monkeypatch):
 
 @pytest.mark.slow
 def test_analyze_cli_gives_the_same_report_with_either_engine():
-    """`analyze --engine openai-whisper` goes through the whole pipeline and yields the same report shape."""
+    """`analyze --engine openai-whisper` goes through the whole pipeline and yields the same report
+    shape."""
     from click.testing import CliRunner
 
     from speechcoach.cli import main

@@ -13,20 +13,18 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import SAMPLE_RATE
-from .errors import ModelError
-from .models import BUNDLED_MODELS, local_models_dir, openai_download_root
-from .transcribe import (
-    DECODE_TEMPERATURE,
-    LANGUAGE_DETECTION_S,
-    Segment,
-    TranscribeOptions,
-    Transcript,
-    Word,
-)
+from ..config import SAMPLE_RATE
+from ..errors import ModelError
+from ..models import BUNDLED_MODELS, local_models_dir, openai_download_root
+from ..types import Segment, Transcript, Word
+from . import DECODE_TEMPERATURE, LANGUAGE_DETECTION_S
+
+if TYPE_CHECKING:
+    from ..transcribe import TranscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +108,8 @@ class OpenAIWhisperEngine:
         elif language is None:
             language, probability = self.detect_language(samples)
         with warnings.catch_warnings():
-            # --device cpu on a machine with a GPU is the user's choice, not something to warn about.
+            # --device cpu on a machine with a GPU is the user's choice, not something to warn
+            # about.
             warnings.filterwarnings(
                 "ignore", message="Performing inference on CPU when CUDA is available"
             )
@@ -121,7 +120,7 @@ class OpenAIWhisperEngine:
                 best_of=BEST_OF,
                 word_timestamps=True,
                 initial_prompt=initial_prompt,
-                temperature=DECODE_TEMPERATURE,  # deterministic (see transcribe.py)
+                temperature=DECODE_TEMPERATURE,  # deterministic (see engines/__init__.py)
                 fp16=self._device == "cuda",
                 verbose=None,  # None: no printing and no progress bar (False still draws one)
             )
@@ -136,7 +135,8 @@ class OpenAIWhisperEngine:
 
 
 def resolve_checkpoint(name: str) -> Checkpoint:
-    """Bundled name (converted once), a .pt file, a faster-whisper folder, a local name, or an official size."""
+    """Bundled name (converted once), a .pt file, a faster-whisper folder, a local name, or an
+    official size."""
     if name in BUNDLED_MODELS:
         return Checkpoint(name, str(_converted(name)), "converted")
     path = Path(name).expanduser()
@@ -151,13 +151,15 @@ def resolve_checkpoint(name: str) -> Checkpoint:
     if name in official:
         return Checkpoint(name, name, "downloaded")
     raise ModelError(
-        f"unknown model {name!r} for openai-whisper; use one of the bundled models ({', '.join(BUNDLED_MODELS)}), "
-        f"an official size ({', '.join(official)}), a .pt checkpoint file, or a name listed by: speechcoach models"
+        f"unknown model {name!r} for openai-whisper; use one of the bundled models "
+        f"({', '.join(BUNDLED_MODELS)}), "
+        f"an official size ({', '.join(official)}), a .pt checkpoint file, or a name listed by: "
+        "speechcoach models"
     )
 
 
 def _converted(name: str) -> Path:
-    from .convert import convert_model
+    from ..convert import convert_model
 
     return convert_model(name).path  # converts once, then verifies the stored file on each load
 
@@ -170,8 +172,10 @@ def _load(whisper, torch, checkpoint: Checkpoint, device: str):
             )
         except Exception as exc:  # noqa: BLE001 - urllib, checksum and OS errors all mean "not available"
             raise ModelError(
-                f"openai-whisper model {checkpoint.name!r} is not on this machine and could not be downloaded "
-                f"({_first_line(exc)}); connect to the internet once, or use a bundled model: --model tiny.en or --model base"
+                f"openai-whisper model {checkpoint.name!r} is not on this machine and could not "
+                "be downloaded "
+                f"({_first_line(exc)}); connect to the internet once, or use a bundled model: "
+                "--model tiny.en or --model base"
             ) from exc
     try:
         data = torch.load(checkpoint.location, map_location="cpu", weights_only=True)
@@ -189,7 +193,7 @@ def _load(whisper, torch, checkpoint: Checkpoint, device: str):
         raise ModelError(_bad_checkpoint(checkpoint, _first_line(exc))) from exc
     heads = data.get("alignment_heads")
     if heads:
-        from .convert import heads_dump
+        from ..convert import heads_dump
 
         model.set_alignment_heads(
             heads_dump(heads, model.dims.n_text_layer, model.dims.n_text_head)
@@ -202,7 +206,10 @@ def _bad_checkpoint(checkpoint: Checkpoint, why: str) -> str:
         name = Path(checkpoint.location).name.removesuffix(".pt")
         fix = f"rebuild it with: speechcoach models convert {name} --force"
     else:
-        fix = 'it must be an openai-whisper checkpoint ({"dims", "model_state_dict"}), e.g. one of OpenAI\'s .pt files'
+        fix = (
+            'it must be an openai-whisper checkpoint ({"dims", "model_state_dict"}), e.g. '
+            "one of OpenAI's .pt files"
+        )
     return f"{checkpoint.location}: not a usable openai-whisper checkpoint ({why}); {fix}"
 
 
