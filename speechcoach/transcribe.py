@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from . import engines
 from .engines import DEFAULT_ENGINE
 from .errors import ModelError
-from .models import MULTILINGUAL_MODEL, default_model
+from .models import default_model
 from .types import Transcript
 
 if TYPE_CHECKING:  # numpy only in annotations: `speechcoach history` never loads it
