@@ -189,7 +189,7 @@ def test_english_delivery_tips_keep_their_wording():
         "en",
     )
     assert {k: t.message for k, t in slow.items()} == {
-        "duration:long": "Your introduction lasts 4:10, over the 3:00 target. Keep only the skills "
+        "duration:long": "Your introduction lasts 4:09, over the 3:00 target. Keep only the skills "
         "relevant to this position "
         "and summarise the rest in a few points.",
         "pace:slow": "You speak slowly: 90 words per minute (comfortable: 120-160). Practise the "
@@ -252,7 +252,7 @@ def test_japanese_delivery_tips_are_natural_japanese_with_characters_and_morae()
         judged_as="ja",
     )
     assert slow["duration:long"].message.startswith(
-        "自己紹介が4分10秒かかっており、目安の3分を超えています。"
+        "自己紹介が4分9秒かかっており、目安の3分を超えています。"
     )
     assert "約200字で" in slow["pace:slow"].message and "拍" not in slow["pace:slow"].message
 
