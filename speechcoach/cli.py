@@ -65,7 +65,7 @@ __all__ = ["main"]
     help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
     "(pip install 'speechcoach[cluster]').",
 )
-@summary_options
+@summary_options(links=True)
 @click.option(
     "--html-dir",
     "html_dir",
@@ -119,7 +119,7 @@ def _audio_files(paths) -> list[Path]:
 
 @main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
-@summary_options
+@summary_options(links=False)
 @click.pass_context
 def summary(ctx, results: Path, csv_path: Path | None, html_path: Path | None):
     """Write the class summary (CSV and/or HTML) of a results file from `analyze --json`."""

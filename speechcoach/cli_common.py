@@ -240,15 +240,22 @@ def cluster_flag(ctx, param, value):
         raise click.BadParameter(str(exc)) from exc
 
 
-def summary_options(func):
-    """--csv / --html: the class table, for `analyze` and `summary`."""
+def summary_options(*, links: bool):
+    """--csv / --html: the class table, for `analyze` (links=True: --html-dir makes each row link
+    to its recording's report) and `summary` (a results file carries no report to link to)."""
+    html_help = "Write the class summary as one self-contained, sortable HTML page" + (
+        " (with --html-dir, each row links to its recording's report)." if links else "."
+    )
+    return lambda func: _summary_options(func, html_help)
+
+
+def _summary_options(func, html_help: str):
     func = click.option(
         "--html",
         "html_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Write the class summary as one self-contained, sortable HTML page (with --html-dir, "
-        "each row links to its recording's report).",
+        help=html_help,
     )(func)
     return click.option(
         "--csv",
