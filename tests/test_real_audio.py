@@ -73,7 +73,7 @@ def test_fallback_without_the_detector_still_finds_the_span(non_native, monkeypa
 
 
 def test_refine_drops_a_wordless_click_before_the_speech():
-    from speechcoach.transcribe import Word
+    from speechcoach.types import Word
 
     activity = vad.SpeechActivity(((0.1, 0.3), (1.0, 5.0)), vad.SILERO, 6.0)
     refined = vad.refine(activity, [Word(" hello", 1.1, 1.5), Word(" there", 4.0, 4.8)])
