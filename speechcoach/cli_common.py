@@ -145,8 +145,14 @@ def whisper_options(device_flag: str = "--device", target_help: str = TARGET_HEL
                 default=None,
                 metavar="NAME|PATH",
                 help="Whisper model: tiny.en or base (bundled), another size (downloaded when "
-                "online), or a local model folder / .pt file. Default: tiny.en for English, base "
-                "otherwise.",
+                "online), or a local model folder / .pt file. Default: base (it also detects "
+                "the language: one model in memory).",
+            ),
+            click.option(
+                "--fast",
+                is_flag=True,
+                help="English with tiny.en: about 1.7x faster, less accurate on accents and "
+                "noise (no language detection: English unless --language).",
             ),
             click.option(
                 "--engine",
@@ -193,11 +199,13 @@ def attempt_options(json_help: str):
     return apply
 
 
-def build_analyzer(language, model, engine, device, target):
+def build_analyzer(language, model, engine, device, target, fast=False):
     from .analyze import AnalyzeOptions, Analyzer
 
     options = AnalyzeOptions(
-        transcribe=TranscribeOptions(engine=engine, model=model, language=language, device=device),
+        transcribe=TranscribeOptions(
+            engine=engine, model=model, language=language, device=device, fast=fast
+        ),
         targets=load_targets(click.get_current_context().obj.config, target_s=target),
     )
     return Analyzer(options)

@@ -156,7 +156,7 @@ def test_english_delivery_tips_keep_their_wording():
     tips = _tips(_metrics(), "en")
     assert {k: t.message for k, t in tips.items()} == {
         # no content given: the tip names no part (it must never ask for a covered one)
-        "duration:short": "Your introduction lasts 1:00; aim for about 3:00. The length is judged "
+        "duration:short": "Your introduction lasts 0:59; aim for about 3:00. The length is judged "
         "first: build each part out until you reach it.",
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from "
         "0:30 to 1:00 (207 wpm). "
@@ -189,7 +189,7 @@ def test_english_delivery_tips_keep_their_wording():
         "en",
     )
     assert {k: t.message for k, t in slow.items()} == {
-        "duration:long": "Your introduction lasts 4:10, over the 3:00 target. Keep only the skills "
+        "duration:long": "Your introduction lasts 4:09, over the 3:00 target. Keep only the skills "
         "relevant to this position "
         "and summarise the rest in a few points.",
         "pace:slow": "You speak slowly: 90 words per minute (comfortable: 120-160). Practise the "
@@ -228,7 +228,7 @@ def test_japanese_delivery_tips_are_natural_japanese_with_characters_and_morae()
     for tip in tips.values():
         assert KANA.search(tip.message) and not ENGLISH_RUN.search(tip.message), tip.message
     assert tips["duration:short"].message.startswith(
-        "自己紹介が1分で終わっています。目安は約3分です。"
+        "自己紹介が59秒で終わっています。目安は約3分です。"
     )
     fast = tips["pace:fast"].message
     assert (
@@ -252,7 +252,7 @@ def test_japanese_delivery_tips_are_natural_japanese_with_characters_and_morae()
         judged_as="ja",
     )
     assert slow["duration:long"].message.startswith(
-        "自己紹介が4分10秒かかっており、目安の3分を超えています。"
+        "自己紹介が4分9秒かかっており、目安の3分を超えています。"
     )
     assert "約200字で" in slow["pace:slow"].message and "拍" not in slow["pace:slow"].message
 
