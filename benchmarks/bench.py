@@ -1,8 +1,20 @@
-"""Benchmark: engine x bundled model x compute type on committed clips of known text.
+"""Benchmark: the path users run against raw faster-whisper, and engine x model x compute.
 
-    python benchmarks/bench.py                       # all; writes benchmarks/RESULTS.md
-    python benchmarks/bench.py --quick               # faster-whisper tiny.en int8 only
-    python benchmarks/bench.py --batch 10            # also: 10 three-minute files in one process
+    python benchmarks/bench.py                       # speechcoach analyze vs raw faster-whisper
+    python benchmarks/bench.py --runs 5 --clip samples/intro_weak_en.mp3
+    python benchmarks/bench.py --matrix              # engine x model x compute, in-process
+    python benchmarks/bench.py --matrix --quick      # faster-whisper tiny.en int8 only
+    python benchmarks/bench.py --matrix --batch 10   # also: 10 three-minute files in one process
+
+Default mode (writes benchmarks/CLI.md): for the default settings and for `--fast`, each run
+starts two cold processes on the same file, in alternating order: `speechcoach analyze FILE`
+exactly as the README tells users to run it (language detection on, history saved into a
+temporary SPEECHCOACH_HOME), and a bare Python process that loads the same faster-whisper model
+with the same settings (as speechcoach.transcribe.decode_settings gives them: beam, prompt,
+language detection, threads, int8) and transcribes the file. Wall time and peak RSS (from
+wait4 on that process alone) per process; the ratio is taken per pair, then the median.
+
+Matrix mode (writes benchmarks/RESULTS.md):
 
 Each configuration runs in a fresh process, so "import + load" is a cold start and peak memory
 (max RSS) belongs to that configuration alone. Inside it, raw transcription (the engine called
@@ -29,6 +41,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips.json"
 DEFAULT_CLIPS = ("tests/data/known_en.wav", "tests/data/long_en_180s.opus")
+CLI_CLIPS = ("tests/data/long_en_180s.opus", "samples/intro_weak_en.mp3")
+CLI_MODES = {"default": [], "--fast": ["--fast"]}
+RAW = """
+import json, sys
+from faster_whisper import WhisperModel
+location, clip, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+model = WhisperModel(location, device="cpu", compute_type=settings.pop("compute_type"),
+                     cpu_threads=settings.pop("cpu_threads"))
+segments, info = model.transcribe(clip, **settings)
+print(len([w for s in segments for w in (s.words or [])]), info.language)
+"""
 CONFIGS = (  # (engine, model, compute type)
     ("faster-whisper", "tiny.en", "int8"),
     ("faster-whisper", "tiny.en", "float32"),
@@ -161,6 +184,105 @@ def batch_worker(args) -> dict:
     }
 
 
+# -------------------------------------------------------------------------- the CLI path
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
+    """Run `cmd` cold; its wall seconds, its own peak RSS in MB (wait4), and its stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed: {err.decode()[-400:]}")
+    return seconds, round(usage.ru_maxrss / 1024), out.decode()
+
+
+def raw_settings(mode_args: list[str], clip: Path) -> tuple[str, dict]:
+    """The model folder and faster-whisper settings speechcoach uses for `clip` in this mode."""
+    from speechcoach.audio import load_audio
+    from speechcoach.transcribe import TranscribeOptions, decode_settings
+
+    options = TranscribeOptions(fast="--fast" in mode_args)
+    return decode_settings(options, load_audio(clip).samples)
+
+
+def cli_bench(clips: list[str], runs: int) -> list[dict]:
+    speechcoach = str(Path(sys.executable).with_name("speechcoach"))
+    rows = []
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, SPEECHCOACH_HOME=home)
+        os.environ["SPEECHCOACH_HOME"] = home  # the base model is joined here once (warm-up)
+        for mode, mode_args in CLI_MODES.items():
+            for clip in clips:
+                path = ROOT / clip
+                location, settings = raw_settings(mode_args, path)
+                analyze = [speechcoach, "analyze", str(path), *mode_args]
+                raw = [sys.executable, "-c", RAW, location, str(path), json.dumps(settings)]
+                timed(analyze, env)  # warm-up: page cache, the one-time join of base
+                pairs = []
+                for run in range(runs):
+                    order = (("raw", raw), ("analyze", analyze))
+                    result = {}
+                    for name, cmd in order if run % 2 == 0 else order[::-1]:
+                        result[name] = timed(cmd, env)[:2]
+                    pairs.append(result)
+                    print(f"  {mode} {clip} run {run + 1}: {result}", file=sys.stderr)
+                rows.append(cli_row(mode, clip, settings, pairs))
+    return rows
+
+
+def cli_row(mode: str, clip: str, settings: dict, pairs: list[dict]) -> dict:
+    from speechcoach.audio import load_audio
+
+    med = statistics.median
+    return {
+        "mode": mode,
+        "clip": clip,
+        "duration_s": round(load_audio(ROOT / clip).duration_s, 1),
+        "settings": settings,
+        "runs": len(pairs),
+        "raw_s": [round(p["raw"][0], 2) for p in pairs],
+        "analyze_s": [round(p["analyze"][0], 2) for p in pairs],
+        "ratio": round(med(p["analyze"][0] / p["raw"][0] for p in pairs), 3),
+        "raw_peak_mb": max(p["raw"][1] for p in pairs),
+        "analyze_peak_mb": max(p["analyze"][1] for p in pairs),
+        "load": round(os.getloadavg()[0], 1),
+    }
+
+
+def cli_markdown(rows: list[dict], command: str) -> str:
+    lines = [
+        f"Machine: {machine()}. Command: `{command}`. Each run: two cold processes on the same "
+        "file in alternating order, `speechcoach analyze FILE [--fast]` (language detection on, "
+        "history saved) and raw faster-whisper with the same model and settings; time is wall "
+        "time of the whole process (imports, model load, decoding included); ratio = median of "
+        "per-run analyze / raw; peak RSS = the process's own maximum (wait4), the highest over "
+        "the runs; load = 1-minute load average at the end (other work shares these cores).",
+        "",
+        "| mode | clip | model, settings | runs | raw faster-whisper s | speechcoach analyze s "
+        "| analyze / raw | raw peak MB | analyze peak MB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s = r["settings"]
+        what = (
+            f"{Path(r['model']).name if 'model' in r else ''}beam {s['beam_size']}, "
+            f"language {s.get('language') or 'detected'}, "
+            f"{'filler prompt' if s.get('initial_prompt') else 'no prompt'}"
+        )
+        lines.append(
+            f"| {r['mode']} | {Path(r['clip']).name} ({r['duration_s']:.0f} s) | {what} | "
+            f"{r['runs']} | {statistics.median(r['raw_s']):.1f} ({min(r['raw_s']):.1f}-"
+            f"{max(r['raw_s']):.1f}) | {statistics.median(r['analyze_s']):.1f} "
+            f"({min(r['analyze_s']):.1f}-{max(r['analyze_s']):.1f}) | {r['ratio']:.2f}x | "
+            f"{r['raw_peak_mb']} | {r['analyze_peak_mb']} | {r['load']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # -------------------------------------------------------------------------- driver
 
 
@@ -259,8 +381,18 @@ def main() -> int:
     parser.add_argument(
         "--batch", type=int, default=0, help="also time N three-minute files in one process"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--matrix", action="store_true", help="engine x model x compute table")
+    parser.add_argument("--runs", type=int, default=3, help="CLI mode: pairs per clip and mode")
     args = parser.parse_args()
+    if not (args.matrix or args.worker or args.batch_worker or args.memory_worker):
+        rows = cli_bench(args.clip or list(CLI_CLIPS), args.runs)
+        table = cli_markdown(rows, ("python benchmarks/bench.py " + " ".join(sys.argv[1:])).strip())
+        (args.out or ROOT / "benchmarks" / "CLI.md").write_text(table)
+        (ROOT / "benchmarks" / "cli.json").write_text(json.dumps(rows, indent=1))
+        print(table)
+        return 0
+    args.out = args.out or ROOT / "benchmarks" / "RESULTS.md"
     args.clip = args.clip or list(DEFAULT_CLIPS)
     if args.worker:
         print(json.dumps(worker(args)))

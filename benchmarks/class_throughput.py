@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "data" / "long_en_180s.opus"  # 179 s of speech, see tests/data/README.md
+CLIP_S = 179.0
 MODES = {"1": [], "jobs2": ["--jobs", "2"], "cluster": ["--cluster", "local:2"]}
 LABELS = {"1": "1 process", "jobs2": "--jobs 2", "cluster": "--cluster local:2"}
 
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10, help="copies of the 3-minute clip")
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--clip", type=Path, default=CLIP, help="another clip (a quick check)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="speechcoach-class-") as tmp:
@@ -57,10 +59,10 @@ def main() -> None:
         folder.mkdir()
         home.mkdir()
         for n in range(1, args.files + 1):
-            shutil.copy(CLIP, folder / f"student{n:02d}.opus")
-        audio_min = args.files * 179.0 / 60
+            shutil.copy(args.clip, folder / f"student{n:02d}{args.clip.suffix}")
+        audio_min = args.files * CLIP_S / 60
         print(
-            f"{args.files} x {CLIP.name} ({audio_min:.0f} min of audio); "
+            f"{args.files} x {args.clip.name} ({audio_min:.0f} min of audio if 3-minute); "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}",
             file=sys.stderr,
@@ -75,7 +77,16 @@ def main() -> None:
             if reference is None:
                 reference = records
             elif records != reference:
-                sys.exit(f"{LABELS[mode]} gave different results from {LABELS[args.modes[0]]}")
+                diffs = [
+                    f"{a.get('file')}: "
+                    + ", ".join(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+                    for a, b in zip(records, reference, strict=True)
+                    if a != b
+                ]
+                sys.exit(
+                    f"{LABELS[mode]} gave different results from {LABELS[args.modes[0]]}: "
+                    + "; ".join(diffs)
+                )
             rate = args.files / wall * 60
             print(f"| {LABELS[mode]} | {wall:.1f} | {rate:.1f} | {before:.1f} -> {after:.1f} |")
             sys.stdout.flush()

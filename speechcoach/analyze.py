@@ -82,7 +82,10 @@ def _record(
             count=len(d.fillers) if d.fillers_counted else None,
             per_100_words=_round(d.fillers_per_100_words),
             per_min=_round(d.fillers_per_min),
-            items=tuple(result.FillerItem(text=f.text, start=round(f.start, 2)) for f in d.fillers),
+            items=tuple(
+                result.FillerItem(text=f.text, start=round(f.start, 2), how=f.how)
+                for f in d.fillers
+            ),
             method=d.filler_method
             if d.fillers_counted
             else "not counted: no filler list for this language",
@@ -306,6 +309,7 @@ class Analyzer:
         sentences = split_sentences(transcript)
         _check_enough_speech(audio, transcript, sentences)
         delivery = measure(audio.samples, transcript, sentences, targets)
+        _check_reliable(audio, transcript, delivery.voiced_s)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.
         feedback = languages.feedback_language(transcript.language, delivery.japanese_share)
@@ -360,6 +364,17 @@ class Analyzer:
         return self._content[language]
 
 
+def _check_reliable(audio: Audio, transcript: Transcript, voice_s: float) -> None:
+    """AudioError when Whisper could not hear the voice reliably (see usable.py)."""
+    from . import usable
+
+    reason = usable.unusable_reason(
+        transcript.words, voice_s, languages.get(transcript.language).spaced
+    )
+    if reason:
+        raise AudioError(f"{audio.path}: {usable.message(reason)}")
+
+
 def _check_enough_speech(audio: Audio, transcript: Transcript, sentences: list) -> None:
     """AudioError when too little was recognised to coach (music, noise, another language)."""
     if (
@@ -367,6 +382,15 @@ def _check_enough_speech(audio: Audio, transcript: Transcript, sentences: list) 
         or len(transcript.text) >= MIN_WORDS * 3
     ):
         return
+    from . import usable, vad
+
+    voice_s = vad.detect(audio.samples).active_s
+    if voice_s >= usable.MIN_VOICE_S:  # a voice was there: Whisper could not make it out
+        words = len(transcript.text.split())
+        raise AudioError(
+            f"{audio.path}: "
+            + usable.message(f"{voice_s:.0f} s of voice but only {words} words recognised")
+        )
     heard = (
         f"only {transcript.text.strip()!r} was recognised"
         if transcript.text.strip()

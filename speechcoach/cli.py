@@ -65,7 +65,7 @@ __all__ = ["main"]
     help="Run the batch on a Dask cluster: a scheduler's address, or N local worker processes "
     "(pip install 'speechcoach[cluster]').",
 )
-@summary_options
+@summary_options(links=True)
 @click.option(
     "--html-dir",
     "html_dir",
@@ -87,7 +87,7 @@ def analyze(ctx, paths, language, model, engine, device, target, as_json, no_sav
         )
     summary = class_summary(more["csv_path"], more["html_path"])
     files = _audio_files(paths)
-    analyzer = build_analyzer(language, model, engine, device, target)
+    analyzer = build_analyzer(language, model, engine, device, target, more["fast"])
     batch = Batch(
         ctx.obj,
         files,
@@ -119,7 +119,7 @@ def _audio_files(paths) -> list[Path]:
 
 @main.command()
 @click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
-@summary_options
+@summary_options(links=False)
 @click.pass_context
 def summary(ctx, results: Path, csv_path: Path | None, html_path: Path | None):
     """Write the class summary (CSV and/or HTML) of a results file from `analyze --json`."""
@@ -162,7 +162,7 @@ def summary(ctx, results: Path, csv_path: Path | None, html_path: Path | None):
 )
 @click.pass_obj
 def serve(
-    state: State, port, host, no_browser, max_upload, language, model, engine, device, target
+    state: State, port, host, no_browser, max_upload, language, model, fast, engine, device, target
 ):
     """Open speechcoach in the browser: record, upload, reports with playback, history.
 
@@ -171,7 +171,7 @@ def serve(
     from .web.server import serve as run_server
 
     run_server(
-        build_analyzer(language, model, engine, device, target),
+        build_analyzer(language, model, engine, device, target, fast),
         host=host,
         port=port,
         open_browser=not no_browser,

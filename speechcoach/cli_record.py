@@ -132,7 +132,17 @@ def _json_failure(state: State, exc: Exception, path: Path | None) -> None:
 
 
 def _analyze_recording(
-    state: State, recording, language, model, engine, device, target, as_json, no_save, label
+    state: State,
+    recording,
+    language,
+    model,
+    engine,
+    device,
+    target,
+    as_json,
+    no_save,
+    label,
+    fast=False,
 ) -> Outcome:
     from .audio import MIN_SPEECH_S
 
@@ -152,7 +162,9 @@ def _analyze_recording(
     failures: list = []
     batch = Batch(state, [path], as_json=as_json, save=not no_save, label=label, failures=failures)
     try:
-        outcome = analyze_and_report(batch, build_analyzer(language, model, engine, device, target))
+        outcome = analyze_and_report(
+            batch, build_analyzer(language, model, engine, device, target, fast)
+        )
     except KeyboardInterrupt as exc:
         click.echo(outcome.interrupt(exc), err=True)
     except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot load: say so, keep the file

@@ -44,7 +44,12 @@ LARGE_TASK_BYTES = 2**30
 # this many per worker, so a batch of hundreds never sends everything at once.
 LOOKAHEAD = 4
 CLOSE_TIMEOUT_S = 10  # to close the client; a lost scheduler is not waited for longer
-POLL_S = 0.1  # how often the client looks for a finished file (an analysis takes seconds)
+POLL_S = 0.1
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+)  # how often the client looks for a finished file (an analysis takes seconds)
 EXTRA_HINT = "pip install 'speechcoach[cluster]'"
 
 
@@ -335,17 +340,29 @@ def _local_cluster(distributed, workers: int, options: AnalyzeOptions):
     threads = max(1, (os.cpu_count() or 1) // workers)
     options = replace(options, transcribe=replace(options.transcribe, cpu_threads=threads))
     log.info("starting a local Dask cluster: %d processes x %d threads", workers, threads)
+    # Dask's nanny starts workers with OMP_NUM_THREADS=1 (and MKL/OpenBLAS alike); a local run
+    # has no such setting, and CTranslate2's word timestamps can move by a frame (20 ms) with
+    # it. The workers get this process's environment instead, so they give the same JSON.
+    import dask
+
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    environ = {k: v for k, v in environ.items() if k not in THREAD_VARIABLES}
     try:
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: two batches at once never collide
-            silence_logs=logging.ERROR,
-        )
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = _start_local(distributed, workers)
     except Exception as exc:  # noqa: BLE001 - one line, whatever stopped it
         raise ClusterError(f"could not start a local Dask cluster ({exc})") from exc
     return cluster, options
+
+
+def _start_local(distributed, workers: int):
+    return distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: two batches at once never collide
+        silence_logs=logging.ERROR,
+    )
 
 
 def _connect(distributed, address, spec: ClusterSpec):

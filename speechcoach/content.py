@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import languages
 from .checks import (
     CheckRules,
     SubPointResult,
@@ -470,12 +471,13 @@ class Matcher:
         bonus = np.zeros((len(texts), len(self.labels)))
         gated = np.ones((len(texts), len(self.labels)), dtype=bool)
         defs = list(self.rubric.components) + list(self.rubric.pitfalls)
+        matches = languages.get(self.rubric.language).matches  # Japanese: on the reading too
         for s, text in enumerate(texts):
             for i, d in enumerate(defs):
-                if any(p.search(text) for p in d.patterns):
+                if any(matches(p, text) for p in d.patterns):
                     bonus[s, i] = self.rubric.matching.pattern_bonus
                 gate = getattr(d, "gate", None)
-                if gate is not None and not gate.search(text):
+                if gate is not None and not matches(gate, text):
                     gated[s, i] = False
         return bonus, gated
 

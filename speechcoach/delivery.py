@@ -2,13 +2,20 @@
 word timestamps. Every number here says how it was computed (see `DeliveryMetrics`).
 
 Definitions
-- speaking span: from the first to the last non-silent frame (leading/trailing silence trimmed);
-- pause: a silent gap inside the span of at least `Targets.pause_min_s` (200 ms, Gao et al. 2025);
+- speech: what the voice activity detector (Silero VAD, see vad.py) hears as speech, refined
+  with Whisper's word timestamps; a level rule above the noise floor when it cannot run;
+- speaking span: from the start of the first to the end of the last speech region (the silence
+  before the speaker starts and after they stop is not part of the intro's length);
+- pause: a gap between speech regions inside the span of at least `Targets.pause_min_s`
+  (200 ms, Gao et al. 2025);
 - voiced time: speaking span minus pauses;
-- words per minute: words / speaking span; articulation rate: words / voiced time;
+- words per minute: words as spoken (a number counts as the words it is read as, 1455 = three)
+  / speaking span; articulation rate: words / voiced time;
 - pace windows: the same rate per 30 s of the speaking span, in words per minute, or in Japanese
   characters per minute when the pace is judged in characters (a mostly Japanese intro);
-- fillers: counted in the Whisper transcript, a lower bound (Whisper drops many um/uh).
+- fillers: counted in the Whisper transcript (patterns, so every spelling counts), plus held
+  voiced stretches between words that Whisper left out (hesitation.py); each says how it was
+  found; a lower bound (Whisper drops many um/uh, and a short one is not held long enough).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import languages
+from . import hesitation, languages, vad
 from .config import SAMPLE_RATE, Targets
 from .types import Filler, Sentence, Transcript, Word
 
@@ -26,7 +33,6 @@ log = logging.getLogger(__name__)
 
 FRAME_S = 0.032  # 32 ms analysis frames: long enough for two periods of a 65 Hz voice
 HOP_S = 0.010  # 10 ms hop: pause edges to within 10 ms
-SILENCE_TOP_DB = 35.0  # frames this far below the loudest frame count as silence
 PACE_WINDOW_S = 30.0  # pace over time, per 30-second window, to show rushing
 MIN_WINDOW_WORDS_S = 10.0  # a last window shorter than this is merged into the previous one
 PITCH_FMIN_HZ, PITCH_FMAX_HZ = 65.0, 400.0  # covers low male to high female speaking voices
@@ -96,6 +102,7 @@ class DeliveryMetrics:
     # mixed intro, None when no Japanese was heard): pace is judged in characters or in words.
     japanese_share: float | None = None
     fillers_counted: bool = True  # False where no filler list exists for the language
+    speech_method: str = vad.SILERO  # how speech, the span and the pauses were found
 
     @property
     def speech_s(self) -> float:
@@ -128,21 +135,31 @@ def measure(
     """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
     hop = int(HOP_S * SAMPLE_RATE)
     rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
-    rms_db = 20 * np.log10(np.maximum(rms, 1e-10) / max(float(rms.max()), 1e-10))
-    voiced = rms_db > -SILENCE_TOP_DB
-    span = _speech_span(voiced, hop)
-    pauses = _pauses(voiced, hop, span, targets.pause_min_s)
-    voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
     words = [w for w in transcript.words if w.text.strip()]
+    activity = speech_activity(samples, words)
+    voiced = activity.mask(hop, len(rms))
+    span = (activity.speech_start, activity.speech_end)
     language = transcript.language
     pack = languages.get(language)
+    mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
+    f0 = _yin_chunked(samples) if voiced.any() else np.zeros(0, dtype=np.float32)
+    fillers = (
+        _mixed_fillers(mix, words, sentences) if mix else find_fillers(words, sentences, language)
+    )
+    held: list[hesitation.Hesitation] = []
+    if fillers is not None:
+        fillers, held = _with_held_fillers(samples, f0, words, fillers)
+    # A held "mmm" is no silence, though the detector does not call a hum speech.
+    pauses = _unfilled(
+        activity.gaps(targets.pause_min_s), [(h.start, h.end) for h in held], targets.pause_min_s
+    )
+    voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
     word_count = pack.count_words(words)
     speech_s = span[1] - span[0]
     wpm = _per_minute(word_count, speech_s) if word_count else None
     articulation_wpm = _per_minute(word_count, voiced_s) if word_count else None
     chars_per_min = morae_per_min = None
-    windows = _pace_windows(words, span) if word_count else ()
-    mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
+    windows = _pace_windows(words, span, pack.count_words) if word_count else ()
     by_script = _pace_by_script(mix, sentences, voiced, hop, span) if mix else None
     if by_script is not None:  # Japanese, or English with Japanese sentences: see japanese.py
         word_count, wpm, chars_per_min, morae_per_min = (
@@ -164,12 +181,7 @@ def measure(
                 if word_count and pack.spaced
                 else ()
             )
-    pitch_spread, pitch_median = _pitch(samples, voiced, hop)
-    fillers = (
-        _mixed_fillers(mix, words, sentences)
-        if by_script is not None
-        else find_fillers(words, sentences, language)
-    )
+    pitch_spread, pitch_median = _pitch(f0, voiced, hop)
     return DeliveryMetrics(
         duration_s=len(samples) / SAMPLE_RATE,
         speech_start=span[0],
@@ -191,7 +203,48 @@ def measure(
         pitch_median_hz=pitch_median,
         loudness_spread_db=_loudness_spread(rms, voiced),
         japanese_share=round(by_script.ja_share, 3) if by_script else None,
+        speech_method=activity.method,
     )
+
+
+def speech_activity(samples: np.ndarray, words: list[Word]) -> vad.SpeechActivity:
+    """Speech regions from the voice activity detector, refined with the words."""
+    return vad.refine(vad.detect(samples), words)
+
+
+def _unfilled(
+    gaps: list[tuple[float, float]], held: list[tuple[float, float]], min_s: float
+) -> list[Pause]:
+    """The gaps without the held fillers inside them: what is left of each, if long enough."""
+    pauses = []
+    for start, end in gaps:
+        pieces = [(start, end)]
+        for h0, h1 in held:
+            pieces = [
+                part
+                for a, b in pieces
+                for part in ((a, min(b, h0)), (max(a, h1), b))
+                if part[1] > part[0]
+            ]
+        pauses += [Pause(round(a, 2), round(b, 2)) for a, b in pieces if b - a >= min_s]
+    return pauses
+
+
+HELD_FILLER = "(held voice)"  # the text of a filler found in the sound, not in the transcript
+
+
+def _with_held_fillers(
+    samples: np.ndarray, f0: np.ndarray, words: list[Word], fillers: list[Filler]
+) -> tuple[list[Filler], list[hesitation.Hesitation]]:
+    """The transcript's fillers plus the held voiced stretches between words it left out; and
+    every held stretch (written or not), which is no pause."""
+    starts = {f.start for f in fillers}
+    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts)
+    extra = hesitation.unwritten(
+        held, [(f.start, f.end if f.end is not None else f.start) for f in fillers]
+    )
+    found = fillers + [Filler(HELD_FILLER, h.start, h.end, how="acoustic") for h in extra]
+    return sorted(found, key=lambda f: f.start), held
 
 
 def frame_rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
@@ -264,40 +317,15 @@ def _latin_words(
 
 def filler_method(transcript: Transcript) -> str:
     return (
-        f"counted in the {transcript.engine} {transcript.model} transcript; Whisper "
-        "leaves out many "
-        "'um'/'uh', so this is a lower bound"
+        f"counted in the {transcript.engine} {transcript.model} transcript (how: transcript) and "
+        f"as voice held steady for {hesitation.MIN_HESITATION_S} s or more between words (how: "
+        "acoustic); Whisper leaves out many 'um'/'uh' and short ones are not held, so this is a "
+        "lower bound"
     )
 
 
 def _per_minute(count: int, seconds: float) -> float | None:
     return 60.0 * count / seconds if seconds > 0 else None
-
-
-def _speech_span(voiced: np.ndarray, hop: int) -> tuple[float, float]:
-    idx = np.flatnonzero(voiced)
-    if idx.size == 0:
-        return 0.0, 0.0
-    # The last frame is centred near the end: cap so the span never exceeds the recording.
-    last_frame = len(voiced) - 1
-    return idx[0] * hop / SAMPLE_RATE, min((idx[-1] + 1), last_frame) * hop / SAMPLE_RATE
-
-
-def _pauses(
-    voiced: np.ndarray, hop: int, span: tuple[float, float], min_pause_s: float
-) -> list[Pause]:
-    """Silent runs inside the speaking span that last at least `min_pause_s`."""
-    # Edges of silent runs: +1 where silence starts, -1 where it ends.
-    silent = (~voiced).astype(np.int8)
-    edges = np.diff(np.concatenate(([0], silent, [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    frame_s = hop / SAMPLE_RATE
-    pauses = []
-    for s, e in zip(starts, ends, strict=True):
-        start, end = s * frame_s, e * frame_s
-        if start > span[0] and end < span[1] and end - start >= min_pause_s:
-            pauses.append(Pause(round(start, 2), round(end, 2)))
-    return pauses
 
 
 def _window_bounds(span: tuple[float, float]) -> list[float]:
@@ -308,17 +336,21 @@ def _window_bounds(span: tuple[float, float]) -> list[float]:
     return bounds
 
 
-def _pace_windows(words: list[Word], span: tuple[float, float]) -> tuple[PaceWindow, ...]:
-    """Words per minute in consecutive 30-second windows of the speaking span."""
+def _pace_windows(
+    words: list[Word], span: tuple[float, float], count=len
+) -> tuple[PaceWindow, ...]:
+    """Words per minute in consecutive 30-second windows of the speaking span (`count` gives
+    how many words a word is: a number counts as said)."""
     bounds = _window_bounds(span)
     starts = np.array([w.start for w in words])
+    weights = np.array([count([w]) for w in words])
     windows = []
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         # Whisper may time the first word a little before the energy-based span: count it in
         # the first window (and the last words in the last), so the windows add up to `wpm`.
         low = -np.inf if lo == bounds[0] else lo
         high = np.inf if hi == bounds[-1] else hi
-        n = int(np.count_nonzero((starts >= low) & (starts < high)))
+        n = int(weights[(starts >= low) & (starts < high)].sum())
         windows.append(
             PaceWindow(round(lo, 1), round(hi, 1), n, round(60.0 * n / (hi - lo), 1), WORDS_PER_MIN)
         )
@@ -360,14 +392,11 @@ def _char_windows(
     )
 
 
-def _pitch(samples: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, float | None]:
-    """Spread (std, semitones) and median of the voice's pitch over voiced frames.
-
-    yin, not pyin: pyin costs ~3x the transcription itself on this kind of CPU.
-    """
-    if not voiced.any():
+def _pitch(f0: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, float | None]:
+    """Spread (std, semitones) and median of the voice's pitch over voiced frames, from `f0`
+    (`_yin_chunked`: yin, not pyin, which costs ~3x the transcription itself on this CPU)."""
+    if not voiced.any() or not len(f0):
         return None, None
-    f0 = _yin_chunked(samples)
     # Map each pitch frame to the 10 ms voicing frames and keep voiced ones in the plausible range.
     frame_voiced = voiced[np.minimum((np.arange(len(f0)) * PITCH_HOP) // hop, len(voiced) - 1)]
     f0 = f0[frame_voiced & (f0 > PITCH_FMIN_HZ * 1.05) & (f0 < PITCH_FMAX_HZ * 0.95)]

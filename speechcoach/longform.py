@@ -40,12 +40,13 @@ def transcribe(
     samples: np.ndarray,
     language: str | None,
     *,
+    initial_prompt: str | None = None,
     above_s: float = WINDOW_ABOVE_S,
     window_s: float = WINDOW_S,
 ) -> Transcript:
     """`engine.transcribe(samples, language)`, in windows when the recording is over `above_s`."""
     if len(samples) <= above_s * SAMPLE_RATE:
-        return engine.transcribe(samples, language)
+        return engine.transcribe(samples, language, initial_prompt=initial_prompt)
     if language is None and not engine.english_only:
         # One language for the whole recording, not one guess per window.
         language, _ = engine.detect_language(samples)
@@ -59,7 +60,7 @@ def transcribe(
     parts = []
     for start, end in zip(cuts[:-1], cuts[1:], strict=True):
         # A view, not a copy: the window costs only its own features.
-        part = engine.transcribe(samples[start:end], language)
+        part = engine.transcribe(samples[start:end], language, initial_prompt=initial_prompt)
         parts.append((start / SAMPLE_RATE, end / SAMPLE_RATE, part))
     return join(parts)
 

@@ -67,7 +67,7 @@ class Metric:
         return getattr(targets, self.band) if self.band else None
 
 
-DURATION = Metric("duration", "Duration", "m:ss", "duration_band", "duration_s", format_duration)
+DURATION = Metric("duration", "Duration", "m:ss", "duration_band", "speech_s", format_duration)
 WPM = Metric("wpm", "Pace", "words/min", "wpm", "wpm")
 CHARS_PER_MIN = Metric("chars_per_min", "Pace", "chars/min", "chars_per_min", "chars_per_min")
 # Morae: the second Japanese measure (Prafiyanto et al. 2018).

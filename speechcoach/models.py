@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 ENGLISH_MODEL = "tiny.en"
 MULTILINGUAL_MODEL = "base"
+FAST_MODEL = ENGLISH_MODEL  # --fast
 BUNDLED_MODELS = (ENGLISH_MODEL, MULTILINGUAL_MODEL)
 # Official Whisper sizes faster-whisper can download (from Systran's repos) when online.
 DOWNLOADABLE_MODELS = (
@@ -53,9 +54,14 @@ class ModelSource:
     english_only: bool
 
 
-def default_model(language: str | None) -> str:
-    """tiny.en for English (fastest, as accurate as base on clear speech); base otherwise."""
-    return ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
+def default_model(language: str | None, fast: bool = False) -> str:
+    """base for every language: on real non-native English it beats tiny.en (WER 13 vs 17 %,
+    and more so on phone and noisy audio), and it also detects the language, so one model is
+    in memory. With `fast`: tiny.en for English (or an undetected language, taken as English),
+    base still for any other language given."""
+    if fast and language in (None, "en"):
+        return FAST_MODEL
+    return MULTILINGUAL_MODEL
 
 
 def resolve_ct2(name: str) -> ModelSource:

@@ -363,6 +363,23 @@ def _titles(components: list[str], d: dict) -> str:
     return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
+def _pitfall_titles(ids: list[str], d: dict) -> str:
+    """Pitfalls by their plain names in the attempt's feedback language, as the report names
+    them (ids are for `--json`; "salary_only" means nothing to a reader)."""
+    from .result import judged_language
+
+    language = d.get("feedback_language") or judged_language(
+        d.get("language"), d.get("judgements") or {}
+    )
+    names: dict[str, str] = {}
+    for code in dict.fromkeys((language or languages.FALLBACK, languages.FALLBACK)):
+        rubric = languages.get(code).data("components.json")
+        if rubric:
+            names = {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", ())}
+            break
+    return ", ".join(names.get(i, i) for i in ids)
+
+
 def _biggest_improvement(
     changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict
 ) -> str:
@@ -375,7 +392,7 @@ def _biggest_improvement(
             (
                 PITFALL_WEIGHT * len(fixed),
                 (
-                    f"the pitfall{'s' if len(fixed) > 1 else ''} {', '.join(fixed)} "
+                    f"the pitfall{'s' if len(fixed) > 1 else ''} {_pitfall_titles(fixed, a)} "
                     f"{'are' if len(fixed) > 1 else 'is'} gone"
                 ),
             )
@@ -429,9 +446,10 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
             f"{'is' if len(missing) == 1 else 'are'} not covered yet."
         )
     if d.get("pitfalls"):
+        first = d["pitfalls"][0]
         return (
-            f"Biggest remaining gap: the pitfall {d['pitfalls'][0].get('id')} at "
-            f"{format_duration(d['pitfalls'][0].get('start') or 0)}."
+            f"Biggest remaining gap: the pitfall {_pitfall_titles([first.get('id')], d)} at "
+            f"{format_duration(first.get('start') or 0)}."
         )
     metrics = {m.key: m for m in _metrics()}
     off = [
@@ -461,10 +479,10 @@ def render_comparison(c: Comparison) -> str:
     lines.append("")
     lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
     lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
-    lines.append(f"  Pitfalls fixed: {', '.join(c.pitfalls_fixed) or 'none'}")
-    lines.append(f"  Pitfalls new:   {', '.join(c.pitfalls_new) or 'none'}")
+    lines.append(f"  Pitfalls fixed: {_pitfall_titles(c.pitfalls_fixed, a.analysis) or 'none'}")
+    lines.append(f"  Pitfalls new:   {_pitfall_titles(c.pitfalls_new, b.analysis) or 'none'}")
     if c.pitfalls_still:
-        lines.append(f"  Pitfalls still: {', '.join(c.pitfalls_still)}")
+        lines.append(f"  Pitfalls still: {_pitfall_titles(c.pitfalls_still, b.analysis)}")
     lines += ["", c.biggest_improvement, c.biggest_gap]
     return "\n".join(lines)
 

@@ -228,7 +228,7 @@ def _headline(d: dict, labels: dict) -> str:
     )
     return labels["headline"].format(
         name=Path(d["file"]).name,
-        length=format_duration(d["duration_s"]),
+        length=format_duration(d.get("speech_s") or d["duration_s"]),  # judged on the speech
         target=format_duration(d["target_s"]),
         pace=pace,
         parts=parts,
@@ -248,7 +248,7 @@ def verdict(d: dict, texts: dict, labels: dict) -> str:
     basis = d.get("score_basis", "content and delivery")
     if basis != "content and delivery":
         return labels["score_on"].format(basis=basis)
-    length, target = d["duration_s"], d["target_s"]
+    length, target = d.get("speech_s") or d["duration_s"], d["target_s"]
     values = {"length": format_duration(length), "target": format_duration(target)}
     if target and length < TOO_SHORT_SHARE * target:
         return labels["verdict_too_short"].format(**values)

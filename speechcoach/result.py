@@ -105,6 +105,7 @@ class Pauses:
 class FillerItem:
     text: str
     start: float | None = None
+    how: str | None = None  # "transcript" or "acoustic"; absent in older records
 
 
 @record

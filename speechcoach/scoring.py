@@ -98,7 +98,7 @@ def score(
     parts = {
         "duration": DURATION_POINTS
         * _closeness(
-            delivery.duration_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF
+            delivery.speech_s, targets.duration_band, targets.duration_s * DURATION_FALLOFF
         ),
         "pauses": PAUSE_POINTS
         * (
@@ -123,7 +123,7 @@ def score(
         parts["pitfalls"] = -min(
             MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"]))
         )
-    cap = length_cap(delivery.duration_s, targets)
+    cap = length_cap(delivery.speech_s, targets)
     total = sum(parts.values())
     # Delivery-only scores (no content rubric) are scaled to 100 afterwards (Analysis.score).
     scale = (
@@ -286,7 +286,7 @@ def _duration_tips(
     missing_parts: list[str] | None = None,
     thin_parts: list[str] | None = None,
 ) -> list[Tip]:
-    band, length = targets.duration_band, delivery.duration_s
+    band, length = targets.duration_band, delivery.speech_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
     if length < band.low:
         # Ask for exactly what is missing, or thin; never for a part that is covered.

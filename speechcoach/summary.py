@@ -22,9 +22,11 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
+from . import languages
 from .config import format_duration
 from .errors import SpeechcoachError
 from .result import AnalysisResult, Component, ResultError, from_json
@@ -39,14 +41,16 @@ COMPONENT_NAMES = {
     "project": "Recent project",
     "plan": "Situation, plan, goals",
 }
-PITFALL_NAMES = {
-    "culture_reason": "Culture or anime as the only reason for Japan",
-    "badmouth": "Speaking badly of an employer",
-    "salary_only": "Salary as the only reason to change",
-    "boring_projects": '"The projects were boring"',
-    "small_company": '"The company was too small"',
-    "escape": "Wanting to escape the job",
-}
+
+
+@cache
+def pitfall_names() -> dict[str, str]:
+    """Pitfall ids -> the names the English report prints (its rubric's titles): the summary and
+    the report must not call one pitfall two things."""
+    rubric = languages.get("en").data("components.json") or {}
+    return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", ())}
+
+
 PITFALL_SEPARATOR = "; "
 MAX_TIED_NAMES = 2  # the summary names at most this many pitfalls tied for most common
 # A spreadsheet runs a cell that starts with one of these as a formula ("CSV injection"): a
@@ -165,7 +169,7 @@ def cell(row: Row, key: str):
             return None
         return row.components.get(key.split(":", 1)[1], NOT_CHECKED)
     if key == "pitfalls":
-        return PITFALL_SEPARATOR.join(PITFALL_NAMES.get(p, p) for p in row.pitfalls) or None
+        return PITFALL_SEPARATOR.join(pitfall_names().get(p, p) for p in row.pitfalls) or None
     return getattr(row, key)
 
 
@@ -204,7 +208,7 @@ def summary_line(rows: list[Row], cols: list[Column]) -> dict[str, str]:
     pitfalls = Counter(p for r in done for p in r.pitfalls)
     if pitfalls:
         top = max(pitfalls.values())
-        names = [PITFALL_NAMES.get(p, p) for p, n in pitfalls.most_common() if n == top]
+        names = [pitfall_names().get(p, p) for p, n in pitfalls.most_common() if n == top]
         if len(names) > MAX_TIED_NAMES:  # a tie of many says little: name two, count the rest
             names = names[:MAX_TIED_NAMES] + [f"{len(names) - MAX_TIED_NAMES} more tied"]
         out["pitfalls"] = f"most common: {' / '.join(names)} ({top} of {len(done)})"
@@ -349,7 +353,7 @@ def _html_value(row: Row, key: str, value) -> str:
     if key in ("duration_s", "speech_s"):
         return esc(format_duration(value))
     if key == "pitfalls":
-        return "<br>".join(esc(PITFALL_NAMES.get(p, p)) for p in row.pitfalls)
+        return "<br>".join(esc(pitfall_names().get(p, p)) for p in row.pitfalls)
     return esc(str(value))
 
 

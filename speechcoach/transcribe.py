@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from . import engines, longform
 from .engines import DEFAULT_ENGINE
 from .errors import ModelError
-from .models import MULTILINGUAL_MODEL, default_model
+from .models import default_model
 from .types import Transcript
 
 if TYPE_CHECKING:  # numpy only in annotations: `speechcoach history` never loads it
@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
 # A forced --language is contradicted when Whisper hears another language this surely.
 CONTRADICTION_P = 0.8
+# Languages speechcoach coaches (a content rubric). Whisper's detection hears accented English
+# as the speaker's first language: on real Mandarin-L1 English it said zh (p=0.41, en 0.24),
+# and base then transcribed Chinese. A language outside these wins only when Whisper is sure.
+COACHED_LANGUAGES = ("en", "ja")
+OTHER_LANGUAGE_MIN_P = 0.8
+MIN_COACHED_P = 0.02  # ... and a coached language must be at least this plausible to take over
+# Filler-keeping decoding: an initial prompt written with fillers can make Whisper write the
+# um/uh it otherwise drops. Off by default: on the real development clips (scripts/eval_real.py
+# --filler-prompt on) base wrote no more fillers with it (3 of 6 either way on mfa_uhum) and WER
+# on non-native speech rose (speaker 9623: 62.9 % vs 58.9 %). Allowed only with a multilingual
+# model on English; never with tiny.en, which then invents whole closing sentences.
+FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
 
 
 @dataclass(frozen=True)
@@ -36,8 +48,10 @@ class TranscribeOptions:
     """How to run Whisper. Defaults are the ones the benchmark measured."""
 
     engine: str = DEFAULT_ENGINE
-    model: str | None = None  # None: tiny.en for English, base for other languages
-    language: str | None = None  # None: detect
+    model: str | None = None  # None: base (tiny.en with fast=True)
+    language: str | None = None  # None: detect (with the model that transcribes)
+    fast: bool = False  # tiny.en for English: faster on old laptops, less accurate on accents
+    filler_prompt: bool = False  # see FILLER_PROMPT: measured not to help, so off
     device: str = "auto"  # "cpu", "cuda" or "auto"
     compute_type: str = "int8"  # faster-whisper only; openai-whisper uses fp32 on CPU
     beam_size: int = BEAM_SIZE
@@ -51,9 +65,13 @@ class Engine(Protocol):
     model_name: str
     english_only: bool
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript: ...
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+    ) -> Transcript: ...
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]: ...
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
 
 class ModelPool:
@@ -73,21 +91,19 @@ class ModelPool:
         return self._engines[key]
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        """Pick the model for the language (detecting it when not given), then transcribe."""
+        """Detect the language with the model that transcribes (one model in memory), then
+        transcribe."""
         language = self.options.language
-        model = self.options.model
-        if model is None:
-            if language is None:
-                language, probability = self.get(MULTILINGUAL_MODEL).detect_language(samples)
-                log.info("detected language %s (p=%.2f)", language, probability)
-            model = default_model(language)
-        engine = self.get(model)
+        engine = self.get(self.options.model or default_model(language, self.options.fast))
         if engine.english_only and language not in (None, "en"):
             raise ModelError(
                 f"model {engine.model_name} understands English only; drop --model or "
                 f"pick a multilingual one for --language {language}"
             )
-        return longform.transcribe(engine, samples, language)
+        if language is None:
+            language = choose_language(engine.language_probabilities(samples))
+        prompt = FILLER_PROMPT if use_filler_prompt(self.options, engine, language) else None
+        return longform.transcribe(engine, samples, language, initial_prompt=prompt)
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its
@@ -99,13 +115,62 @@ class ModelPool:
         forced = self.options.language
         if forced is None:
             return None
-        engine = self.get(self.options.model or default_model(forced))
+        engine = self.get(self.options.model or default_model(forced, self.options.fast))
         if engine.english_only:
             return None
         detected, probability = engine.detect_language(samples)
         if detected != forced and probability >= CONTRADICTION_P:
             return detected, probability
         return None
+
+
+def choose_language(probabilities: dict[str, float]) -> str:
+    """The language to transcribe in: Whisper's most probable, unless it is one speechcoach
+    does not coach and Whisper is unsure, then the most probable coached one."""
+    best = max(probabilities, key=probabilities.get)
+    coached = max(COACHED_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+    if (
+        best not in COACHED_LANGUAGES
+        and probabilities[best] < OTHER_LANGUAGE_MIN_P
+        and probabilities.get(coached, 0.0) >= MIN_COACHED_P
+    ):
+        log.info(
+            "detected %s (p=%.2f) but unsure; transcribing as %s (p=%.2f)",
+            best,
+            probabilities[best],
+            coached,
+            probabilities[coached],
+        )
+        return coached
+    log.info("detected language %s (p=%.2f)", best, probabilities[best])
+    return best
+
+
+def use_filler_prompt(options: TranscribeOptions, engine: Engine, language: str) -> bool:
+    return options.filler_prompt and language == "en" and not engine.english_only
+
+
+def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[str, dict]:
+    """The model folder and faster-whisper `transcribe` settings speechcoach uses for audio in
+    `language` with `options` (for benchmarks/bench.py's raw baseline)."""
+    from .engines import DECODE_TEMPERATURE
+    from .models import resolve_ct2
+
+    source = resolve_ct2(options.model or default_model(options.language, options.fast))
+    prompt = (
+        FILLER_PROMPT
+        if options.filler_prompt and not source.english_only and language == "en"
+        else None
+    )
+    return source.location, {
+        "language": "en" if source.english_only else options.language,  # None: detect
+        "beam_size": options.beam_size,
+        "word_timestamps": True,
+        "initial_prompt": prompt,
+        "temperature": DECODE_TEMPERATURE,
+        "compute_type": options.compute_type,
+        "cpu_threads": options.cpu_threads,
+    }
 
 
 def _create_engine(engine: str, model: str, options: TranscribeOptions) -> Engine:

@@ -88,3 +88,7 @@ class Sentence:
 class Filler:
     text: str
     start: float  # seconds
+    end: float | None = None
+    # How it was found: "transcript" (Whisper wrote it) or "acoustic" (a held voice between
+    # words that Whisper left out, see hesitation.py).
+    how: str = "transcript"

@@ -192,7 +192,9 @@ def test_compare_defaults_to_the_last_two(runner, three_attempts):
     assert rows["Fillers"].split()[1:6] == ["5.5/min", "(3.2/100", "w)", "2.4/min", "(1.6/100"]
     assert '  Parts gained:   "Situation, plan, goals"\n' in out
     assert (
-        "  Parts lost:     none\n  Pitfalls fixed: culture_reason\n  Pitfalls new:   none\n" in out
+        "  Parts lost:     none\n"
+        "  Pitfalls fixed: Culture or anime as the reason for Japan\n  Pitfalls new:   none\n"
+        in out
     )
     assert out.endswith(
         'Biggest improvement: you now cover "Situation, plan, goals".\n'
@@ -275,7 +277,7 @@ def test_compare_a_worse_attempt(runner, three_attempts, tmp_path):
     text = run(runner, "compare").stdout
     assert (
         '  Parts lost:     "Situation, plan, goals"\n' in text
-        and "  Pitfalls new:   salary_only\n" in text
+        and "  Pitfalls new:   Salary as the reason to change\n" in text
     )
 
 

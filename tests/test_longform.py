@@ -37,9 +37,9 @@ class Spy:
         self.english_only = engine.english_only
         self.given: list[np.ndarray] = []
 
-    def transcribe(self, samples, language):
+    def transcribe(self, samples, language, initial_prompt=None):
         self.given.append(samples)
-        return self.engine.transcribe(samples, language)
+        return self.engine.transcribe(samples, language, initial_prompt=initial_prompt)
 
     def detect_language(self, samples):
         return self.engine.detect_language(samples)

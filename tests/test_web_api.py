@@ -626,3 +626,25 @@ def test_serve_opens_the_browser_at_its_address(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _labels_json(html: str) -> dict:
+    """The labels the page's script reads with JSON.parse, as the browser would see them."""
+    import html as html_module
+    import re
+
+    found = re.search(r'<script type="application/json" id="labels">(.*?)</script>', html, re.S)
+    assert found, "the page carries its labels"
+    assert html_module.unescape(found.group(1)) == found.group(1), "no HTML escaping in a script"
+    return json.loads(found.group(1))
+
+
+def test_the_pages_scripts_and_drawings_are_not_escaped_twice(client):
+    """Markup (the labels JSON, the SVG timeline) once went through the control-character filter
+    as a plain str and was escaped again: `{&#34;…` broke JSON.parse and every page's script."""
+    for url in ("/", "/history"):
+        assert _labels_json(client.get(url).text)["lang"] == "en"
+    record = json.loads((DATA / "web_analysis_ja.json").read_text("utf-8"))
+    html = render_report_html(record, b"RIFF")
+    assert _labels_json(html)["lang"] == "ja"
+    assert "<svg" in html and "&lt;svg" not in html

@@ -151,6 +151,11 @@ def test_record_review_upload_compare_and_delete_in_a_real_browser(server, brows
         f"() => document.getElementById('player').currentTime < {start - 0.05}", timeout=10_000
     )
 
+    # On a phone (390 px) the report fits the screen: nothing to scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # -- upload a file ------------------------------------------------------------------------
     page.get_by_role("link", name="Practice").click()
     page.get_by_label("Target length").fill("3:00")

@@ -67,13 +67,24 @@ class FasterWhisperEngine:
         )
         return language, float(probability)
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript:
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        if self.english_only:
+            return {"en": 1.0}
+        _, _, probabilities = self._model.detect_language(
+            audio=samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)]
+        )
+        return {code: float(p) for code, p in probabilities}
+
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+    ) -> Transcript:
         started = time.perf_counter()
         segments, info = self._model.transcribe(
             samples,
             language="en" if self.english_only else language,
             beam_size=self._beam_size,
             word_timestamps=True,
+            initial_prompt=initial_prompt,
             # Deterministic: no fallback to sampling at higher temperatures, so the same audio
             # gives the same transcript (and score) on every run and path.
             temperature=DECODE_TEMPERATURE,

@@ -84,7 +84,23 @@ class OpenAIWhisperEngine:
         language = max(probabilities, key=probabilities.get)
         return language, float(probabilities[language])
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> Transcript:
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        if self.english_only:
+            return {"en": 1.0}
+        import whisper
+
+        window = whisper.pad_or_trim(
+            _as_float32(samples[: int(LANGUAGE_DETECTION_S * SAMPLE_RATE)])
+        )
+        mel = whisper.log_mel_spectrogram(window, n_mels=self._model.dims.n_mels).to(self._device)
+        if self._device == "cuda":
+            mel = mel.half()
+        _, probabilities = self._model.detect_language(mel)
+        return {code: float(p) for code, p in probabilities.items()}
+
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+    ) -> Transcript:
         started = time.perf_counter()
         probability = 1.0
         if self.english_only:
@@ -103,6 +119,7 @@ class OpenAIWhisperEngine:
                 beam_size=self._beam_size,
                 best_of=BEST_OF,
                 word_timestamps=True,
+                initial_prompt=initial_prompt,
                 temperature=DECODE_TEMPERATURE,  # deterministic (see engines/__init__.py)
                 fp16=self._device == "cuda",
                 verbose=None,  # None: no printing and no progress bar (False still draws one)

@@ -106,6 +106,11 @@ class Language:
         """Words for words per minute: none where Whisper's pieces are not words."""
         return len(words) if self.spaced else 0
 
+    def matches(self, pattern: re.Pattern, text: str) -> bool:
+        """Does a rubric pattern match `text`? Where a language writes one word several ways
+        (Japanese kanji or kana), its pack also matches on the reading."""
+        return bool(pattern.search(text))
+
     # -------------------------------------------------------------------------- fillers
 
     def fillers(self, words: Sequence[Word], sentences: Sequence[Sentence]) -> list[Filler] | None:

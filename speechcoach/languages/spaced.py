@@ -20,6 +20,7 @@ def spaced_fillers(
     tokens = [_norm(w.text) for w in words]
     sentence_starts = {round(s.start, 3) for s in sentences}
     always, initial = set(rules["always"]), set(rules["sentence_initial"])
+    patterns = [re.compile(p) for p in rules.get("patterns", ())]
     phrases = [p.split() for p in rules["phrases"]]
     hedges = [h.split() for h in rules["hedges"]]
     found: list[Filler] = []
@@ -33,18 +34,18 @@ def spaced_fillers(
             hedge and _is_hedge(tokens, i, rules)
         ):
             n = len(phrase or hedge)
-            found.append(Filler(" ".join(tokens[i : i + n]), word.start))
+            found.append(Filler(" ".join(tokens[i : i + n]), word.start, words[i + n - 1].end))
             skip_until = i + n - 1
-        elif tok in always:
-            found.append(Filler(tok, word.start))
+        elif tok in always or any(p.fullmatch(tok) for p in patterns):
+            found.append(Filler(tok, word.start, word.end))
         elif (
             tok in initial
             and round(word.start, 3) in sentence_starts
             and word.text.strip().endswith(",")
         ):
-            found.append(Filler(tok, word.start))
+            found.append(Filler(tok, word.start, word.end))
         elif tok == rules["like_word"] and _is_filler_like(words, i):
-            found.append(Filler(tok, word.start))
+            found.append(Filler(tok, word.start, word.end))
     return found
 
 

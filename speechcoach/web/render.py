@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from .. import __version__
 from ..config import format_duration
@@ -58,12 +59,20 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
-        # Control characters (a terminal escape in an imported label) are dropped, then escaped.
-        finalize=lambda value: clean_text(value) if isinstance(value, str) else value,
+        finalize=_finalize,
     )
     env.filters["clock"] = lambda seconds: format_duration(float(seconds or 0))
     env.globals["version"] = __version__
     return env
+
+
+def _finalize(value):
+    """Control characters (a terminal escape in an imported label) are dropped, then escaped.
+    Markup (`|tojson`, `|safe`: the labels JSON, the SVG timeline) stays Markup: a plain str
+    would be escaped a second time and break the pages' scripts and drawings."""
+    if isinstance(value, Markup):
+        return Markup(clean_text(str(value)))
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def static_text(name: str) -> str:

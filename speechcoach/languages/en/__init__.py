@@ -5,9 +5,18 @@ Everything English is data in this folder; the code is the generic spaced langua
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ...numbers import spoken_word_count
+from ...types import Word
 from ..generic import Generic
 
 
 class English(Generic):
     def __init__(self) -> None:
         super().__init__("en")
+
+    def count_words(self, words: Sequence[Word]) -> int:
+        """Words as spoken: "1455" is three ("fourteen fifty five"), as Japanese counts digits
+        as the numerals they are read as."""
+        return sum(spoken_word_count(w.text) for w in words)

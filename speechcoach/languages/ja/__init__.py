@@ -7,7 +7,9 @@ The code is split by job: `text` (tokens, readings, counting, scripts and pace),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ...feedback import Tip
 from ...types import Filler, Sentence, Word
@@ -50,9 +52,30 @@ class Japanese(Language):
             return None
         from .fillers import find_fillers  # morphological analysis tells あの from あの会社
 
-        return [Filler(f.text, f.start) for f in find_fillers(words, rules)]
+        return [Filler(f.text, f.start, f.end) for f in find_fillers(words, rules)]
+
+    def matches(self, pattern: re.Pattern, text: str) -> bool:
+        """On the written form, or on the reading: 低かった written 引くかった still says
+        ひくかった (see text.match_reading)."""
+        if pattern.search(text):
+            return True
+        return bool(_reading_regex(pattern.pattern, pattern.flags).search(_said(text)))
 
     def extra_tips(self, sentences: Sequence[Sentence]) -> list[Tip]:
         from .register import register_tips  # a polite intro that slips into だ/である
 
         return register_tips(sentences)
+
+
+@lru_cache(maxsize=1024)
+def _reading_regex(pattern: str, flags: int) -> re.Pattern:
+    from .text import reading_pattern
+
+    return re.compile(reading_pattern(pattern), flags)
+
+
+@lru_cache(maxsize=4096)
+def _said(text: str) -> str:
+    from .text import match_reading
+
+    return match_reading(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,10 @@ from .text import Token, tokenize
 class FoundFiller:
     text: str
     start: float
+    end: float | None = None
+
+
+PATTERN_MAX_TOKENS = 3  # a held filler (えーーっと) may come as up to three analyser tokens
 
 
 def find_fillers(words: Sequence, rules: dict) -> list[FoundFiller]:
@@ -28,16 +33,32 @@ def find_fillers(words: Sequence, rules: dict) -> list[FoundFiller]:
     tokens = tokenize(text)
     always = sorted(rules.get("always", ()), key=len, reverse=True)
     contextual = set(rules.get("contextual", ()))
+    patterns = [re.compile(p) for p in rules.get("patterns", ())]
     found: list[FoundFiller] = []
     i = 0
     while i < len(tokens):
-        n, surface = _filler_at(tokens, i, always, contextual)
+        n, surface = _pattern_at(tokens, i, patterns)
+        if not n:
+            n, surface = _filler_at(tokens, i, always, contextual)
         if n:
-            found.append(FoundFiller(surface, words[owner[tokens[i].begin]].start))
+            last = words[owner[tokens[i + n - 1].end - 1]]
+            found.append(FoundFiller(surface, words[owner[tokens[i].begin]].start, last.end))
             i += n
         else:
             i += 1
     return found
+
+
+def _pattern_at(tokens: list[Token], i: int, patterns: list) -> tuple[int, str]:
+    """The longest run of up to PATTERN_MAX_TOKENS tokens from i that a filler pattern matches
+    whole (えー, えーーっと, あのー: every length Whisper writes), else (0, '')."""
+    for n in range(min(PATTERN_MAX_TOKENS, len(tokens) - i), 0, -1):
+        if n > 1 and tokens[i + n - 1].kind == "補助記号":  # punctuation is no part of it
+            continue
+        surface = "".join(t.surface for t in tokens[i : i + n])
+        if any(p.fullmatch(surface) for p in patterns):
+            return n, surface
+    return 0, ""
 
 
 def _filler_at(

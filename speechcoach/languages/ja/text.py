@@ -302,3 +302,60 @@ def pace_by_script(sentences: Sequence, speech_s: float) -> ScriptPace:
     minutes = speech_s / 60.0
     ja_minutes = minutes * seconds["ja"] / total if total else 0.0
     return ScriptPace(chars, mora, ja_minutes, words, minutes - ja_minutes if total else 0.0)
+
+
+# ---------------------------------------------------------------------------- matching on readings
+
+HIRAGANA = re.compile(r"[\u3041-\u3096]")
+JAPANESE_RUN = re.compile(
+    r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3005\u4e00-\u9fff]+"
+)
+KANJI = re.compile(r"[\u3005\u4e00-\u9fff]")
+
+
+def katakana(text: str) -> str:
+    """Hiragana as katakana (ひくかった -> ヒクカッタ); everything else unchanged."""
+    return HIRAGANA.sub(lambda m: chr(ord(m.group()) + 0x60), text)
+
+
+def match_reading(text: str) -> str:
+    """`text` as it is said, in katakana, for matching the rubric's patterns on the reading:
+    Whisper writes the same words with other kanji or in kana (低かった came back as
+    引くかった, both ひくかった). Latin words, digits and punctuation stay as written."""
+    return "".join(
+        tok.reading
+        if KANA.search(tok.reading) and JAPANESE_RUN.search(tok.surface)
+        else tok.surface
+        for tok in tokenize(unicodedata.normalize("NFKC", text))
+    )
+
+
+def reading_pattern(pattern: str) -> str:
+    """A rubric pattern with each run of Japanese characters replaced by its katakana reading
+    (給料 -> キュウリョウ, 逃げ -> ニゲ): the same pattern, matched on `match_reading`.
+    Regular-expression syntax between the runs is kept as it is."""
+
+    stems = _reading_stems()
+
+    def read(run: str) -> str:
+        if run in stems:
+            return stems[run]
+        if not KANJI.search(run):
+            return katakana(run)
+        said = katakana(reading(run))
+        # A lone kanji read alone is a guess (its on-reading), and a reading shorter than the
+        # run lost part of it (もっと稼 -> モット): keep those written, never an empty pattern.
+        return said if len(run) > 1 and len(said) >= len(run) else run
+
+    return JAPANESE_RUN.sub(lambda m: read(m.group()), pattern)
+
+
+@lru_cache(maxsize=1)
+def _reading_stems() -> dict[str, str]:
+    import json
+    from importlib import resources
+
+    text = (
+        resources.files("speechcoach.languages").joinpath("ja", "readings.json").read_text("utf-8")
+    )
+    return json.loads(text)["stems"]
