@@ -146,3 +146,34 @@ def test_a_long_recording_peaks_near_the_three_minute_figure(tmp_path, clip):
     long_mb = _peak_mb(long)
     print(json.dumps({"short_mb": short_mb, "long_mb": long_mb}))
     assert long_mb < short_mb + MAX_EXTRA_MB, (short_mb, long_mb)
+
+
+def _whole_sum_rms(samples, frame, hop):
+    """frame_rms as it was: one running sum over the whole padded file (the reference)."""
+    padded = np.pad(samples.astype(np.float64), frame // 2)
+    energy = np.concatenate(([0.0], np.cumsum(padded * padded)))
+    starts = np.arange(0, len(samples) + 1, hop)
+    ends = np.minimum(starts + frame, len(padded))
+    return np.sqrt(np.maximum(energy[ends] - energy[starts], 0.0) / frame).astype(np.float32)
+
+
+def test_frame_rms_in_blocks_is_byte_identical_and_holds_no_copy_of_the_file(clip):
+    import tracemalloc
+
+    from speechcoach.delivery import RMS_BLOCK, frame_rms
+
+    frame, hop = 512, 160
+    for samples in (clip[:5], clip[: RMS_BLOCK + 7], np.tile(clip, 2)):  # across block edges
+        assert (
+            frame_rms(samples, frame, hop).tobytes()
+            == _whole_sum_rms(samples, frame, hop).tobytes()
+        )
+    long = np.tile(clip, 10)  # 30 minutes
+    tracemalloc.start()
+    try:
+        frame_rms(long, frame, hop)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The whole running sum held three float64 copies (6x the float32 samples).
+    assert peak < 0.5 * long.nbytes, (peak, long.nbytes)
