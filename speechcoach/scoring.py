@@ -123,6 +123,7 @@ def score(
         parts["pitfalls"] = -min(
             MAX_PITFALL_PENALTY, PITFALL_PENALTY * len(penalised_pitfalls(content["pitfalls"]))
         )
+    parts = {k: round(v, 1) for k, v in parts.items()}
     cap = length_cap(delivery.speech_s, targets)
     total = sum(parts.values())
     # Delivery-only scores (no content rubric) are scaled to 100 afterwards (Analysis.score).
@@ -132,8 +133,9 @@ def score(
         else MAX_SCORE / (DELIVERY_POINTS - (0 if "fillers" in parts else FILLER_POINTS))
     )
     if cap is not None and total * scale > cap:
-        parts["length"] = cap / scale - total
-    return {k: round(v, 1) for k, v in parts.items()}
+        # from the rounded parts, so that the parts as stored add up to the cap
+        parts["length"] = round(cap / scale - total, 1)
+    return parts
 
 
 def component_points(component: dict) -> float:

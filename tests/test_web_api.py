@@ -648,3 +648,8 @@ def test_the_pages_scripts_and_drawings_are_not_escaped_twice(client):
     html = render_report_html(record, b"RIFF")
     assert _labels_json(html)["lang"] == "ja"
     assert "<svg" in html and "&lt;svg" not in html
+    # The pages name an empty icon, so the browser does not ask /favicon.ico (a 404 every load).
+    assert (
+        '<link rel="icon" href="data:,">' in html and client.get("/favicon.ico").status_code == 404
+    )
+    assert '<link rel="icon" href="data:,">' in client.get("/").text
