@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import SAMPLE_RATE
+from .levels import frame_rms  # one definition of the frame level
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,6 @@ def _runs(
 
 def energy_activity(samples: np.ndarray, hop_s: float = 0.01, frame_s: float = 0.032):
     """Fallback: frames above the noise floor (and within LEVEL_TOP_DB of the loudest)."""
-    from .delivery import frame_rms  # one definition of the frame level
 
     duration = len(samples) / SAMPLE_RATE
     hop, frame = int(hop_s * SAMPLE_RATE), int(frame_s * SAMPLE_RATE)
