@@ -176,16 +176,7 @@ class Change:
         return self.after - self.before
 
     def to_dict(self) -> dict:
-        band = (
-            None
-            if self.band is None
-            else {
-                "low": self.band.low,
-                "high": self.band.high,
-                "unit": self.band.unit,
-                "source": self.band.source,
-            }
-        )
+        band = _band_dict(self.band)
         return {
             "key": self.key,
             "title": self.title,
@@ -581,16 +572,7 @@ class Series:
     fmt: Callable[[float], str]
 
     def to_dict(self) -> dict:
-        band = (
-            None
-            if self.band is None
-            else {
-                "low": self.band.low,
-                "high": self.band.high,
-                "unit": self.band.unit,
-                "source": self.band.source,
-            }
-        )
+        band = _band_dict(self.band)
         return {
             "key": self.key,
             "title": self.title,
@@ -844,3 +826,10 @@ def _tick(a: Attempt) -> str:
     """ "#3", the local date it was saved, and its label."""
     label = f"\n{a.label}" if a.label else ""
     return f"#{a.id}\n{format_when(a.created_at)[:10]}{label}"
+
+
+def _band_dict(band) -> dict | None:
+    """A target band as the JSON of compare and progress."""
+    if band is None:
+        return None
+    return {"low": band.low, "high": band.high, "unit": band.unit, "source": band.source}
