@@ -86,6 +86,9 @@ PROMOTE_CONFIDENCE = 0.35
 # A part that is there but lacks sub-points matters less than a part that is missing.
 PARTIAL_PRIORITY_DROP = 30
 QUOTE_CHARS = 80  # a pitfall's quote: about this many characters around what triggered it
+PHRASE_BREAK = re.compile(
+    r"[,.;:!?、。，；：！？]\s*"
+)  # a pitfall is timed from the phrase after it
 # The ids are part of the analysis JSON: every language's rubric must define exactly these.
 COMPONENT_IDS = ("japan", "career_change", "project", "plan")
 PITFALL_IDS = (
@@ -164,11 +167,12 @@ class PitfallHit:
     id: str
     title: str
     text: str  # the sentence, as transcribed
-    start: float
-    end: float
+    start: float  # when the words that trigger it were said (see trigger_time)
+    end: float  # the sentence's end
     # culture_reason / salary_only: True when no other reason for Japan / for the change was given.
     only_reason: bool | None = None
     quote: str | None = None  # the words that show it (see quote_window)
+    sentence_start: float | None = None  # the sentence's start (None: same as `start`)
 
     def to_dict(self) -> dict:
         d = {
@@ -176,6 +180,9 @@ class PitfallHit:
             "text": self.text,
             "start": round(self.start, 2),
             "end": round(self.end, 2),
+            "sentence_start": round(
+                self.start if self.sentence_start is None else self.sentence_start, 2
+            ),
         }
         if self.only_reason is not None:
             d["only_reason"] = self.only_reason
@@ -962,13 +969,36 @@ def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[
                         pid,
                         p.title,
                         sentence.text,
-                        sentence.start,
+                        trigger_time(sentence, p),
                         sentence.end,
                         _only_reason(p, decisions),
                         quote_window(sentence.text, p),
+                        sentence.start,
                     )
                 )
     return hits
+
+
+def _trigger(text: str, p: PitfallDef) -> re.Match | None:
+    """Where `text` shows pitfall `p`: the first match of its topic (gate), else of its phrases."""
+    return next(
+        (m for pat in (p.gate, *p.patterns) if pat is not None for m in [pat.search(text)] if m),
+        None,
+    )
+
+
+def trigger_time(sentence: Sentence, p: PitfallDef) -> float:
+    """When the words that show pitfall `p` were said. Whisper may give two sentences as one
+    ("…a better job, you know, I love anime and Japanese culture."): the sentence's start
+    would time the culture pitfall seconds before "anime" is said."""
+    match = _trigger(sentence.text, p)
+    if match is None:
+        return sentence.start
+    # From the start of the phrase that holds the match ("I love anime"), not its one word.
+    phrase = max(
+        (m.end() for m in PHRASE_BREAK.finditer(sentence.text, 0, match.start())), default=0
+    )
+    return sentence.time_at(phrase)
 
 
 def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
@@ -977,10 +1007,7 @@ def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
     word boundaries and marked with "…" where it was cut."""
     if len(text) <= chars:
         return text
-    match = next(
-        (m for pat in (p.gate, *p.patterns) if pat is not None for m in [pat.search(text)] if m),
-        None,
-    )
+    match = _trigger(text, p)
     centre = (match.start() + match.end()) // 2 if match else 0
     lo = max(0, min(centre - chars // 2, len(text) - chars))
     hi = min(len(text), lo + chars)
