@@ -9,6 +9,7 @@ beside its value goes under it."""
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -125,6 +126,10 @@ LABELS = {
     "order": "Order",
     "coherent": "coherent",
     "jumbled": "jumbled",
+    "order_not_judged": "not judged",
+    "part": "Part",
+    "time_on_part": "time",
+    "evidence_head": "[when] strongest evidence (strength)",
     "pitfall": "Pitfall",
     "not_checked": "Not checked: no rubric for this language yet.",
     "parts": "{covered}/{total} parts",
@@ -527,9 +532,22 @@ def _plural(n: int, forms) -> str:
 def _content(d: dict, style: _Style, titles: dict[str, str], labels: dict, width: int) -> list[str]:
     if not d["components"]:
         return ["  " + labels["not_checked"]]
-    rows = []
     title_w = max(_width(titles.get(cid, cid)) for cid in d["components"]) + 2
     lead = " " * (2 + 4 + title_w + 7)
+    # The columns say what they are: the time spent on a part is no timestamp.
+    time_head = labels["time_on_part"]
+    rows = [
+        _fit(
+            "  "
+            + " " * 4
+            + _pad(labels["part"], title_w)
+            + " " * max(0, 5 - _width(time_head))
+            + time_head
+            + "  "
+            + labels["evidence_head"],
+            width,
+        )
+    ]
     for cid, comp in d["components"].items():
         mark = style.verdict(labels["yes"] if comp["covered"] else labels["no"], comp["covered"])
         head = f"  {mark} {_pad(titles.get(cid, cid), title_w)}"
@@ -558,7 +576,7 @@ def _content(d: dict, style: _Style, titles: dict[str, str], labels: dict, width
             rows.append(f"{head}    -  {labels['not_found']}")
     order = d["order"]
     sequence = " -> ".join(titles.get(c, c) for c in order["sequence"]) or "-"
-    state = style.verdict(labels["coherent"] if order["ok"] else labels["jumbled"], order["ok"])
+    state = _order_state(order, style, labels)
     rows += _wrap(f"{labels['order']}: {sequence}  {state}", width, "  ", "         ")
     if order.get("note"):
         rows += _wrap(order["note"], width, "         ", "         ")
@@ -574,6 +592,15 @@ def _content(d: dict, style: _Style, titles: dict[str, str], labels: dict, width
             "    ",
         )
     return rows
+
+
+MIN_ORDERED_PARTS = 2  # with fewer parts there is no order to call coherent (scoring agrees)
+
+
+def _order_state(order: dict, style: _Style, labels: dict) -> str:
+    if len(order["sequence"]) < MIN_ORDERED_PARTS and order["ok"]:
+        return labels["order_not_judged"]
+    return style.verdict(labels["coherent"] if order["ok"] else labels["jumbled"], order["ok"])
 
 
 @cache
@@ -615,6 +642,8 @@ def _pad(text: str, columns: int) -> str:
 
 # Japanese line breaking (kinsoku): these never start a line.
 NO_LINE_START = frozenset("。、，．」』）】！？ー・：).,;:!?]")
+# A short label in brackets, "(一部)", is never broken across lines.
+SHORT_GROUP = re.compile(r"[(（][^()（）\s]{1,6}[)）]")
 
 
 def _atoms(text: str) -> list[str]:
@@ -622,8 +651,18 @@ def _atoms(text: str) -> list[str]:
     character on its own (Japanese has no spaces)."""
     atoms: list[str] = []
     word = ""
-    for c in text:
-        if c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
+    i = 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        group = SHORT_GROUP.match(text, i - 1)
+        if group and _char_width(group.group(0)[1]) == 2:  # 「(一部)」 stays on one line
+            if word:
+                atoms.append(word)
+                word = ""
+            atoms.append(group.group(0))
+            i = group.end()
+        elif c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
             atoms[-1] += c
         elif c == " ":
             atoms.append(word + " ")
