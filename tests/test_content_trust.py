@@ -169,3 +169,21 @@ def test_real_speech_that_is_no_introduction_gets_no_parts(analyzer, clip):
     assert not any(c["covered"] for c in d["components"].values()), d["components"]
     assert d["pitfalls"] == []
     assert d["tips"][0]["id"] == "content:not_introduction"
+
+
+def test_a_bare_wish_to_change_jobs_cut_off_is_no_reason(analyzers):
+    # qa.md 10: tests/data/truncated.m4a ends "I want to change jobs to" and the part counted
+    # as covered (6 of 10 points) with no reason at all.
+    content = analyzers["en"].analyse(
+        timed(
+            [
+                "I am Daniel Weber, a backend engineer in Osaka.",
+                "I moved to Japan because my wife's family lives here.",
+                "I want to change jobs to",
+            ]
+        )
+    )
+    assert not content.components["career_change"].covered
+    assert "missing:career_change" in [t.id for t in content.tips]
+    ja = analyzers["ja"].analyse(timed(["大阪に住んでいます。", "転職したいです。"]))
+    assert not ja.components["career_change"].covered
