@@ -31,6 +31,7 @@ from .analyze import AnalyzeOptions, Analyzer
 from .audio import load_audio_bytes
 from .batch import FileResult, _message
 from .errors import ModelError, SpeechcoachError
+from .result import from_json
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ def analyze_bytes(plugin_name: str, name: str, data: bytes) -> tuple[dict | None
             started = time.perf_counter()
             audio = load_audio_bytes(data, path)
             decode_s = time.perf_counter() - started
+            # JSON on the wire: the client reads it back through from_json, byte for byte.
             return plugin.analyzer.analyze_audio(audio, decode_s=decode_s).to_json(), None
         except ModelError:
             raise
@@ -252,7 +254,7 @@ class ClusterBatch:
             raise
         if error is not None:
             return FileResult(path, error=error)
-        return FileResult(path, result=result)
+        return FileResult(path, result=from_json(result))
 
 
 def _lost(spec: ClusterSpec, exc: BaseException) -> ClusterError:

@@ -244,7 +244,8 @@ class AnalysisResult:
     bands: dict[str, str]
     tips: tuple[Tip, ...]
     sentences: tuple[SentenceRecord, ...] = ()
-    transcript: TranscriptText
+    # The report and the history read no transcript: a record kept without one still shows.
+    transcript: TranscriptText = field(default_factory=TranscriptText)
     # Share of the speech (by time) in segments Whisper flagged as unreliable; null before 3.
     unreliable_share: float | None = None
     warnings: tuple[str, ...] = ()  # e.g. a forced --language that the speech contradicts
@@ -328,7 +329,7 @@ def _upgrade(r: AnalysisResult) -> AnalysisResult:
     from . import languages
 
     feedback = r.feedback_language or judged_language(r.language, r.judgements)
-    metric = languages.CHARS_PER_MIN if languages.CHARS_PER_MIN in r.judgements else languages.WPM
+    metric = languages.recorded_pace(r.language, r.judgements)
     pace = r.pace or Pace(metric=metric, unit=languages.PACE_UNITS[metric])
     titles = languages.component_titles(feedback)
     components = {
@@ -417,7 +418,9 @@ def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> An
             ok = test(value)
         if not ok:
             raise _wrong(where, value, name + or_null)
-        return float(value) if tp is float else value
+        # A whole number stays one (priority 95, not 95.0): to_json(from_json(x)) is x, byte
+        # for byte, so a record read back (a cluster's worker, the history) prints unchanged.
+        return value
     origin = typing.get_origin(tp)
     if origin is tuple:
         if not isinstance(value, list | tuple):
