@@ -418,9 +418,9 @@ def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> An
             ok = test(value)
         if not ok:
             raise _wrong(where, value, name + or_null)
-        # A whole number stays one (priority 95, not 95.0): to_json(from_json(x)) is x, byte
-        # for byte, so a record read back (a cluster's worker, the history) prints unchanged.
-        return value
+        # A number field is a float even when written whole (0 -> 0.0): the analyzer builds its
+        # record through here too, so a record read back prints as the analyzer wrote it.
+        return float(value) if tp is float else value
     origin = typing.get_origin(tp)
     if origin is tuple:
         if not isinstance(value, list | tuple):
