@@ -395,14 +395,6 @@ def _split_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _expected(tp: Any) -> str:
-    if tp in _LEAVES:
-        return _LEAVES[tp][0]
-    if typing.get_origin(tp) is tuple:
-        return "a list"
-    return "an object"
-
-
 def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> Any:
     tp, nullable = _split_optional(tp)
     if value is None and nullable:

@@ -152,7 +152,7 @@ def create_app(
                     raise ApiError(
                         400, "no file in the field `audio`; attach the recording as `audio`"
                     )
-                options = _options(form, targets.duration_s)
+                options = _options(form)
                 name = _display_name(upload.filename, kind)
                 part = await run_in_threadpool(_spool, upload, recordings)
         except ClientDisconnect:
@@ -421,7 +421,7 @@ def create_app(
 
 
 # ------------------------------------------------------------------------------- helpers
-def _options(form, default_target_s: float) -> dict:
+def _options(form) -> dict:
     label = _text(form.get("label"))
     if label and len(label) > MAX_LABEL_CHARS:
         raise ApiError(
