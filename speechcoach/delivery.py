@@ -27,7 +27,7 @@ import numpy as np
 
 from . import hesitation, languages, vad
 from .config import SAMPLE_RATE, Targets
-from .levels import RMS_BLOCK, frame_rms  # noqa: F401  (RMS_BLOCK: part of the delivery API)
+from .levels import RMS_BLOCK, frame_rms, framed_blocks  # noqa: F401  (RMS_BLOCK: delivery API)
 from .types import Filler, Sentence, Transcript, Word
 
 log = logging.getLogger(__name__)
@@ -402,26 +402,24 @@ def _pitch(f0: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, 
 
 
 def _yin_chunked(samples: np.ndarray) -> np.ndarray:
-    """librosa.yin over 30-second chunks: the same frames as one call (chunks start on a hop
-    boundary), but its per-frame working arrays stay ~15 MB instead of ~100 MB for 3 minutes."""
+    """librosa.yin, frame for frame as one call over the whole recording (centred frames, zero
+    padding), computed over blocks of ~30 s that each carry the half frame of audio on either
+    side their edge frames need: yin's working arrays stay those of 30 s (~20 MB) instead of
+    growing with the file (+120 MB for 3 minutes in one call)."""
     import librosa  # ~200 MB of scipy/numba: loaded only once delivery is measured
 
-    chunk = PITCH_CHUNK_FRAMES * PITCH_HOP
-    parts = []
-    for start in range(0, len(samples), chunk):
-        piece = samples[start : start + chunk]
-        f0 = librosa.yin(
-            piece,
+    f0 = np.zeros(1 + len(samples) // PITCH_HOP)
+    for first, end, block in framed_blocks(samples, PITCH_HOP, PITCH_FRAME, PITCH_CHUNK_FRAMES):
+        f0[first:end] = librosa.yin(
+            block,
             fmin=PITCH_FMIN_HZ,
             fmax=PITCH_FMAX_HZ,
             sr=SAMPLE_RATE,
             frame_length=PITCH_FRAME,
             hop_length=PITCH_HOP,
+            center=False,
         )
-        parts.append(
-            f0[: -(-len(piece) // PITCH_HOP)]
-        )  # drop the padded frame past the chunk's end
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return f0
 
 
 def _loudness_spread(rms: np.ndarray, voiced: np.ndarray) -> float | None:

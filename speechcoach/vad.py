@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 WINDOW = 512  # Silero's window at 16 kHz: 32 ms
 WINDOW_S = WINDOW / SAMPLE_RATE
+# Silero v6 as faster-whisper runs it: each window is given the CONTEXT samples before it, and
+# the recurrent state (h, c) is carried from one call to the next.
+CONTEXT = 64
+STATE_SHAPE = (1, 1, 128)
+VAD_BLOCK = 1000  # windows (32 s) per call: the inputs and activations of one call stay small
 SPEECH_ON = 0.5  # Silero's own default threshold
 SPEECH_OFF = 0.35  # ... and its default end threshold (threshold - 0.15)
 MIN_SPEECH_S = 0.064  # shorter bursts (two windows) are clicks, not speech
@@ -84,17 +89,48 @@ class SpeechActivity:
         return out
 
 
-def speech_probabilities(samples: np.ndarray) -> np.ndarray | None:
-    """Silero's speech probability per 32 ms window, or None if the detector cannot run."""
+def speech_probabilities(samples: np.ndarray, block: int = VAD_BLOCK) -> np.ndarray | None:
+    """Silero's speech probability per 32 ms window, or None if the detector cannot run.
+
+    The values are those of faster-whisper's `SileroVADModel` called on the whole recording
+    (tested to be identical), but the model is run on `block` windows at a time, carrying its
+    state and context from one block to the next: the whole-file call holds about three copies
+    of the recording (+450 MB for 29 minutes)."""
     try:
         from faster_whisper.vad import get_vad_model
 
-        model = get_vad_model()
-        padded = np.pad(samples.astype(np.float32), (0, WINDOW - len(samples) % WINDOW))
-        return np.asarray(model(padded), dtype=np.float32).reshape(-1)[: -(-len(samples) // WINDOW)]
+        session = get_vad_model().session
+        return _probabilities(session, samples, block)
     except Exception as exc:  # noqa: BLE001 - missing onnxruntime, a broken asset: fall back
         log.warning("voice activity detector unavailable (%s); using frame levels", exc)
         return None
+
+
+def _probabilities(session, samples: np.ndarray, block: int) -> np.ndarray:
+    # As faster-whisper pads the recording: 1 to WINDOW zeros, so one window more when the
+    # length is a whole number of windows.
+    count = len(samples) // WINDOW + 1
+    probs = np.empty(count, dtype=np.float32)
+    state = {"h": np.zeros(STATE_SHAPE, np.float32), "c": np.zeros(STATE_SHAPE, np.float32)}
+    context = np.zeros(CONTEXT, dtype=np.float32)  # the first window has silence before it
+    for first in range(0, count, block):
+        end = min(count, first + block)
+        windows = np.zeros((end - first) * WINDOW, dtype=np.float32)
+        piece = samples[first * WINDOW : end * WINDOW]
+        windows[: len(piece)] = piece
+        windows = windows.reshape(-1, WINDOW)
+        if end == count:
+            # faster-whisper's call zeroes the last window's last CONTEXT samples (it writes
+            # into a view of its padded copy); done here too, so the values stay identical.
+            windows[-1, -CONTEXT:] = 0
+        batch = np.empty((end - first, CONTEXT + WINDOW), dtype=np.float32)
+        batch[0, :CONTEXT] = context
+        batch[1:, :CONTEXT] = windows[:-1, -CONTEXT:]
+        batch[:, CONTEXT:] = windows
+        context = windows[-1, -CONTEXT:].copy()
+        out, state["h"], state["c"] = session.run(None, {"input": batch, **state})
+        probs[first:end] = np.reshape(out, -1)
+    return probs[: -(-len(samples) // WINDOW)]
 
 
 def detect(samples: np.ndarray) -> SpeechActivity:
