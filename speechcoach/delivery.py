@@ -289,13 +289,14 @@ def _transcribed_span_s(
 def _mixed_fillers(
     mix: languages.Language, words: list[Word], sentences: list[Sentence]
 ) -> list[Filler]:
-    """Fillers of a transcript with Japanese in it: Latin-script sentences with the English list,
-    the rest with the Japanese one (an English intro closed in Japanese keeps its um/uh)."""
+    """Fillers of a transcript with the script pack's script in it (Japanese today): Latin-script
+    sentences with the fallback (English) list, the rest with the pack's own (an English intro
+    closed in Japanese keeps its um/uh)."""
     latin = _latin_words(mix, words, sentences)
     latin_ids = {id(w) for w in latin}
-    japanese = [w for w in words if id(w) not in latin_ids]
+    scripted = [w for w in words if id(w) not in latin_ids]
     found = (find_fillers(latin, sentences, languages.FALLBACK) or []) + (
-        find_fillers(japanese, sentences, mix.code) or []
+        find_fillers(scripted, sentences, mix.code) or []
     )
     return sorted(found, key=lambda f: f.start)
 

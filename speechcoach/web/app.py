@@ -40,7 +40,7 @@ from .jobs import FINISHED, JobQueue
 from .render import audio_type, format_when, render_page, render_report_html, report_context
 from .render import static_text as _static_text
 from .security import LOOPBACK_HOSTS, BodyTooLarge, Guard
-from .views import compare_view, fmt, labels, progress_charts, ui_language
+from .views import DEFAULT_LANGUAGE, compare_view, fmt, labels, progress_charts, ui_language
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def create_app(
             template,
             L=L,
             lang=lang,
-            lang_q="" if lang == "en" else f"?lang={lang}",
+            lang_q="" if lang == DEFAULT_LANGUAGE else f"?lang={lang}",
             switch_href=switch if switchable else None,
             **context,
         )
