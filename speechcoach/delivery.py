@@ -1,5 +1,6 @@
-"""Delivery: how the introduction sounded, measured from the audio (librosa/numpy) and the
-word timestamps. Every number here says how it was computed (see `DeliveryMetrics`).
+"""Delivery: how the introduction sounded, measured from the audio (numpy; pitch as librosa
+computes it, see acoustics.py) and the word timestamps. Every number here says how it was
+computed (see `DeliveryMetrics`).
 
 Definitions
 - speech: what the voice activity detector (Silero VAD, see vad.py) hears as speech, refined
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import hesitation, languages, vad
+from . import acoustics, hesitation, languages, vad
 from .config import SAMPLE_RATE, Targets
 from .levels import RMS_BLOCK, frame_rms, framed_blocks  # noqa: F401  (RMS_BLOCK: delivery API)
 from .types import Filler, Sentence, Transcript, Word
@@ -403,21 +404,20 @@ def _pitch(f0: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, 
 
 
 def _yin_chunked(samples: np.ndarray) -> np.ndarray:
-    """librosa.yin, frame for frame as one call over the whole recording (centred frames, zero
-    padding), computed over blocks of ~30 s that each carry the half frame of audio on either
-    side their edge frames need: yin's working arrays stay those of 30 s (~20 MB) instead of
-    growing with the file (+120 MB for 3 minutes in one call)."""
-    import librosa  # ~200 MB of scipy/numba: loaded only once delivery is measured
-
+    """librosa.yin (as acoustics.yin computes it, without librosa's import), frame for frame as
+    one call over the whole recording (centred frames, zero padding), computed over blocks of
+    ~30 s that each carry the half frame of audio on either side their edge frames need: yin's
+    working arrays stay those of 30 s (~20 MB) instead of growing with the file (+120 MB for 3
+    minutes in one call)."""
     f0 = np.zeros(1 + len(samples) // PITCH_HOP)
     for first, end, block in framed_blocks(samples, PITCH_HOP, PITCH_FRAME, PITCH_CHUNK_FRAMES):
-        f0[first:end] = librosa.yin(
+        f0[first:end] = acoustics.yin(
             block,
             fmin=PITCH_FMIN_HZ,
             fmax=PITCH_FMAX_HZ,
             sr=SAMPLE_RATE,
             frame_length=PITCH_FRAME,
-            hop_length=PITCH_HOP,
+            hop=PITCH_HOP,
             center=False,
         )
     return f0

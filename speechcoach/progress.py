@@ -2,7 +2,8 @@
 over many (a terminal chart, or a PNG with matplotlib).
 
 Everything works on stored `Attempt`s, so nothing is re-transcribed: the history table and the
-progress charts read their typed columns, a comparison their typed records (`Attempt.result`):
+progress charts read their stored records through metrics.py, a comparison their typed records
+(`Attempt.result`):
 
     with History.open() as history:
         after, before = history.latest(2)
@@ -187,6 +188,7 @@ class Comparison:
     pitfalls_still: list[str]
     biggest_improvement: str
     biggest_gap: str
+    language: str = languages.FALLBACK  # of the sentences and titles (the newer attempt's)
 
     def to_dict(self) -> dict:
         return {
@@ -233,11 +235,15 @@ def pick_pair(
     return newest[1], newest[0]
 
 
-def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> Comparison:
+def compare(
+    before: Attempt, after: Attempt, targets: Targets | None = None, language: str | None = None
+) -> Comparison:
     """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two
-    sentences."""
+    sentences, in `language` (default: the newer attempt's feedback language), titles included:
+    an English and a Japanese attempt are compared in one language."""
     targets = targets or Targets()
     a, b = before, after
+    language = language or b.result.feedback_language
     changes = [_change(m, a, b, targets) for m in _metrics()]
     covered_a, covered_b = a.result.covered, b.result.covered
     pit_a, pit_b = _pitfall_ids(a.result), _pitfall_ids(b.result)
@@ -255,9 +261,25 @@ def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> 
         fixed,
         new,
         still,
-        _biggest_improvement(changes, gained, fixed, targets, a, b),
-        _biggest_gap(b.result, changes),
+        _biggest_improvement(changes, gained, fixed, targets, a, b, language),
+        _biggest_gap(b.result, changes, language),
+        language,
     )
+
+
+def _compare_texts(language: str) -> dict:
+    """The comparison's sentences in `language` (report.json "compare"), English for any key
+    the language lacks."""
+    from .report import report_texts
+
+    return {
+        **report_texts(languages.FALLBACK)["compare"],
+        **report_texts(language).get("compare", {}),
+    }
+
+
+def _metric_name(change: Change, texts: dict) -> str:
+    return texts["metrics"].get(change.key) or change.title.lower()
 
 
 def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets) -> Change:
@@ -312,23 +334,15 @@ def _pitfall_ids(r: AnalysisResult) -> list[str]:
     return list(dict.fromkeys(hit.id for hit in r.pitfalls))
 
 
-def _component_titles(r: AnalysisResult) -> dict[str, str]:
-    """Titles by component id in the attempt's feedback language: those its record holds
-    (from_json fills them in for records stored before titles)."""
-    titles = dict(languages.component_titles(r.feedback_language))
-    titles.update({cid: c.title for cid, c in r.components.items() if c.title})
-    return titles
-
-
-def _titles(components: list[str], r: AnalysisResult) -> str:
-    titles = _component_titles(r)
+def _titles(components: list[str], language: str) -> str:
+    """Part titles in `language` (one language for both attempts of a comparison)."""
+    titles = languages.component_titles(language)
     return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
-def _pitfall_titles(ids: list[str], r: AnalysisResult) -> str:
-    """Pitfalls by their plain names in the attempt's feedback language, as the report names
-    them (ids are for `--json`; "salary_only" means nothing to a reader)."""
-    language = r.feedback_language
+def _pitfall_titles(ids: list[str], language: str) -> str:
+    """Pitfalls by their plain names in `language`, as the report names them (ids are for
+    `--json`; "salary_only" means nothing to a reader)."""
     names: dict[str, str] = {}
     for code in dict.fromkeys((language or languages.FALLBACK, languages.FALLBACK)):
         rubric = languages.get(code).data("components.json")
@@ -345,22 +359,22 @@ def _biggest_improvement(
     targets: Targets,
     a: Attempt,
     b: Attempt,
+    language: str = languages.FALLBACK,
 ) -> str:
     """One sentence on the change that closed the largest gap to a target."""
+    texts = _compare_texts(language)
     candidates: list[tuple[float, str]] = []
     if gained:
         candidates.append(
-            (COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained, b.result)}")
+            (
+                COMPONENT_WEIGHT * len(gained),
+                texts["now_cover"].format(parts=_titles(gained, language)),
+            )
         )
     if fixed:
+        gone = texts["pitfalls_gone" if len(fixed) > 1 else "pitfall_gone"]
         candidates.append(
-            (
-                PITFALL_WEIGHT * len(fixed),
-                (
-                    f"the pitfall{'s' if len(fixed) > 1 else ''} "
-                    f"{_pitfall_titles(fixed, a.result)} {'are' if len(fixed) > 1 else 'is'} gone"
-                ),
-            )
+            (PITFALL_WEIGHT * len(fixed), gone.format(names=_pitfall_titles(fixed, language)))
         )
     metrics = {m.key: m for m in _metrics()}
     for change in changes:
@@ -370,27 +384,30 @@ def _biggest_improvement(
         gap_a = _gap(change.before, _band(change.key, a, targets), metric.scale) or 0.0
         gap_b = _gap(change.after, _band(change.key, b, targets), metric.scale) or 0.0
         if gap_a > gap_b:
-            where = "now on target" if gap_b == 0 else "closer to"
+            where = texts["now_on_target"] if gap_b == 0 else texts["closer_to"]
             candidates.append(
                 (
                     gap_a - gap_b,
-                    f"{change.title.lower()} went from {change.text_before} to "
-                    f"{change.text_after} ({where} {_band_text(change.band)})",
+                    texts["moved"].format(
+                        metric=_metric_name(change, texts),
+                        before=change.text_before,
+                        after=change.text_after,
+                        where=where,
+                        band=_band_text(change.band, texts["the_target"]),
+                    ),
                 )
             )
     if candidates:
-        return "Biggest improvement: " + max(candidates, key=lambda c: c[0])[1] + "."
+        return texts["improvement"].format(what=max(candidates, key=lambda c: c[0])[1])
     score = next(c for c in changes if c.key == "score")
     if score.verdict == "better":
-        return (
-            f"Biggest improvement: the score rose from {score.text_before} to {score.text_after}."
-        )
-    return "Biggest improvement: none; nothing moved closer to its target this time."
+        return texts["improvement_score"].format(before=score.text_before, after=score.text_after)
+    return texts["improvement_none"]
 
 
-def _band_text(band: Band | None) -> str:
+def _band_text(band: Band | None, target: str = "the target") -> str:
     if band is None:
-        return "the target"
+        return target
     if band.unit == "s":
         return f"{format_duration(band.low)}-{format_duration(band.high)}"
     if band.low == band.high:
@@ -398,23 +415,24 @@ def _band_text(band: Band | None) -> str:
     return f"{band.low:g}-{band.high:g} {band.unit}"
 
 
-def _biggest_gap(r: AnalysisResult, changes: list[Change]) -> str:
+def _biggest_gap(
+    r: AnalysisResult, changes: list[Change], language: str = languages.FALLBACK
+) -> str:
     """The most urgent thing left: the newest attempt's top tip (the analysis ranks them), else
     the largest distance to a band."""
+    texts = _compare_texts(language)
     tips = sorted(r.tips, key=lambda t: -(t.priority or 0))
     if tips:
-        return "Biggest remaining gap: " + tips[0].message
+        return texts["gap"].format(what=tips[0].message)
     missing = [c for c, comp in r.components.items() if not comp.covered]
     if missing:
-        return (
-            f"Biggest remaining gap: {_titles(missing, r)} "
-            f"{'is' if len(missing) == 1 else 'are'} not covered yet."
-        )
+        key = "gap_missing_one" if len(missing) == 1 else "gap_missing_many"
+        return texts[key].format(parts=_titles(missing, language))
     if r.pitfalls:
         first = r.pitfalls[0]
-        return (
-            f"Biggest remaining gap: the pitfall {_pitfall_titles([first.id], r)} at "
-            f"{format_duration(first.start or 0)}."
+        return texts["gap_pitfall"].format(
+            name=_pitfall_titles([first.id], language),
+            at=format_duration(first.start or 0),
         )
     metrics = {m.key: m for m in _metrics()}
     off = [
@@ -424,10 +442,11 @@ def _biggest_gap(r: AnalysisResult, changes: list[Change]) -> str:
     ]
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
-        return "Biggest remaining gap: none; every measure is within its target."
-    return (
-        f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target "
-        f"{_band_text(worst.band)}."
+        return texts["gap_none"]
+    return texts["gap_metric"].format(
+        metric=_metric_name(worst, texts),
+        value=worst.text_after,
+        band=_band_text(worst.band, texts["the_target"]),
     )
 
 
@@ -442,14 +461,32 @@ def render_comparison(c: Comparison) -> str:
         row = f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}"
         lines.append((row + _delta(change)).rstrip())
     lines.append("")
-    lines.append(f"  Parts gained:   {_titles(c.components_gained, b.result) or 'none'}")
-    lines.append(f"  Parts lost:     {_titles(c.components_lost, a.result) or 'none'}")
-    lines.append(f"  Pitfalls fixed: {_pitfall_titles(c.pitfalls_fixed, a.result) or 'none'}")
-    lines.append(f"  Pitfalls new:   {_pitfall_titles(c.pitfalls_new, b.result) or 'none'}")
+    texts = _compare_texts(c.language)
+    said = [
+        ("parts_gained", _titles(c.components_gained, c.language)),
+        ("parts_lost", _titles(c.components_lost, c.language)),
+        ("pitfalls_fixed", _pitfall_titles(c.pitfalls_fixed, c.language)),
+        ("pitfalls_new", _pitfall_titles(c.pitfalls_new, c.language)),
+    ]
     if c.pitfalls_still:
-        lines.append(f"  Pitfalls still: {_pitfall_titles(c.pitfalls_still, b.result)}")
+        said.append(("pitfalls_still", _pitfall_titles(c.pitfalls_still, c.language)))
+    label_w = max(_width(texts[key]) for key, _ in said) + 1
+    for key, value in said:
+        lines.append(f"  {_pad(texts[key], label_w)}{value or texts['none']}")
     lines += ["", c.biggest_improvement, c.biggest_gap]
     return "\n".join(lines)
+
+
+def _pad(text: str, columns: int) -> str:
+    from .report import _pad as pad
+
+    return pad(text, columns)
+
+
+def _width(text: str) -> int:
+    from .report import _width as width
+
+    return width(text)
 
 
 def _attempt_name(a: Attempt) -> str:

@@ -9,6 +9,7 @@ beside its value goes under it."""
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import cache
@@ -19,7 +20,7 @@ import click
 from . import languages, metrics
 from .bands import format_duration
 from .errors import SpeechcoachError
-from .result import AnalysisResult, PaceWindow, Tip, from_json, judged_language
+from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,10 @@ LABELS = {
     "order": "Order",
     "coherent": "coherent",
     "jumbled": "jumbled",
+    "order_not_judged": "not judged",
+    "part": "Part",
+    "time_on_part": "time",
+    "evidence_head": "[when] strongest evidence (strength)",
     "pitfall": "Pitfall",
     "not_checked": "Not checked: no rubric for this language yet.",
     "parts": "{covered}/{total} parts",
@@ -498,9 +503,22 @@ def _content(
 ) -> list[str]:
     if not d.components:
         return ["  " + labels["not_checked"]]
-    rows = []
     title_w = max(_width(titles.get(cid, cid)) for cid in d.components) + 2
     lead = " " * (2 + 4 + title_w + 7)
+    # The columns say what they are: the time spent on a part is no timestamp.
+    time_head = labels["time_on_part"]
+    rows = [
+        _fit(
+            "  "
+            + " " * 4
+            + _pad(labels["part"], title_w)
+            + " " * max(0, 5 - _width(time_head))
+            + time_head
+            + "  "
+            + labels["evidence_head"],
+            width,
+        )
+    ]
     for cid, comp in d.components.items():
         mark = style.verdict(labels["yes"] if comp.covered else labels["no"], comp.covered)
         head = f"  {mark} {_pad(titles.get(cid, cid), title_w)}"
@@ -527,7 +545,7 @@ def _content(
             rows.append(f"{head}    -  {labels['not_found']}")
     order = d.order
     sequence = " -> ".join(titles.get(c, c) for c in order.sequence) or "-"
-    state = style.verdict(labels["coherent"] if order.ok else labels["jumbled"], order.ok)
+    state = _order_state(order, style, labels)
     rows += _wrap(f"{labels['order']}: {sequence}  {state}", width, "  ", "         ")
     if order.note:
         rows += _wrap(order.note, width, "         ", "         ")
@@ -543,6 +561,15 @@ def _content(
             "    ",
         )
     return rows
+
+
+MIN_ORDERED_PARTS = 2  # with fewer parts there is no order to call coherent (scoring agrees)
+
+
+def _order_state(order: Order, style: _Style, labels: dict) -> str:
+    if len(order.sequence) < MIN_ORDERED_PARTS and order.ok:
+        return labels["order_not_judged"]
+    return style.verdict(labels["coherent"] if order.ok else labels["jumbled"], order.ok)
 
 
 @cache
@@ -584,6 +611,8 @@ def _pad(text: str, columns: int) -> str:
 
 # Japanese line breaking (kinsoku): these never start a line.
 NO_LINE_START = frozenset("。、，．」』）】！？ー・：).,;:!?]")
+# A short label in brackets, "(一部)", is never broken across lines.
+SHORT_GROUP = re.compile(r"[(（][^()（）\s]{1,6}[)）]")
 
 
 def _atoms(text: str) -> list[str]:
@@ -591,8 +620,18 @@ def _atoms(text: str) -> list[str]:
     character on its own (Japanese has no spaces)."""
     atoms: list[str] = []
     word = ""
-    for c in text:
-        if c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
+    i = 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        group = SHORT_GROUP.match(text, i - 1)
+        if group and _char_width(group.group(0)[1]) == 2:  # 「(一部)」 stays on one line
+            if word:
+                atoms.append(word)
+                word = ""
+            atoms.append(group.group(0))
+            i = group.end()
+        elif c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
             atoms[-1] += c
         elif c == " ":
             atoms.append(word + " ")

@@ -37,9 +37,10 @@ __all__ = [
 
 # 1: records before the schema had a version (no "schema" key); 2: adds schema,
 # feedback_language, pace and the component titles; 3: adds transcript.segments[].unreliable,
-# unreliable_share and warnings (issue 10's trust signals). Bump it, and teach `_upgrade` the step,
-# whenever a field is added or changes meaning.
-SCHEMA_VERSION = 3
+# unreliable_share and warnings (issue 10's trust signals); 4: pitfalls[].start is when the words
+# that trigger the pitfall were said, pitfalls[].sentence_start the start of their sentence. Bump
+# it, and teach `_upgrade` the step, whenever a field is added or changes meaning.
+SCHEMA_VERSION = 4
 MAX_SCORE = 100
 
 record = dataclass(frozen=True, kw_only=True)
@@ -168,8 +169,11 @@ class Order:
 class Pitfall:
     id: str
     text: str
-    start: float
+    start: float  # when the words that trigger it were said (before schema 4: the sentence start)
     end: float | None = None
+    # The start of the sentence that holds it (the web app finds the sentence by it); records
+    # before schema 4 get their `start`.
+    sentence_start: float | None = None
     only_reason: bool | None = _omit_if_none()
     # The words that show the pitfall: a window of the sentence around them, cut with "…".
     quote: str | None = _omit_if_none()
@@ -323,9 +327,14 @@ def problem(data: Any, *, where: str = "") -> str | None:
 
 
 def _upgrade(r: AnalysisResult) -> AnalysisResult:
-    """Fill in what older records lack, from what they hold (schema 1 -> 2)."""
+    """Fill in what older records lack, from what they hold (schema 1 -> 2, 3 -> 4)."""
     if r.schema >= SCHEMA_VERSION and r.feedback_language and r.pace:
         return r
+    # Before 4 a pitfall was timed at its sentence's start.
+    pitfalls = tuple(
+        p if p.sentence_start is not None else dataclasses.replace(p, sentence_start=p.start)
+        for p in r.pitfalls
+    )
     from . import languages
 
     feedback = r.feedback_language or judged_language(r.language, r.judgements)
@@ -337,7 +346,12 @@ def _upgrade(r: AnalysisResult) -> AnalysisResult:
         for cid, c in r.components.items()
     }
     return dataclasses.replace(
-        r, schema=SCHEMA_VERSION, feedback_language=feedback, pace=pace, components=components
+        r,
+        schema=SCHEMA_VERSION,
+        feedback_language=feedback,
+        pace=pace,
+        components=components,
+        pitfalls=pitfalls,
     )
 
 

@@ -443,11 +443,21 @@ def _filler_tips(
         default=None,
     )
     words = texts.join(sorted({f.text for f in delivery.fillers}))
+    # The tip is timed at the sentence with the most fillers; the message says so and gives
+    # their span, so that "[0:01] 6 filler words" is not read as six fillers at 0:01.
+    message = texts.tip(
+        "fillers",
+        count=str(len(delivery.fillers)),
+        words=words,
+        first=format_duration(min(f.start for f in delivery.fillers)),
+        last=format_duration(max(f.start for f in delivery.fillers)),
+        at=format_duration(worst.start) if worst else "",
+    )
     return [
         Tip(
             "fillers",
             60,
-            texts.tip("fillers", count=str(len(delivery.fillers)), words=words),
+            message,
             sentence=worst.text if worst else None,
             start=worst.start if worst else None,
         )

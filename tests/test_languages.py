@@ -161,9 +161,11 @@ def test_english_delivery_tips_keep_their_wording():
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from "
         "0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
-        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. "
-        "Replace "
-        "them with a short silent pause.",
+        # the tip is timed at the sentence with the most fillers: the message says so, and
+        # their span, so "[0:01] 20 filler words" is never printed (qa.md 7)
+        "fillers": "20 filler words (uh, um) from 0:02 to 0:03, the most in the sentence at "
+        "0:01; at least that many, since Whisper drops some. Replace them with a short silent "
+        "pause.",
         "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order "
         "of your points so you never "
         "search for the next one.",

@@ -653,3 +653,29 @@ def test_the_pages_scripts_and_drawings_are_not_escaped_twice(client):
         '<link rel="icon" href="data:,">' in html and client.get("/favicon.ico").status_code == 404
     )
     assert '<link rel="icon" href="data:,">' in client.get("/").text
+
+
+def test_the_web_report_plays_and_tags_a_pitfalls_whole_sentence():
+    from speechcoach.web.views import _tips, sentence_views
+
+    d = {
+        "sentences": [
+            {"start": 1.0, "end": 9.0, "text": "So my goal, you know, I love anime."},
+            {"start": 9.5, "end": 12.0, "text": "I work in Osaka."},
+        ],
+        "components": {},
+        "pitfalls": [
+            {
+                "id": "culture_reason",
+                "text": "So my goal, you know, I love anime.",
+                "start": 6.2,  # the trigger, well inside the sentence
+                "end": 9.0,
+                "sentence_start": 1.0,
+            }
+        ],
+    }
+    views = sentence_views(d, "en")
+    assert views[0].pitfalls and not views[1].pitfalls
+    # Its tip plays from the trigger to the end of the sentence (was: a fixed 6 s).
+    d["tips"] = [{"id": "pitfall:culture_reason", "message": "m", "start": 6.2}]
+    assert _tips(d, views)[0].end == 9.0

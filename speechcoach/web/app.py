@@ -246,11 +246,11 @@ def create_app(
         a, b = _two_ids(request)
         return JSONResponse((await compared(a, b)).to_dict())
 
-    async def compared(a: int, b: int):
+    async def compared(a: int, b: int, language: str | None = None):
         from ..progress import compare, pick_pair
 
         def run(h):
-            return compare(*pick_pair(h, a, b), targets)
+            return compare(*pick_pair(h, a, b), targets, language)
 
         try:
             return await in_history(run)
@@ -334,8 +334,8 @@ def create_app(
 
     async def compare_page(request: Request):
         a, b = _two_ids(request)
-        comparison = await compared(a, b)
         lang = page_language(request)
+        comparison = await compared(a, b, lang)  # the page's sentences in the page's language
         return page(request, "compare.html", page="history", c=compare_view(comparison, lang))
 
     async def static(request: Request):

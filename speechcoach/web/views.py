@@ -135,7 +135,9 @@ def sentence_views(d: dict, language: str) -> list[SentenceView]:
                 view.component_ids.append(cid)
                 view.components.append(titles.get(cid, cid))
         for hit in d.get("pitfalls") or []:
-            if _same(hit, start, text) or (start <= float(hit.get("start") or -1) < end):
+            # A pitfall is timed at its trigger words; its sentence is found by sentence_start.
+            at = {"text": hit.get("text"), "start": hit.get("sentence_start", hit.get("start"))}
+            if _same(at, start, text):
                 name = pitfall_names.get(hit.get("id"), hit.get("id") or "")
                 if name not in view.pitfalls:
                     view.pitfalls.append(name)
@@ -325,12 +327,9 @@ def _tips(d: dict, sentences: list[SentenceView]) -> list[TipView]:
         end = None
         if start is not None:
             start = float(start)
-            match = min(sentences, key=lambda s: abs(s.start - start), default=None)
-            end = (
-                match.end
-                if match and abs(match.start - start) < SAME_START_S
-                else start + PLAY_FALLBACK_S
-            )
+            # The sentence that holds the tip's time (a pitfall's is inside its sentence).
+            match = next((s for s in sentences if s.start - SAME_START_S < start < s.end), None)
+            end = match.end if match else start + PLAY_FALLBACK_S
         out.append(
             TipView(n, tip["message"], start, end, tip.get("sentence"), tip.get("say_instead"))
         )
