@@ -20,7 +20,7 @@ import click
 from . import languages, metrics
 from .bands import format_duration
 from .errors import SpeechcoachError
-from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language
+from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language, parse
 
 log = logging.getLogger(__name__)
 
@@ -314,8 +314,11 @@ def _fixes(
     return lines
 
 
-def _when(tip: Tip) -> str:
-    """ "[0:12] " before a tip with a time, unless its message already says the time."""
+def _when(tip: Tip | Mapping) -> str:
+    """ "[0:12] " before a tip with a time, unless its message already says the time. Takes a
+    tip of the record, or its JSON."""
+    if isinstance(tip, Mapping):
+        tip = parse(tip, Tip, "tip")
     if tip.start is None:
         return ""
     stamp = format_duration(tip.start)

@@ -32,6 +32,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .. import languages
 from ..audio import AUDIO_EXTENSIONS, load_audio
 from ..config import format_duration, home_dir, parse_duration
 from ..errors import AudioError, SpeechcoachError, StoreError
@@ -574,9 +575,7 @@ def _two_ids(request: Request) -> tuple[int, int]:
 
 
 def _history_row(a) -> dict:
-    from ..progress import _judged_in_chars
-
-    if _judged_in_chars(a.analysis) and a.chars_per_min:
+    if a.pace_metric == languages.CHARS_PER_MIN and a.chars_per_min:
         pace = f"{a.chars_per_min:.0f} chars/min"
     else:
         pace = f"{a.wpm:.0f} wpm" if a.wpm else "-"
