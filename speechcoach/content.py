@@ -1124,13 +1124,6 @@ def _only_reason(p: PitfallDef, decisions) -> bool | None:
 # ---------------------------------------------------------------------------- order
 
 
-@dataclass(frozen=True)
-class _Placed:
-    sequence: tuple[str, ...]
-    suggested: str
-    order: str
-
-
 def decide_order(
     rubric: Rubric, sentences: list[Sentence], hits: dict[str, list[_Hit]]
 ) -> OrderResult:

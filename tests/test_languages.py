@@ -213,7 +213,7 @@ def _japanese_metrics(**changes) -> DeliveryMetrics:
         articulation_wpm=None,
         chars_per_min=420.0,
         morae_per_min=500.0,
-        japanese_share=1.0,
+        script_share=1.0,
         pace_windows=(
             PaceWindow(0.5, 30.5, 200, 400.0, CHARS_PER_MIN),
             PaceWindow(30.5, 59.5, 215, 444.8, CHARS_PER_MIN),

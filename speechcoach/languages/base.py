@@ -35,6 +35,9 @@ class Language:
     code: str = ""
     spaced: bool = True  # words are separated by spaces (pieces join with " ")
     pace_metric: str = WPM  # the key of the pace judged for an intro in this language
+    # An initial prompt written with fillers, which can make Whisper keep them (None: none;
+    # transcribe.TranscribeOptions.filler_prompt turns it on).
+    filler_prompt: str | None = None
 
     def __init__(self, code: str | None = None):
         if code is not None:
@@ -58,9 +61,6 @@ class Language:
         except (FileNotFoundError, ModuleNotFoundError):
             return None
         return path if path.is_file() else None
-
-    def has(self, name: str) -> bool:
-        return self.file(name) is not None
 
     def data(self, name: str) -> dict | None:
         """The parsed JSON file `name` of the pack; None when absent. Invalid JSON is a
