@@ -1,7 +1,9 @@
 """What changed between attempts: the history table, a comparison of two attempts, and the trend
 over many (a terminal chart, or a PNG with matplotlib).
 
-Everything works on stored `Attempt`s (their analysis dicts), so nothing is re-transcribed:
+Everything works on stored `Attempt`s, so nothing is re-transcribed: the history table and the
+progress charts read their stored records through metrics.py, a comparison their typed records
+(`Attempt.result`):
 
     with History.open() as history:
         after, before = history.latest(2)
@@ -25,6 +27,7 @@ from pathlib import Path
 from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
+from .result import AnalysisResult
 from .store import Attempt, History
 
 __all__ = [
@@ -62,53 +65,36 @@ PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN, PLOT_DPI = 9.0, 2.1, 110
 # ------------------------------------------------------------------------------------- metrics
 @dataclass(frozen=True)
 class _Metric:
+    """A metric of metrics.py as the history follows it: `value` reads it from an attempt's
+    stored record (`metrics.Metric.value`, which reads records of any age: an attempt that
+    does not pass `from_json` is still listed and charted)."""
+
     key: str
     title: str
     unit: str
-    value: Callable[[dict], float | None]
+    value: Callable[[Attempt], float | None]
     fmt: Callable[[float], str]
     lower_is_better: bool | None  # inside the band: None = no preference (pace, duration)
-    scale: float | None = (
-        None  # relative gap = distance outside the band / scale (None: band's high edge)
-    )
+    scale: float | None = None  # relative gap = distance outside the band / scale
 
 
-def _get(d: dict, *keys: str) -> float | None:
-    for key in keys:
-        d = d.get(key) if isinstance(d, dict) else None
-    return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else None
+def _judged_in_chars(a: Attempt | None) -> bool:
+    """Whether the attempt's pace was judged in characters per minute (Attempt.pace_metric)."""
+    return a is not None and a.pace_metric == languages.CHARS_PER_MIN
 
 
-def _covered(d: dict) -> float | None:
-    components = d.get("components") or {}
-    return float(sum(1 for c in components.values() if c.get("covered"))) if components else None
-
-
-def _judged_in_chars(d: dict) -> bool:
-    """Whether the attempt's pace was judged in characters per minute: what the analysis chose
-    (its `pace`; a mixed intro follows the script mostly spoken, not Whisper's label). A record
-    stored before `pace` tells it by its judgements, or else by its language's pack."""
-    pace = d.get("pace") if isinstance(d.get("pace"), dict) else {}
-    if pace.get("metric") in metrics.PACE_METRICS:
-        return pace["metric"] == languages.CHARS_PER_MIN
-    judged = d.get("judgements") or {}
-    if languages.CHARS_PER_MIN in judged or languages.WPM in judged:
-        return languages.CHARS_PER_MIN in judged
-    return languages.get(d.get("language")).pace_metric == languages.CHARS_PER_MIN
-
-
-def _pace_value(d: dict) -> float | None:
-    return _get(d, "chars_per_min") if _judged_in_chars(d) else _get(d, "wpm")
+def _pace_value(a: Attempt) -> float | None:
+    return metrics.PACE_METRICS[a.pace_metric].value(a.analysis)
 
 
 def _tracked(
-    metric: metrics.Metric, value: Callable[[dict], float | None], key: str = ""
+    metric: metrics.Metric, value: Callable[[Attempt], float | None] | None = None, key: str = ""
 ) -> _Metric:
     return _Metric(
         key or metric.key,
         metric.title,
         metric.unit,
-        value,
+        value or (lambda a: metric.value(a.analysis)),
         metric.fmt,
         metric.lower_is_better,
         metric.scale,
@@ -118,28 +104,29 @@ def _tracked(
 def _metrics() -> list[_Metric]:
     """What the history follows, each defined once in metrics.py."""
     return [
-        _tracked(metrics.SCORE, lambda d: _get(d, "score")),
-        _tracked(metrics.DURATION, lambda d: _get(d, "duration_s")),
+        _tracked(metrics.SCORE),
+        _tracked(metrics.DURATION),
         _tracked(metrics.PACE_METRICS[languages.WPM], _pace_value, key="pace"),
-        _tracked(metrics.LONG_PAUSES, lambda d: _get(d, "pauses", "long_count")),
-        _tracked(metrics.FILLERS_PER_MIN, lambda d: _get(d, "fillers", "per_min")),
-        _tracked(metrics.COMPONENTS, _covered),
+        _tracked(metrics.LONG_PAUSES),
+        _tracked(metrics.FILLERS_PER_MIN),
+        _tracked(metrics.COMPONENTS),
     ]
 
 
-def _band(metric: str, d: dict, targets: Targets) -> Band | None:
-    """The target band a metric of this analysis is judged against."""
+def _band(metric: str, a: Attempt | None, targets: Targets) -> Band | None:
+    """The target band a metric of this attempt (None: of an empty history) is judged against."""
     if metric == "duration":
-        return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
+        target_s = a.target_s if a is not None else None
+        return replace(targets, duration_s=target_s or targets.duration_s).duration_band
     if metric == "pace":
-        pace = languages.CHARS_PER_MIN if _judged_in_chars(d) else languages.WPM
+        pace = languages.CHARS_PER_MIN if _judged_in_chars(a) else languages.WPM
         return metrics.PACE_METRICS[pace].band_of(targets)
     if metric == "fillers":
         return metrics.FILLERS_PER_MIN.band_of(targets)
     if metric == "long_pauses":
         return LONG_PAUSES_BAND
     if metric == "components":
-        total = len(d.get("components") or {}) or OUTLINE_PARTS
+        total = (a.components_total if a is not None else None) or OUTLINE_PARTS
         return Band(total, total, f"of {total}", "every part of the outline")
     return None
 
@@ -255,11 +242,11 @@ def compare(
     sentences, in `language` (default: the newer attempt's feedback language), titles included:
     an English and a Japanese attempt are compared in one language."""
     targets = targets or Targets()
-    a, b = before.analysis, after.analysis
-    language = language or _feedback_language(b)
+    a, b = before, after
+    language = language or b.result.feedback_language
     changes = [_change(m, a, b, targets) for m in _metrics()]
-    covered_a, covered_b = _covered_ids(a), _covered_ids(b)
-    pit_a, pit_b = _pitfall_ids(a), _pitfall_ids(b)
+    covered_a, covered_b = a.result.covered, b.result.covered
+    pit_a, pit_b = _pitfall_ids(a.result), _pitfall_ids(b.result)
     gained = [c for c in covered_b if c not in covered_a]
     lost = [c for c in covered_a if c not in covered_b]
     fixed = [p for p in pit_a if p not in pit_b]
@@ -275,16 +262,8 @@ def compare(
         new,
         still,
         _biggest_improvement(changes, gained, fixed, targets, a, b, language),
-        _biggest_gap(b, changes, language),
+        _biggest_gap(b.result, changes, language),
         language,
-    )
-
-
-def _feedback_language(d: dict) -> str:
-    from .result import judged_language
-
-    return d.get("feedback_language") or judged_language(
-        d.get("language"), d.get("judgements") or {}
     )
 
 
@@ -303,7 +282,7 @@ def _metric_name(change: Change, texts: dict) -> str:
     return texts["metrics"].get(change.key) or change.title.lower()
 
 
-def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
+def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets) -> Change:
     va, vb = metric.value(a), metric.value(b)
     band_a, band_b = _band(metric.key, a, targets), _band(metric.key, b, targets)
     comparable = metric.key != "pace" or _judged_in_chars(a) == _judged_in_chars(b)
@@ -329,7 +308,7 @@ def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
     )
 
 
-def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -> str:
+def _describe(metric: _Metric, a: Attempt, value: float | None, targets: Targets) -> str:
     """The value as shown in the comparison table, with the detail that explains it."""
     if value is None:
         return "n/a"
@@ -337,30 +316,22 @@ def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -
     if metric.key == "score":
         return f"{text}/100"
     if metric.key == "duration":
-        return f"{text} of {format_duration(_get(d, 'target_s') or targets.duration_s)}"
+        return f"{text} of {format_duration(a.target_s or targets.duration_s)}"
     if metric.key == "pace":
-        return f"{text} {'chars' if _judged_in_chars(d) else 'words'}/min"
+        return f"{text} {'chars' if _judged_in_chars(a) else 'words'}/min"
     if metric.key == "long_pauses":
-        longest = _get(d, "pauses", "longest_s")
+        longest = a.result.pauses.longest_s
         return f"{text} (longest {longest:.1f} s)" if longest else text
     if metric.key == "fillers":
-        per_100 = _get(d, "fillers", "per_100_words")
+        per_100 = a.result.fillers.per_100_words
         return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
     if metric.key == "components":
-        return f"{text}/{len(d.get('components') or {}) or OUTLINE_PARTS}"
+        return f"{text}/{a.components_total or OUTLINE_PARTS}"
     return text
 
 
-def _covered_ids(d: dict) -> list[str]:
-    return [cid for cid, c in (d.get("components") or {}).items() if c.get("covered")]
-
-
-def _pitfall_ids(d: dict) -> list[str]:
-    seen: list[str] = []
-    for hit in d.get("pitfalls") or []:
-        if hit.get("id") not in seen:
-            seen.append(hit.get("id"))
-    return seen
+def _pitfall_ids(r: AnalysisResult) -> list[str]:
+    return list(dict.fromkeys(hit.id for hit in r.pitfalls))
 
 
 def _titles(components: list[str], language: str) -> str:
@@ -386,8 +357,8 @@ def _biggest_improvement(
     gained: list[str],
     fixed: list[str],
     targets: Targets,
-    a: dict,
-    b: dict,
+    a: Attempt,
+    b: Attempt,
     language: str = languages.FALLBACK,
 ) -> str:
     """One sentence on the change that closed the largest gap to a target."""
@@ -444,22 +415,24 @@ def _band_text(band: Band | None, target: str = "the target") -> str:
     return f"{band.low:g}-{band.high:g} {band.unit}"
 
 
-def _biggest_gap(d: dict, changes: list[Change], language: str = languages.FALLBACK) -> str:
+def _biggest_gap(
+    r: AnalysisResult, changes: list[Change], language: str = languages.FALLBACK
+) -> str:
     """The most urgent thing left: the newest attempt's top tip (the analysis ranks them), else
     the largest distance to a band."""
     texts = _compare_texts(language)
-    tips = sorted(d.get("tips") or [], key=lambda t: -(t.get("priority") or 0))
+    tips = sorted(r.tips, key=lambda t: -(t.priority or 0))
     if tips:
-        return texts["gap"].format(what=tips[0]["message"])
-    missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
+        return texts["gap"].format(what=tips[0].message)
+    missing = [c for c, comp in r.components.items() if not comp.covered]
     if missing:
         key = "gap_missing_one" if len(missing) == 1 else "gap_missing_many"
         return texts[key].format(parts=_titles(missing, language))
-    if d.get("pitfalls"):
-        first = d["pitfalls"][0]
+    if r.pitfalls:
+        first = r.pitfalls[0]
         return texts["gap_pitfall"].format(
-            name=_pitfall_titles([first.get("id")], language),
-            at=format_duration(first.get("start") or 0),
+            name=_pitfall_titles([first.id], language),
+            at=format_duration(first.start or 0),
         )
     metrics = {m.key: m for m in _metrics()}
     off = [
@@ -561,7 +534,7 @@ def render_history(attempts: list[Attempt]) -> str:
     for a in attempts:
         pace = (
             f"{a.chars_per_min:.0f} cpm"
-            if _judged_in_chars(a.analysis) and a.chars_per_min
+            if _judged_in_chars(a) and a.chars_per_min
             else f"{a.wpm:.0f} wpm"
             if a.wpm
             else "-"
@@ -660,15 +633,15 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
     when the newest attempt's pace was judged in characters, words per minute otherwise).
     """
     targets = targets or Targets()
-    latest = attempts[-1].analysis if attempts else {}
+    latest = attempts[-1] if attempts else None
     metrics = {m.key: m for m in _metrics()}
     series = []
     for key in _PROGRESS_METRICS:
         metric = metrics[key]
-        values = [metric.value(a.analysis) for a in attempts]
+        values = [metric.value(a) for a in attempts]
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
             values = [
-                v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None
+                v if _judged_in_chars(a) == _judged_in_chars(latest) else None
                 for v, a in zip(values, attempts, strict=True)
             ]
         unit = (
@@ -681,19 +654,11 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         )
         if key == "pace":  # ... and those in the other unit get their own chart, not a gap
             other = [
-                metric.value(a.analysis)
-                if _judged_in_chars(a.analysis) != _judged_in_chars(latest)
-                else None
+                metric.value(a) if _judged_in_chars(a) != _judged_in_chars(latest) else None
                 for a in attempts
             ]
             first = next(
-                (
-                    a.analysis
-                    for a in attempts
-                    if a.analysis is not None
-                    and _judged_in_chars(a.analysis) != _judged_in_chars(latest)
-                ),
-                None,
+                (a for a in attempts if _judged_in_chars(a) != _judged_in_chars(latest)), None
             )
             if first is not None and any(v is not None for v in other):
                 other_unit = "chars/min" if _judged_in_chars(first) else "words/min"

@@ -248,7 +248,8 @@ class AnalysisResult:
     bands: dict[str, str]
     tips: tuple[Tip, ...]
     sentences: tuple[SentenceRecord, ...] = ()
-    transcript: TranscriptText
+    # The report and the history read no transcript: a record kept without one still shows.
+    transcript: TranscriptText = field(default_factory=TranscriptText)
     # Share of the speech (by time) in segments Whisper flagged as unreliable; null before 3.
     unreliable_share: float | None = None
     warnings: tuple[str, ...] = ()  # e.g. a forced --language that the speech contradicts
@@ -337,7 +338,7 @@ def _upgrade(r: AnalysisResult) -> AnalysisResult:
     from . import languages
 
     feedback = r.feedback_language or judged_language(r.language, r.judgements)
-    metric = languages.CHARS_PER_MIN if languages.CHARS_PER_MIN in r.judgements else languages.WPM
+    metric = languages.recorded_pace(r.language, r.judgements)
     pace = r.pace or Pace(metric=metric, unit=languages.PACE_UNITS[metric])
     titles = languages.component_titles(feedback)
     components = {
@@ -408,14 +409,6 @@ def _split_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _expected(tp: Any) -> str:
-    if tp in _LEAVES:
-        return _LEAVES[tp][0]
-    if typing.get_origin(tp) is tuple:
-        return "a list"
-    return "an object"
-
-
 def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> Any:
     tp, nullable = _split_optional(tp)
     if value is None and nullable:
@@ -431,6 +424,8 @@ def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> An
             ok = test(value)
         if not ok:
             raise _wrong(where, value, name + or_null)
+        # A number field is a float even when written whole (0 -> 0.0): the analyzer builds its
+        # record through here too, so a record read back prints as the analyzer wrote it.
         return float(value) if tp is float else value
     origin = typing.get_origin(tp)
     if origin is tuple:
