@@ -34,13 +34,9 @@ from .result import AnalysisResult, Component, ResultError, from_json
 FULL, PARTIAL, MISSING, NOT_CHECKED = "full", "partial", "missing", "not checked"
 STRENGTHS = (FULL, PARTIAL, MISSING)
 # Component and pitfall names stay English in the table, as the report's labels do, so one
-# class of mixed languages has one vocabulary to sort and count.
-COMPONENT_NAMES = {
-    "japan": "Why Japan",
-    "career_change": "Why change jobs",
-    "project": "Recent project",
-    "plan": "Situation, plan, goals",
-}
+# class of mixed languages has one vocabulary to sort and count: the English rubric's titles,
+# in its order.
+COMPONENT_NAMES = languages.component_titles(languages.FALLBACK)
 
 
 @cache
