@@ -43,7 +43,7 @@ COMPONENT_NAMES = languages.component_titles(languages.FALLBACK)
 def pitfall_names() -> dict[str, str]:
     """Pitfall ids -> the names the English report prints (its rubric's titles): the summary and
     the report must not call one pitfall two things."""
-    rubric = languages.get("en").data("components.json") or {}
+    rubric = languages.get(languages.FALLBACK).data("components.json") or {}
     return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", ())}
 
 
