@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -119,7 +120,7 @@ def load_checks(language: str) -> CheckRules | None:
 
 def evaluate_checks(
     rules: CheckRules,
-    texts: list[str],
+    texts: list[str] | Mapping[str, list[str]],
     evidence: dict[str, list[int]],
     sentence_components: list[set[str]],
     sentence_pitfalls: list[set[str]],
@@ -128,8 +129,9 @@ def evaluate_checks(
 ) -> dict[str, dict[str, SubPointResult]]:
     """Sub-point results per component.
 
-    `texts`: what each sentence says towards a sub-point (a sentence that shows a pitfall
-    without the words that show it: "I watched Studio Ghibli films" gives no career reason);
+    `texts`: what each sentence says towards a sub-point, the same for every component or per
+    component (a sentence that shows a pitfall without the words that show it: "I watched
+    Studio Ghibli films" gives no career reason);
     `evidence[cid]`: indices of the sentences counted as evidence for `cid`, strongest first
     (empty when not covered); `sentence_components[i]` / `sentence_pitfalls[i]`: what sentence i
     was matched to; `excluded`: sentences that may never be evidence (greetings, negations,
@@ -139,8 +141,9 @@ def evaluate_checks(
     found_pitfalls = set().union(*sentence_pitfalls) if sentence_pitfalls else set()
     out: dict[str, dict[str, SubPointResult]] = {}
     for cid, subs in rules.subpoints.items():
+        said = texts.get(cid, []) if isinstance(texts, Mapping) else texts
         own = evidence.get(cid, [])
-        scope = _scope(cid, own, sentence_components, excluded, len(texts), owners)
+        scope = _scope(cid, own, sentence_components, excluded, len(said), owners)
         results: dict[str, SubPointResult] = {}
         for sub in subs:
             if not own:
@@ -155,7 +158,7 @@ def evaluate_checks(
                         i
                         for i in scope
                         if not (sub.not_in_pitfall_sentences and sentence_pitfalls[i])
-                        and any(p.search(texts[i]) for p in sub.patterns)
+                        and any(p.search(said[i]) for p in sub.patterns)
                     ),
                     None,
                 )

@@ -670,10 +670,13 @@ class ContentAnalyzer:
             if self.check_rules is not None:
                 checks = evaluate_checks(
                     self.check_rules,
-                    [
-                        self._without_triggers(t, pits)
-                        for t, (_, pits) in zip(texts, decisions, strict=True)
-                    ],
+                    {
+                        cid: [
+                            self._without_triggers(t, pits, cid)
+                            for t, (_, pits) in zip(texts, decisions, strict=True)
+                        ]
+                        for cid in COMPONENT_IDS
+                    },
                     {cid: [h.position for h in items] for cid, items in hits.items()},
                     [
                         comps if i not in excluded else set()
@@ -721,17 +724,24 @@ class ContentAnalyzer:
             for c in comps
         ) or any(any(matches(q, text) for q in self.rubric.pitfall(p).patterns) for p in pits)
 
-    def _without_triggers(self, text: str, pits: set[str]) -> str:
-        """`text` less the clauses that show its pitfalls: what it can say towards a sub-point
-        ("I watched Studio Ghibli films every weekend" is no career reason for Japan)."""
-        if not pits:
-            return text
-        clauses = split_clauses(text, self.rubric.clauses)
-        triggers = {
-            next((i for i, c in enumerate(clauses) if _trigger(c, self.rubric.pitfall(p))), 0)
-            for p in pits
-        }
-        return " ".join(c for i, c in enumerate(clauses) if i not in triggers)
+    def _without_triggers(self, text: str, pits: set[str], cid: str) -> str:
+        """What `text` can say towards a sub-point of `cid`: less the clause that shows a
+        pitfall of `cid` ("I watched Studio Ghibli films every weekend" is no career reason for
+        Japan), and less the phrase that shows any other pitfall ("…a better job, you know, I
+        love anime" still states a goal for the plan)."""
+        for pid in pits:
+            p = self.rubric.pitfall(pid)
+            if p.implies == cid:
+                clauses = split_clauses(text, self.rubric.clauses)
+                trigger = next((i for i, c in enumerate(clauses) if _trigger(c, p)), 0)
+                text = " ".join(c for i, c in enumerate(clauses) if i != trigger)
+            elif (match := _trigger(text, p)) is not None:
+                start = max(
+                    (m.end() for m in PHRASE_BREAK.finditer(text, 0, match.start())), default=0
+                )
+                end = next(PHRASE_BREAK.finditer(text, match.end()), None)
+                text = text[:start] + (text[end.end() :] if end else "")
+        return text
 
     def _fit_say_instead(
         self, tips: tuple[Tip, ...], texts: list[str], vectors: np.ndarray

@@ -187,3 +187,20 @@ def test_a_bare_wish_to_change_jobs_cut_off_is_no_reason(analyzers):
     assert "missing:career_change" in [t.id for t in content.tips]
     ja = analyzers["ja"].analyse(timed(["大阪に住んでいます。", "転職したいです。"]))
     assert not ja.components["career_change"].covered
+
+
+def test_a_joined_sentence_keeps_its_other_parts_sub_points(analyzers):
+    # Whisper joined "my goal is ... a better job" and "I love anime": the culture words give
+    # Japan no career reason ("job" is not said of Japan), and the goal still counts for the plan.
+    text = (
+        "So, my goal is basically to, like, at a better job, you know, "
+        "I love anime in Japanese culture."
+    )
+    analyzer = analyzers["en"]
+    for_japan = analyzer._without_triggers(text, {"culture_reason"}, "japan")
+    for_plan = analyzer._without_triggers(text, {"culture_reason"}, "plan")
+    assert "job" not in for_japan
+    assert "my goal is" in for_plan and "anime" not in for_plan
+    content = analyzer.analyse([Sentence(text, 0.74, 9.36, 0)])
+    assert not content.components["japan"].checks["career_reason"].present
+    assert content.components["plan"].checks["goal"].present

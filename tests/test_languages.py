@@ -409,3 +409,14 @@ def test_japanese_intro_gets_japanese_feedback_through_the_cli():
     assert sum(w["rate"] * (w["end"] - w["start"]) for w in windows) / spoken == pytest.approx(
         d["chars_per_min"], rel=0.1
     )
+
+
+def test_a_piece_whisper_glues_to_the_word_before_is_not_spaced_off():
+    # qa.md 20: "$50 ,000" and "back -end" in evidence quotes (Whisper's pieces ",000", "-end").
+    from speechcoach.sentences import split_sentences
+    from speechcoach.types import Segment, Transcript, Word
+
+    pieces = [" I", " was", " the", " back", "-end", " lead", " for", " $50", ",000", "."]
+    words = tuple(Word(p, 0.3 * i, 0.3 * i + 0.25) for i, p in enumerate(pieces))
+    transcript = Transcript("en", (Segment("".join(pieces), 0.0, 3.0, words),), "test", "test")
+    assert [s.text for s in split_sentences(transcript)] == ["I was the back-end lead for $50,000."]

@@ -81,7 +81,7 @@ class Language:
     def join(self, words: Sequence[Word], segment_starts: Sequence[bool]) -> str:
         """The text of a run of Whisper's word pieces."""
         if self.spaced:
-            return " ".join(w.text.strip() for w in words).strip()
+            return _join_spaced([w.text for w in words])
         from .nospace import join_pieces  # keeps the spaces of English words inside
 
         return join_pieces([w.text for w in words], list(segment_starts))
@@ -142,3 +142,19 @@ def _standalone_fillers(words: Sequence[Word], rules: dict) -> list[Filler]:
         if piece and any(piece == f.rstrip("ー") for f in fillers):
             found.append(Filler(word.text.strip(), word.start))
     return found
+
+
+# A piece Whisper writes with no leading space that continues the word before it: ",000" in
+# "$50,000", "-end" in "back-end". Joined with a space they read "$50 ,000" (qa.md 20).
+ATTACHED_PIECE = re.compile(r"^[,.;:!?%)\]'’-]")
+
+
+def _join_spaced(pieces: Sequence[str]) -> str:
+    out = ""
+    for piece in pieces:
+        text = piece.strip()
+        if not text:
+            continue
+        glued = out and not piece[:1].isspace() and ATTACHED_PIECE.match(text)
+        out += text if glued else (" " + text if out else text)
+    return out

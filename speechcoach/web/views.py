@@ -10,6 +10,7 @@ so every text put into it goes through `markupsafe.escape`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -47,6 +48,7 @@ ROW_MARKS = 172
 SVG_H = 222
 CHART_W, CHART_H, CHART_LEFT, CHART_PAD = 460, 190, 62, 18
 CHART_LABEL_GAP = 16  # user units between two y-axis labels
+CHART_X_LABEL_W = 36  # user units an x label ("#123") needs
 
 
 @cache
@@ -710,11 +712,19 @@ def progress_charts(progress, L: dict) -> list[Markup]:
                 f"{' (' + escape(L['best_marker']) + ')' if is_best else ''}</title></circle>"
             )
             if is_best:
+                # Under the ring when it sits at the top (100 would run into "100" on the axis),
+                # and starting at the ring on the first attempt (not over the y labels).
+                y = cy(v) + 20 if cy(v) - 10 < CHART_PAD + CHART_LABEL_GAP else cy(v) - 10
+                anchor = "start" if i == 0 else "middle"
                 parts.append(
-                    f'<text class="best-label" x="{cx(i)}" y="{cy(v) - 10}" '
-                    f'text-anchor="middle">{escape(L["best_marker"])}</text>'
+                    f'<text class="best-label" x="{cx(i)}" y="{y}" '
+                    f'text-anchor="{anchor}">{escape(L["best_marker"])}</text>'
                 )
+        # Every k-th attempt's id, so that "#9#10#11#12" never run together.
+        step = max(1, math.ceil(CHART_X_LABEL_W / max(cx(1) - cx(0), 1e-9))) if len(ids) > 1 else 1
         for i, attempt_id in enumerate(ids):
+            if i % step:
+                continue
             parts.append(
                 f'<text class="axis" x="{cx(i)}" y="{CHART_H - 4}" '
                 f'text-anchor="middle">#{attempt_id}</text>'
