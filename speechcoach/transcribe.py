@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from . import engines, longform
+from . import engines, longform, loops
 from .engines import DEFAULT_ENGINE
 from .errors import ModelError
 from .models import default_model
@@ -103,7 +103,8 @@ class ModelPool:
         if language is None:
             language = choose_language(engine.language_probabilities(samples))
         prompt = FILLER_PROMPT if use_filler_prompt(self.options, engine, language) else None
-        return longform.transcribe(engine, samples, language, initial_prompt=prompt)
+        transcript = longform.transcribe(engine, samples, language, initial_prompt=prompt)
+        return loops.guard(engine, samples, language, transcript)
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its
