@@ -10,7 +10,8 @@ anyway: the looped windows had ratios under 2.
 The guard (`guard`):
 1. finds loops in the transcript: a run of words repeated back to back (`tandem_repeats`: a
    phrase of 2 or more words said `MIN_REPEATS` times or more, one word `MIN_WORD_REPEATS`
-   times), or a segment whose own compression ratio passes `LOOP_COMPRESSION`;
+   times), letters written one by one (`spelled_runs`), or a segment whose own compression
+   ratio passes `LOOP_COMPRESSION`;
 2. decodes that stretch again, deterministically, in short pieces cut at the silences the
    voice activity detector finds (`redecode`): each piece is a fresh call to the engine, so no
    earlier text is fed back as a prompt and a loop cannot carry from one sentence to the next;
@@ -49,6 +50,9 @@ MAX_PHRASE_WORDS = 12  # longest looped phrase looked for (Whisper loops a sente
 # A segment's text compresses this well only when it repeats itself (Whisper's own retry
 # threshold; its temperature fallback is off here, see engines/__init__.py).
 LOOP_COMPRESSION = 2.4
+# Letters one by one: base wrote "C-V-T-T-L-O-M-O-B-T-H-M ..." for two sentences it could not
+# follow (speaker 9635). A name spelled out in an intro is shorter than this.
+SPELLED_LETTERS = 8
 PIECE_S = 10.0  # seconds: re-decoded pieces are at most this long, cut at silences
 MIN_GAP_S = 0.3  # seconds: a silence this long between voice regions may cut two pieces apart
 EDGE_S = 0.2  # seconds of audio kept either side of a piece (Whisper misses a clipped onset)
@@ -116,11 +120,28 @@ def find_loops(segments: tuple[Segment, ...] | list[Segment]) -> list[Loop]:
         for i, size, copies in tandem_repeats(tokens)
     ]
     loops += [
+        Loop(" ".join(tokens[i:j]), 0, timed[i][1], timed[j - 1][2])
+        for i, j in spelled_runs(tokens)
+    ]
+    loops += [
         Loop(normalised(s.text)[:60], 0, s.start, s.end)
         for s in segments
         if s.compression_ratio is not None and s.compression_ratio > LOOP_COMPRESSION
     ]
     return sorted(loops, key=lambda loop: loop.start)
+
+
+def spelled_runs(tokens: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each run of `SPELLED_LETTERS`+ one-letter tokens in a row."""
+    runs, start = [], None
+    for i, token in enumerate([*tokens, "<end>"]):
+        if len(token) == 1 and token.isalpha():
+            start = i if start is None else start
+            continue
+        if start is not None and i - start >= SPELLED_LETTERS:
+            runs.append((start, i))
+        start = None
+    return runs
 
 
 def compression_ratio(text: str) -> float:

@@ -40,6 +40,8 @@ def test_repeats_found_and_ordinary_repetition_left_alone():
     assert loops.tandem_repeats("his head his head his head".split()) == [(0, 2, 3)]
     assert loops.tandem_repeats("no it was real no it was real".split()) == [(0, 4, 2)]
     assert loops.tandem_repeats("a a a a a".split()) == [(0, 1, 5)]
+    assert loops.spelled_runs("there is c v t t l o m o b t h m and".split()) == [(2, 14)]
+    assert loops.spelled_runs("my name is a n n a".split()) == []
     for fine in (
         "he looked at me and smiled and i smiled back",
         "i worked very very hard",
