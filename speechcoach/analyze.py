@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOP_TIPS = 3  # the report leads with the three things to fix first
 # Stages reported to `on_stage` while one recording is analysed (the web app shows them).
 STAGE_TRANSCRIBING = "transcribing"
 STAGE_MEASURING = "measuring"
@@ -312,7 +311,7 @@ class Analyzer:
         _check_reliable(audio, transcript, delivery.voiced_s)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.
-        feedback = languages.feedback_language(transcript.language, delivery.japanese_share)
+        feedback = languages.feedback_language(transcript.language, delivery.script_share)
         content_analyzer = self._content_for(feedback)
         unreliable = unreliable_sentences(transcript, sentences)
         content = (
@@ -325,7 +324,7 @@ class Analyzer:
             delivery, judgements, targets, sentences, feedback, complete, missing, thin
         )
         tips += list(content.tips if content else [])
-        for pack in languages.spoken(transcript.language, delivery.japanese_share):
+        for pack in languages.spoken(transcript.language, delivery.script_share):
             tips += pack.extra_tips(sentences)
         tips.sort(key=lambda tip: -tip.priority)
         done = time.perf_counter()

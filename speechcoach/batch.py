@@ -26,6 +26,7 @@ from pathlib import Path
 from .analyze import AnalyzeOptions, Analyzer
 from .audio import Audio, load_audio
 from .errors import ModelError, SpeechcoachError
+from .result import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FileResult:
     path: Path
-    result: dict | None = None  # AnalysisResult.to_json()
+    result: AnalysisResult | None = None
     error: str | None = None  # one line for the user
     exception: BaseException | None = None  # kept in-process only, for --debug
 
@@ -73,7 +74,7 @@ def _analyze_decoded(path: Path, future: Future, analyzer: Analyzer) -> FileResu
     try:
         audio, decode_s = future.result()
         analysis = analyzer.analyze_audio(audio, decode_s=decode_s)
-        return FileResult(path, result=analysis.to_json())
+        return FileResult(path, result=analysis)
     except (KeyboardInterrupt, ModelError):
         raise  # a model that cannot load fails every file alike: stop the batch, say it once
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -102,7 +103,7 @@ def _init_worker(options: AnalyzeOptions) -> None:
 
 def _work(path: Path) -> FileResult:
     try:
-        return FileResult(path, result=_worker.analyze_file(path).to_json())
+        return FileResult(path, result=_worker.analyze_file(path))  # frozen: pickles whole
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - reported per file, like the sequential path

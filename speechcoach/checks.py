@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,9 @@ class SubPointDef:
     # A sentence that shows a pitfall cannot carry it ("I want to change jobs because I just
     # want to get out" gives no growth reason).
     not_in_pitfall_sentences: bool = False
+    # The weak-reason pitfall this sub-point answers: a career reason for Japan means culture
+    # was not the only reason (the report must not say both).
+    answers_pitfall: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def load_checks(language: str) -> CheckRules | None:
                 s.get("requires"),
                 frozenset(s.get("unless_pitfalls", ())),
                 bool(s.get("not_in_pitfall_sentences", False)),
+                s.get("answers_pitfall"),
             )
             for s in items["subpoints"]
         )
@@ -115,24 +120,30 @@ def load_checks(language: str) -> CheckRules | None:
 
 def evaluate_checks(
     rules: CheckRules,
-    texts: list[str],
+    texts: list[str] | Mapping[str, list[str]],
     evidence: dict[str, list[int]],
     sentence_components: list[set[str]],
     sentence_pitfalls: list[set[str]],
     excluded: set[int],
+    owners: list[frozenset[str]] | None = None,
 ) -> dict[str, dict[str, SubPointResult]]:
     """Sub-point results per component.
 
+    `texts`: what each sentence says towards a sub-point, the same for every component or per
+    component (a sentence that shows a pitfall without the words that show it: "I watched
+    Studio Ghibli films" gives no career reason);
     `evidence[cid]`: indices of the sentences counted as evidence for `cid`, strongest first
     (empty when not covered); `sentence_components[i]` / `sentence_pitfalls[i]`: what sentence i
     was matched to; `excluded`: sentences that may never be evidence (greetings, negations,
-    unreliable transcription).
+    unreliable transcription); `owners[i]`: the components sentence i says most about (a
+    neighbour lends a part a sub-point only when it is about that part, see content._owners).
     """
     found_pitfalls = set().union(*sentence_pitfalls) if sentence_pitfalls else set()
     out: dict[str, dict[str, SubPointResult]] = {}
     for cid, subs in rules.subpoints.items():
+        said = texts.get(cid, []) if isinstance(texts, Mapping) else texts
         own = evidence.get(cid, [])
-        scope = _scope(cid, own, sentence_components, excluded, len(texts))
+        scope = _scope(cid, own, sentence_components, excluded, len(said), owners)
         results: dict[str, SubPointResult] = {}
         for sub in subs:
             if not own:
@@ -147,7 +158,7 @@ def evaluate_checks(
                         i
                         for i in scope
                         if not (sub.not_in_pitfall_sentences and sentence_pitfalls[i])
-                        and any(p.search(texts[i]) for p in sub.patterns)
+                        and any(p.search(said[i]) for p in sub.patterns)
                     ),
                     None,
                 )
@@ -157,15 +168,25 @@ def evaluate_checks(
 
 
 def _scope(
-    cid: str, own: list[int], components: list[set[str]], excluded: set[int], n: int
+    cid: str,
+    own: list[int],
+    components: list[set[str]],
+    excluded: set[int],
+    n: int,
+    owners: list[frozenset[str]] | None = None,
 ) -> list[int]:
-    """The component's evidence (strongest first), then neighbours that are evidence for nothing."""
+    """The component's evidence (strongest first), then neighbours that are evidence for nothing
+    and say most about this component: "Last year I ran a campaign for a new drink" next to a
+    reason to change jobs is about a project, and lends that reason no growth."""
     near = sorted(
         {
             j
             for i in own
             for j in range(max(0, i - NEIGHBOUR_SPAN), min(n, i + NEIGHBOUR_SPAN + 1))
-            if j not in own and j not in excluded and not components[j]
+            if j not in own
+            and j not in excluded
+            and not components[j]
+            and (owners is None or cid in owners[j])
         }
     )
     return list(own) + near

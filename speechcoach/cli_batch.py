@@ -13,6 +13,7 @@ import click
 from .cli_common import State, fail_line
 from .errors import SpeechcoachError
 from .outcome import Outcome, Terminated
+from .result import AnalysisResult
 
 
 class terminate_as_interrupt:
@@ -136,24 +137,28 @@ def _report_failure(batch: Batch, path: Path, item) -> None:
         click.echo(json.dumps({"file": str(path), "error": item.error}, ensure_ascii=False))
 
 
-def _report_result(batch: Batch, path: Path, result: dict, color: bool) -> None:
-    if batch.save and not _save(batch, result, path):
+def _report_result(batch: Batch, path: Path, result: AnalysisResult, color: bool) -> None:
+    attempt_id = _save(batch, result, path) if batch.save else None
+    if batch.save and attempt_id is None:
         batch.outcome.unsaved += 1
+    # The JSON line (--json, the class summary, the HTML report): the record, and the attempt
+    # it was saved as.
+    line = result.to_json() | ({} if attempt_id is None else {"attempt_id": attempt_id})
     if batch.html_dir is not None:
-        written = write_html(batch.state, {**result, "label": batch.label}, batch.html_dir)
+        written = write_html(batch.state, {**line, "label": batch.label}, batch.html_dir)
         if not written:
             batch.outcome.unsaved += 1
         elif batch.summary is not None:  # the class page links each row to its report
             batch.summary.reports[str(path)] = written
-    batch.records.append(result)
-    for warning in result.get("warnings") or ():
+    batch.records.append(line)
+    for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if batch.as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json.dumps(line, ensure_ascii=False))
     else:
         click.echo(render(result, color, batch.state.show_all))
-    if "attempt_id" in result:  # after the report, where the eye ends up
-        click.echo(f"saved as attempt #{result['attempt_id']}; see: speechcoach history", err=True)
+    if attempt_id is not None:  # after the report, where the eye ends up
+        click.echo(f"saved as attempt #{attempt_id}; see: speechcoach history", err=True)
 
 
 def _batch_stopped(batch: Batch, exc: BaseException, left: list[Path]) -> str:
@@ -218,26 +223,25 @@ def write_html(state: State, record: dict, folder: Path, path: Path | None = Non
         return None
 
 
-def render(result: dict, color: bool, show_all: bool = False) -> str:
+def render(result: AnalysisResult, color: bool, show_all: bool = False) -> str:
     from .report import render_report
 
     return render_report(result, color=color, show_all=show_all)
 
 
-def _save(batch: Batch, result: dict, path: Path) -> bool:
-    """Store the attempt. A failure is reported (and makes the exit code 1) but never loses
-    the report, which is printed all the same."""
+def _save(batch: Batch, result: AnalysisResult, path: Path) -> int | None:
+    """Store the attempt; its id, or None when it could not be saved. A failure is reported
+    (and makes the exit code 1) but never loses the report, which is printed all the same."""
     try:
         from .store import History
 
         with History.open() as history:
             saved = history.save(result, path, label=batch.label, new_attempt=batch.new_attempt)
-        result["attempt_id"] = saved.id
-        return True
+        return saved.id
     except Exception as exc:  # noqa: BLE001 - the analysis itself succeeded
         click.echo(
             "error: attempt not saved (the report below is complete; --no-save skips saving): "
             + fail_line(batch.state, exc),
             err=True,
         )
-        return False
+        return None

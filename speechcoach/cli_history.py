@@ -131,7 +131,7 @@ def show(state: State, store, attempt_id, as_json, html_file):
         if attempt.updated_at and attempt.updated_at != attempt.created_at:
             when += f", re-analysed {format_when(attempt.updated_at)}"
         click.echo(f"attempt #{attempt.id}{label}, {when}", err=True)
-        click.echo(render(attempt.analysis, sys.stdout.isatty(), state.show_all))
+        click.echo(render(attempt.result, sys.stdout.isatty(), state.show_all))
 
 
 @main.command()

@@ -31,6 +31,7 @@ from .analyze import AnalyzeOptions, Analyzer
 from .audio import load_audio_bytes
 from .batch import FileResult, _message
 from .errors import ModelError, SpeechcoachError
+from .result import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,9 @@ def _analyzer_plugin_class():
     return AnalyzerPlugin
 
 
-def analyze_bytes(plugin_name: str, name: str, data: bytes) -> tuple[dict | None, str | None]:
+def analyze_bytes(
+    plugin_name: str, name: str, data: bytes
+) -> tuple[AnalysisResult | None, str | None]:
     """The task: analyse one recording's bytes with this worker's Analyzer.
 
     Returns `(result, None)` or `(None, message)` for a file that failed; a ModelError is raised,
@@ -142,7 +145,9 @@ def analyze_bytes(plugin_name: str, name: str, data: bytes) -> tuple[dict | None
             started = time.perf_counter()
             audio = load_audio_bytes(data, path)
             decode_s = time.perf_counter() - started
-            return plugin.analyzer.analyze_audio(audio, decode_s=decode_s).to_json(), None
+            # The record itself (frozen dataclasses pickle whole): a JSON round trip would print
+            # 95.0 where the analyzer wrote 95.
+            return plugin.analyzer.analyze_audio(audio, decode_s=decode_s), None
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported per file, like a local batch

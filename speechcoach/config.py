@@ -14,7 +14,25 @@ from pathlib import Path
 
 import platformdirs
 
+from . import metrics
+from .bands import Band, format_duration
 from .errors import SpeechcoachError
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_TARGET_S",
+    "HOME_ENV",
+    "SAMPLE_RATE",
+    "Band",  # from bands.py, where metrics.py reads it too
+    "Targets",
+    "check_target_s",
+    "check_targets",
+    "config_path",
+    "format_duration",  # from bands.py
+    "home_dir",
+    "load_targets",
+    "parse_duration",
+]
 
 HOME_ENV = "SPEECHCOACH_HOME"
 APP_NAME = "speechcoach"
@@ -61,29 +79,6 @@ def home_dir() -> Path:
 def _home_path() -> Path:
     override = os.environ.get(HOME_ENV)
     return Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
-
-
-@dataclass(frozen=True)
-class Band:
-    """A reference range: values inside [low, high] are fine. `source` says where it comes from."""
-
-    low: float
-    high: float
-    unit: str
-    source: str
-
-    def judge(self, value: float) -> str:
-        """'low', 'ok' or 'high'."""
-        if value < self.low:
-            return "low"
-        if value > self.high:
-            return "high"
-        return "ok"
-
-    def describe(self) -> str:
-        if self.unit == "s":  # a length: m:ss, like every other time the report prints
-            return f"{format_duration(self.low)}-{format_duration(self.high)} ({self.source})"
-        return f"{self.low:g}-{self.high:g} {self.unit} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -169,25 +164,12 @@ def check_target_s(seconds: float, what: str = "the target") -> float:
     return seconds
 
 
-def format_duration(seconds: float) -> str:
-    """3:05 style; negative values keep their sign."""
-    sign = "-" if seconds < 0 else ""
-    total = int(round(abs(seconds)))
-    return f"{sign}{total // 60}:{total % 60:02d}"
-
-
 # ------------------------------------------------------------------ configuration file
 
 CONFIG_FILE = "config.toml"
-_BAND_FIELDS = (
-    "wpm",
-    "chars_per_min",
-    "morae_per_min",
-    "fillers_per_100_words",
-    "fillers_per_min",
-    "pitch_spread_semitones",
-    "loudness_spread_db",
-)
+# The bands config.toml may set: every metric's band that is a field of `Targets` (the duration
+# band is derived from the target and its tolerance), in metrics.py's order.
+_BAND_FIELDS = tuple(m.band for m in metrics.DELIVERY if m.band in Targets.__dataclass_fields__)
 _NUMBER_FIELDS = {
     "target_tolerance": "duration_tolerance",
     "pause_min_s": "pause_min_s",

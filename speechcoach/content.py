@@ -83,9 +83,18 @@ VAGUE_CONFIDENCE = 0.6
 # Under the margin, a sentence this close to a component that states one of its sub-points
 # still counts for it (see _promote).
 PROMOTE_CONFIDENCE = 0.35
+# A self-introduction has sentences anchored in its parts' own words (a component's phrase, a
+# sub-point, a pitfall's phrase); under this share of its sentences (and whatever the matcher
+# says by meaning alone) the recording is no introduction: read-aloud sentences ("He was never
+# even in the room.") or a speech. Measured: real intros 0.5-0.7, read-aloud clips 0-0.1.
+MIN_ANCHORED_SHARE = 0.2
+NOT_INTRODUCTION_PRIORITY = 100  # above every missing part: it explains them all
 # A part that is there but lacks sub-points matters less than a part that is missing.
 PARTIAL_PRIORITY_DROP = 30
 QUOTE_CHARS = 80  # a pitfall's quote: about this many characters around what triggered it
+PHRASE_BREAK = re.compile(
+    r"[,.;:!?、。，；：！？]\s*"
+)  # a pitfall is timed from the phrase after it
 # The ids are part of the analysis JSON: every language's rubric must define exactly these.
 COMPONENT_IDS = ("japan", "career_change", "project", "plan")
 PITFALL_IDS = (
@@ -164,11 +173,12 @@ class PitfallHit:
     id: str
     title: str
     text: str  # the sentence, as transcribed
-    start: float
-    end: float
+    start: float  # when the words that trigger it were said (see trigger_time)
+    end: float  # the sentence's end
     # culture_reason / salary_only: True when no other reason for Japan / for the change was given.
     only_reason: bool | None = None
     quote: str | None = None  # the words that show it (see quote_window)
+    sentence_start: float | None = None  # the sentence's start (None: same as `start`)
 
     def to_dict(self) -> dict:
         d = {
@@ -176,6 +186,9 @@ class PitfallHit:
             "text": self.text,
             "start": round(self.start, 2),
             "end": round(self.end, 2),
+            "sentence_start": round(
+                self.start if self.sentence_start is None else self.sentence_start, 2
+            ),
         }
         if self.only_reason is not None:
             d["only_reason"] = self.only_reason
@@ -202,6 +215,7 @@ class Content:
     pitfalls: tuple[PitfallHit, ...]
     order: OrderResult
     tips: tuple[Tip, ...]
+    introduction: bool = True  # False: it does not sound like one (see MIN_ANCHORED_SHARE)
 
     def to_dict(self) -> dict:
         return {
@@ -636,6 +650,7 @@ class ContentAnalyzer:
         """
         sentences = [s for s in sentences if s.text.strip()]
         hits: dict[str, list[_Hit]] = {cid: [] for cid in COMPONENT_IDS}
+        introduction = True
         pitfalls: list[PitfallHit] = []
         denials: dict[str, int] = {}
         checks: dict[str, dict[str, SubPointResult]] = {}
@@ -645,13 +660,23 @@ class ContentAnalyzer:
             scores, decisions, confidence, excluded, denials = self._sentence_decisions(
                 texts, vectors, set(unreliable)
             )
+            introduction = self._sounds_like_an_introduction(texts, decisions)
+            if not introduction:  # no part, no pitfall from sentences that say nothing of it
+                decisions = [(set(), set()) for _ in decisions]
+                denials = {}
             hits = _component_hits(sentences, scores, decisions, confidence)
             hits = _rank(self.check_rules, hits, denials)
             pitfalls = _pitfall_hits(self.rubric, sentences, decisions)
             if self.check_rules is not None:
                 checks = evaluate_checks(
                     self.check_rules,
-                    texts,
+                    {
+                        cid: [
+                            self._without_triggers(t, pits, cid)
+                            for t, (_, pits) in zip(texts, decisions, strict=True)
+                        ]
+                        for cid in COMPONENT_IDS
+                    },
                     {cid: [h.position for h in items] for cid, items in hits.items()},
                     [
                         comps if i not in excluded else set()
@@ -659,15 +684,64 @@ class ContentAnalyzer:
                     ],
                     [pits for _, pits in decisions],
                     excluded,
+                    [_owners(self.check_rules, t, scores.labels) for t in texts],
                 )
+                pitfalls = _answered(self.check_rules, pitfalls, checks)
         components = _component_results(self.rubric, hits, checks, sentences, denials)
         order = decide_order(self.rubric, sentences, hits)
         tips = content_tips(
             self.rubric, components, tuple(pitfalls), order, self.check_rules, self.evidence_rules
         )
-        if sentences:
+        if not introduction and self.evidence_rules is not None:
+            tips = (
+                Tip(
+                    "content:not_introduction",
+                    NOT_INTRODUCTION_PRIORITY,
+                    self.evidence_rules.not_introduction_tip,
+                ),
+            )
+        elif sentences:
             tips = self._fit_say_instead(tips, [s.text for s in sentences], vectors)
-        return Content(self.language, components, tuple(pitfalls), order, tips)
+        return Content(self.language, components, tuple(pitfalls), order, tips, introduction)
+
+    def _sounds_like_an_introduction(self, texts: list[str], decisions) -> bool:
+        """At least MIN_ANCHORED_SHARE of the sentences are matched to a part or a pitfall AND
+        say it in the rubric's own words (see _anchored)."""
+        anchored = sum(
+            1
+            for text, (comps, pits) in zip(texts, decisions, strict=True)
+            if self._anchored(text, comps, pits)
+        )
+        return anchored >= 1 and anchored >= MIN_ANCHORED_SHARE * len(texts)
+
+    def _anchored(self, text: str, comps: set[str], pits: set[str]) -> bool:
+        """Does `text` say one of its matched parts or pitfalls in words, not only by meaning:
+        a component's phrase or one of its sub-points, or a pitfall's phrase?"""
+        matches = languages.get(self.language).matches
+        return any(
+            any(matches(p, text) for p in self.rubric.component(c).patterns)
+            or _stated(self.check_rules, c, text)
+            for c in comps
+        ) or any(any(matches(q, text) for q in self.rubric.pitfall(p).patterns) for p in pits)
+
+    def _without_triggers(self, text: str, pits: set[str], cid: str) -> str:
+        """What `text` can say towards a sub-point of `cid`: less the clause that shows a
+        pitfall of `cid` ("I watched Studio Ghibli films every weekend" is no career reason for
+        Japan), and less the phrase that shows any other pitfall ("…a better job, you know, I
+        love anime" still states a goal for the plan)."""
+        for pid in pits:
+            p = self.rubric.pitfall(pid)
+            if p.implies == cid:
+                clauses = split_clauses(text, self.rubric.clauses)
+                trigger = next((i for i, c in enumerate(clauses) if _trigger(c, p)), 0)
+                text = " ".join(c for i, c in enumerate(clauses) if i != trigger)
+            elif (match := _trigger(text, p)) is not None:
+                start = max(
+                    (m.end() for m in PHRASE_BREAK.finditer(text, 0, match.start())), default=0
+                )
+                end = next(PHRASE_BREAK.finditer(text, match.end()), None)
+                text = text[:start] + (text[end.end() :] if end else "")
+        return text
 
     def _fit_say_instead(
         self, tips: tuple[Tip, ...], texts: list[str], vectors: np.ndarray
@@ -840,16 +914,25 @@ def _promote(
         if i in excluded or comps or pits:  # only a sentence the matcher left with nothing
             out.append((comps, pits))
             continue
+        # Only to the part the sentence says most about: "Last year I ran a campaign for a new
+        # sports drink" is a project (a concept and a role), not a growth reason ("new").
         extra = {
             cid
-            for j, cid in enumerate(labels)
-            if cid in COMPONENT_IDS
-            and cid not in comps
-            and confidence[i, j] >= PROMOTE_CONFIDENCE
-            and _stated(rules, cid, texts[i])
+            for cid in _owners(rules, texts[i], labels)
+            if confidence[i, labels.index(cid)] >= PROMOTE_CONFIDENCE
         }
         out.append((comps | extra, pits))
     return out
+
+
+def _owners(rules: CheckRules | None, text: str, labels: tuple[str, ...]) -> frozenset[str]:
+    """The components `text` says most about: those of which it states the most sub-points
+    (none when it states none)."""
+    if rules is None:
+        return frozenset()
+    stated = {cid: _stated(rules, cid, text) for cid in labels if cid in COMPONENT_IDS}
+    most = max(stated.values(), default=0)
+    return frozenset(cid for cid, n in stated.items() if n and n == most)
 
 
 def _drop_vague(
@@ -962,13 +1045,36 @@ def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[
                         pid,
                         p.title,
                         sentence.text,
-                        sentence.start,
+                        trigger_time(sentence, p),
                         sentence.end,
                         _only_reason(p, decisions),
                         quote_window(sentence.text, p),
+                        sentence.start,
                     )
                 )
     return hits
+
+
+def _trigger(text: str, p: PitfallDef) -> re.Match | None:
+    """Where `text` shows pitfall `p`: the first match of its topic (gate), else of its phrases."""
+    return next(
+        (m for pat in (p.gate, *p.patterns) if pat is not None for m in [pat.search(text)] if m),
+        None,
+    )
+
+
+def trigger_time(sentence: Sentence, p: PitfallDef) -> float:
+    """When the words that show pitfall `p` were said. Whisper may give two sentences as one
+    ("…a better job, you know, I love anime and Japanese culture."): the sentence's start
+    would time the culture pitfall seconds before "anime" is said."""
+    match = _trigger(sentence.text, p)
+    if match is None:
+        return sentence.start
+    # From the start of the phrase that holds the match ("I love anime"), not its one word.
+    phrase = max(
+        (m.end() for m in PHRASE_BREAK.finditer(sentence.text, 0, match.start())), default=0
+    )
+    return sentence.time_at(phrase)
 
 
 def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
@@ -977,10 +1083,7 @@ def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
     word boundaries and marked with "…" where it was cut."""
     if len(text) <= chars:
         return text
-    match = next(
-        (m for pat in (p.gate, *p.patterns) if pat is not None for m in [pat.search(text)] if m),
-        None,
-    )
+    match = _trigger(text, p)
     centre = (match.start() + match.end()) // 2 if match else 0
     lo = max(0, min(centre - chars // 2, len(text) - chars))
     hi = min(len(text), lo + chars)
@@ -993,6 +1096,22 @@ def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
     return ("…" if lo > 0 else "") + text[lo:hi].strip(" ,;") + ("…" if hi < len(text) else "")
 
 
+def _answered(
+    rules: CheckRules, pitfalls: list[PitfallHit], checks: dict[str, dict[str, SubPointResult]]
+) -> list[PitfallHit]:
+    """A weak-reason pitfall is not the only reason when its component states the sub-point
+    that answers it (a career reason for Japan besides anime): the report never says both."""
+    answered = {
+        sp.answers_pitfall
+        for cid, subs in rules.subpoints.items()
+        for sp in subs
+        if sp.answers_pitfall and checks.get(cid, {}).get(sp.id, SubPointResult(False)).present
+    }
+    return [
+        replace(h, only_reason=False) if h.only_reason and h.id in answered else h for h in pitfalls
+    ]
+
+
 def _only_reason(p: PitfallDef, decisions) -> bool | None:
     """For the 'weak, not wrong' pitfalls: was it the only reason given for its component?"""
     if p.id not in WEAK_REASON_PITFALLS:
@@ -1003,13 +1122,6 @@ def _only_reason(p: PitfallDef, decisions) -> bool | None:
 
 
 # ---------------------------------------------------------------------------- order
-
-
-@dataclass(frozen=True)
-class _Placed:
-    sequence: tuple[str, ...]
-    suggested: str
-    order: str
 
 
 def decide_order(

@@ -45,7 +45,6 @@ SUPPORTED_BINARY_VERSIONS = (5, 6)  # Whisper models exist only in these (CTrans
 WHISPER_SPEC = "WhisperSpec"
 # DataType enum order in ctranslate2/types.h; bfloat16 has no numpy type and is widened by hand.
 CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}
-ENGLISH_VOCAB_SIZE = 51864  # English-only Whisper vocabularies; multilingual ones have 51865+
 META_FORMAT = 1  # version of the sidecar written next to each converted checkpoint
 HASH_CHUNK = 8 * 1024 * 1024  # bytes hashed or written per step
 SPACE_MARGIN = 16 * 1024 * 1024  # bytes kept free beyond the checkpoint itself

@@ -1,5 +1,6 @@
-"""Delivery: how the introduction sounded, measured from the audio (librosa/numpy) and the
-word timestamps. Every number here says how it was computed (see `DeliveryMetrics`).
+"""Delivery: how the introduction sounded, measured from the audio (numpy; pitch as librosa
+computes it, see acoustics.py) and the word timestamps. Every number here says how it was
+computed (see `DeliveryMetrics`).
 
 Definitions
 - speech: what the voice activity detector (Silero VAD, see vad.py) hears as speech, refined
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import hesitation, languages, vad
+from . import acoustics, hesitation, languages, vad
 from .config import SAMPLE_RATE, Targets
 from .levels import RMS_BLOCK, frame_rms, framed_blocks  # noqa: F401  (RMS_BLOCK: delivery API)
 from .types import Filler, Sentence, Transcript, Word
@@ -101,9 +102,10 @@ class DeliveryMetrics:
     pitch_spread_semitones: float | None
     pitch_median_hz: float | None
     loudness_spread_db: float | None
-    # Share of the speaking span in Japanese sentences (1 for Japanese, between 0 and 1 for a
-    # mixed intro, None when no Japanese was heard): pace is judged in characters or in words.
-    japanese_share: float | None = None
+    # Share of the speaking span in the sentences of the script pack (languages.script_pack:
+    # the no-space script, Japanese today): 1 for an intro all in it, between 0 and 1 for a
+    # mixed intro, None when none of it was heard. Pace is judged in characters or in words.
+    script_share: float | None = None
     fillers_counted: bool = True  # False where no filler list exists for the language
     speech_method: str = vad.SILERO  # how speech, the span and the pauses were found
 
@@ -167,18 +169,18 @@ def measure(
     chars_per_min = morae_per_min = None
     windows = _pace_windows(paced, span, pack.count_words) if word_count else ()
     by_script = _pace_by_script(mix, sentences, voiced, hop, span) if mix else None
-    if by_script is not None:  # Japanese, or English with Japanese sentences: see japanese.py
+    if by_script is not None:  # the script pack heard (see languages/ja/text.py)
         word_count, wpm, chars_per_min, morae_per_min = (
             by_script.latin_words,
             by_script.wpm,
             by_script.chars_per_min,
             by_script.morae_per_min,
         )
-        latin_share = 1.0 - by_script.ja_share if by_script.latin_minutes > 0 else 0.0
+        latin_share = 1.0 - by_script.script_share if by_script.latin_minutes > 0 else 0.0
         articulation_wpm = (
             _per_minute(word_count, voiced_s * latin_share) if word_count and latin_share else None
         )
-        metric = languages.pace_metric(language, by_script.ja_share)
+        metric = languages.pace_metric(language, by_script.script_share)
         if metric == languages.CHARS_PER_MIN:  # the windows count in the unit judged
             windows = _char_windows(mix, sentences, span)
         else:
@@ -208,7 +210,7 @@ def measure(
         pitch_spread_semitones=pitch_spread,
         pitch_median_hz=pitch_median,
         loudness_spread_db=_loudness_spread(rms, voiced),
-        japanese_share=round(by_script.ja_share, 3) if by_script else None,
+        script_share=round(by_script.script_share, 3) if by_script else None,
         speech_method=activity.method,
     )
 
@@ -317,13 +319,14 @@ def _transcribed_span_s(
 def _mixed_fillers(
     mix: languages.Language, words: list[Word], sentences: list[Sentence]
 ) -> list[Filler]:
-    """Fillers of a transcript with Japanese in it: Latin-script sentences with the English list,
-    the rest with the Japanese one (an English intro closed in Japanese keeps its um/uh)."""
+    """Fillers of a transcript with the script pack's script in it (Japanese today): Latin-script
+    sentences with the fallback (English) list, the rest with the pack's own (an English intro
+    closed in Japanese keeps its um/uh)."""
     latin = _latin_words(mix, words, sentences)
     latin_ids = {id(w) for w in latin}
-    japanese = [w for w in words if id(w) not in latin_ids]
+    scripted = [w for w in words if id(w) not in latin_ids]
     found = (find_fillers(latin, sentences, languages.FALLBACK) or []) + (
-        find_fillers(japanese, sentences, mix.code) or []
+        find_fillers(scripted, sentences, mix.code) or []
     )
     return sorted(found, key=lambda f: f.start)
 
@@ -430,21 +433,20 @@ def _pitch(f0: np.ndarray, voiced: np.ndarray, hop: int) -> tuple[float | None, 
 
 
 def _yin_chunked(samples: np.ndarray) -> np.ndarray:
-    """librosa.yin, frame for frame as one call over the whole recording (centred frames, zero
-    padding), computed over blocks of ~30 s that each carry the half frame of audio on either
-    side their edge frames need: yin's working arrays stay those of 30 s (~20 MB) instead of
-    growing with the file (+120 MB for 3 minutes in one call)."""
-    import librosa  # ~200 MB of scipy/numba: loaded only once delivery is measured
-
+    """librosa.yin (as acoustics.yin computes it, without librosa's import), frame for frame as
+    one call over the whole recording (centred frames, zero padding), computed over blocks of
+    ~30 s that each carry the half frame of audio on either side their edge frames need: yin's
+    working arrays stay those of 30 s (~20 MB) instead of growing with the file (+120 MB for 3
+    minutes in one call)."""
     f0 = np.zeros(1 + len(samples) // PITCH_HOP)
     for first, end, block in framed_blocks(samples, PITCH_HOP, PITCH_FRAME, PITCH_CHUNK_FRAMES):
-        f0[first:end] = librosa.yin(
+        f0[first:end] = acoustics.yin(
             block,
             fmin=PITCH_FMIN_HZ,
             fmax=PITCH_FMAX_HZ,
             sr=SAMPLE_RATE,
             frame_length=PITCH_FRAME,
-            hop_length=PITCH_HOP,
+            hop=PITCH_HOP,
             center=False,
         )
     return f0

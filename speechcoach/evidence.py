@@ -29,6 +29,8 @@ class EvidenceRules:
     reason_markers: tuple[re.Pattern, ...]
     negations: dict[str, tuple[re.Pattern, ...]]  # component id -> patterns that deny it
     negation_tip: str  # with {time}, {sentence}, {message}
+    # The one tip of a recording that does not sound like a self-introduction (content.py).
+    not_introduction_tip: str = ""
 
     def is_preamble(self, text: str) -> bool:
         """A greeting, a name, a title or a place of residence, with no reason given."""
@@ -65,4 +67,5 @@ def load_evidence_rules(language: str) -> EvidenceRules | None:
         compile_all(data["reason_markers"]),
         {cid: compile_all(ps) for cid, ps in data["negations"].items()},
         data["negation_tip"],
+        data.get("not_introduction_tip", ""),
     )

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import acoustics
 from .config import SAMPLE_RATE
 from .levels import framed_blocks
 
 HOP = 512  # 32 ms: the same pitch frames as the delivery's pitch spread (computed once)
 N_MFCC = 13  # spectral shape: the first 13 cepstral coefficients (the 0th, loudness, is dropped)
-N_MELS = 128  # librosa's default mel bands, as `librosa.feature.mfcc` uses
+N_MELS = acoustics.MEL_BANDS  # librosa's default mel bands, as `librosa.feature.mfcc` uses
 TOP_DB = 80.0  # dB: librosa's log-mel floor under the loudest value (`power_to_db`'s top_db)
 BLOCK_FRAMES = 940  # frames (~30 s) per block of the spectral features: bounds their memory
 MIN_HESITATION_S = 0.4
@@ -61,7 +62,8 @@ class Hesitation:
 
 def steady_stretches(samples: np.ndarray, f0: np.ndarray) -> list[Hesitation]:
     """Stretches of at least MIN_HESITATION_S with a flat pitch and a stable spectrum.
-    `f0` is librosa.yin at hop HOP over `samples` (the delivery's pitch frames)."""
+    `f0` is librosa's yin (acoustics.yin) at hop HOP over `samples` (the delivery's pitch
+    frames)."""
     if len(f0) < MIN_FRAMES:
         return []
     mfcc, rms = _spectral_frames(samples)
@@ -92,11 +94,11 @@ def steady_stretches(samples: np.ndarray, f0: np.ndarray) -> list[Hesitation]:
 
 def _spectral_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MFCC (N_MFCC x frames) and RMS per HOP frame, as librosa's `feature.mfcc` and
-    `feature.rms` over the whole recording give them (centred frames of 2 * HOP), computed over
-    blocks of BLOCK_FRAMES: one call holds the spectrogram of the whole file (+370 MB for 29
-    minutes). The log-mel floor (80 dB under the loudest value) is the whole file's, so it is
-    applied once every block is in; the MFCC then match to float32 rounding (~1e-4)."""
-    import librosa
+    `feature.rms` over the whole recording give them (centred frames of 2 * HOP; librosa's
+    steps, from acoustics.py), computed over blocks of BLOCK_FRAMES: one call holds the
+    spectrogram of the whole file (+370 MB for 29 minutes). The log-mel floor (80 dB under the
+    loudest value) is the whole file's, so it is applied once every block is in; the MFCC then
+    match to float32 rounding (~1e-4)."""
     import scipy.fft
 
     frame = 2 * HOP
@@ -104,13 +106,9 @@ def _spectral_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     log_mel = np.empty((N_MELS, frames), dtype=np.float32)
     rms = np.empty(frames, dtype=np.float32)
     for first, end, block in framed_blocks(samples, HOP, frame, BLOCK_FRAMES):
-        power = librosa.feature.melspectrogram(
-            y=block, sr=SAMPLE_RATE, n_fft=frame, hop_length=HOP, n_mels=N_MELS, center=False
-        )
-        log_mel[:, first:end] = librosa.power_to_db(power, top_db=None)
-        rms[first:end] = librosa.feature.rms(
-            y=block, frame_length=frame, hop_length=HOP, center=False
-        )[0]
+        power = acoustics.melspectrogram(block, sr=SAMPLE_RATE, n_fft=frame, hop=HOP, center=False)
+        log_mel[:, first:end] = acoustics.power_to_db(power, top_db=None)
+        rms[first:end] = acoustics.rms(block, frame_length=frame, hop=HOP, center=False)
     np.maximum(log_mel, log_mel.max(initial=-np.inf) - TOP_DB, out=log_mel)
     mfcc = np.empty((N_MFCC, frames), dtype=np.float32)
     for first in range(0, frames, BLOCK_FRAMES):

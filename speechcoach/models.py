@@ -41,7 +41,7 @@ DOWNLOADABLE_MODELS = (
     "turbo",
     "distil-large-v3",
 )
-CT2_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+ENGLISH_VOCAB_TOKENS = 51864  # English-only Whisper vocabularies; multilingual ones have more
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ def default_model(language: str | None, fast: bool = False) -> str:
     and more so on phone and noisy audio), and it also detects the language, so one model is
     in memory. With `fast`: tiny.en for English (or an undetected language, taken as English),
     base still for any other language given."""
+    # Not a coaching branch (languages/ decides those): which Whisper weights can transcribe
+    # the audio at all. tiny.en is an English-only model, so it can only serve English.
     if fast and language in (None, "en"):
         return FAST_MODEL
     return MULTILINGUAL_MODEL
@@ -210,10 +212,9 @@ def _join_error(target: Path, exc: OSError, model_bytes: int) -> str:
 
 
 def _english_only_vocab(path: Path) -> bool:
-    # English-only Whisper vocabularies have 51864 tokens, multilingual ones 51865 or more.
     try:
         with open(path / "vocabulary.txt", encoding="utf-8") as fh:
-            return sum(1 for _ in fh) < 51865
+            return sum(1 for _ in fh) <= ENGLISH_VOCAB_TOKENS
     except OSError:
         return False
 

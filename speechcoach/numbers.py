@@ -2,7 +2,7 @@
 
 Whisper writes many spoken numbers as digits; pace counts what the speaker said, so a number
 counts as the words it is read as (Japanese already counts digits as the kanji numerals they are
-read as, see japanese.to_kanji_numerals). Also used to normalise both sides before WER.
+read as, see languages/ja/text.py). Also used to normalise both sides before WER.
 
 Readings follow common English usage: four-digit numbers from 1100 to 1999 and 2010 to 2099 are
 read as years ("nineteen ninety", "twenty twenty four"), other whole numbers as cardinals

@@ -1,7 +1,9 @@
 """What changed between attempts: the history table, a comparison of two attempts, and the trend
 over many (a terminal chart, or a PNG with matplotlib).
 
-Everything works on stored `Attempt`s (their analysis dicts), so nothing is re-transcribed:
+Everything works on stored `Attempt`s, so nothing is re-transcribed: the history table and the
+progress charts read their stored records through metrics.py, a comparison their typed records
+(`Attempt.result`):
 
     with History.open() as history:
         after, before = history.latest(2)
@@ -25,6 +27,7 @@ from pathlib import Path
 from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
+from .result import AnalysisResult
 from .store import Attempt, History
 
 __all__ = [
@@ -62,53 +65,36 @@ PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN, PLOT_DPI = 9.0, 2.1, 110
 # ------------------------------------------------------------------------------------- metrics
 @dataclass(frozen=True)
 class _Metric:
+    """A metric of metrics.py as the history follows it: `value` reads it from an attempt's
+    stored record (`metrics.Metric.value`, which reads records of any age: an attempt that
+    does not pass `from_json` is still listed and charted)."""
+
     key: str
     title: str
     unit: str
-    value: Callable[[dict], float | None]
+    value: Callable[[Attempt], float | None]
     fmt: Callable[[float], str]
     lower_is_better: bool | None  # inside the band: None = no preference (pace, duration)
-    scale: float | None = (
-        None  # relative gap = distance outside the band / scale (None: band's high edge)
-    )
+    scale: float | None = None  # relative gap = distance outside the band / scale
 
 
-def _get(d: dict, *keys: str) -> float | None:
-    for key in keys:
-        d = d.get(key) if isinstance(d, dict) else None
-    return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else None
+def _judged_in_chars(a: Attempt | None) -> bool:
+    """Whether the attempt's pace was judged in characters per minute (Attempt.pace_metric)."""
+    return a is not None and a.pace_metric == languages.CHARS_PER_MIN
 
 
-def _covered(d: dict) -> float | None:
-    components = d.get("components") or {}
-    return float(sum(1 for c in components.values() if c.get("covered"))) if components else None
-
-
-def _judged_in_chars(d: dict) -> bool:
-    """Whether the attempt's pace was judged in characters per minute: what the analysis chose
-    (its `pace`; a mixed intro follows the script mostly spoken, not Whisper's label). A record
-    stored before `pace` tells it by its judgements, or else by its language's pack."""
-    pace = d.get("pace") if isinstance(d.get("pace"), dict) else {}
-    if pace.get("metric") in metrics.PACE_METRICS:
-        return pace["metric"] == languages.CHARS_PER_MIN
-    judged = d.get("judgements") or {}
-    if languages.CHARS_PER_MIN in judged or languages.WPM in judged:
-        return languages.CHARS_PER_MIN in judged
-    return languages.get(d.get("language")).pace_metric == languages.CHARS_PER_MIN
-
-
-def _pace_value(d: dict) -> float | None:
-    return _get(d, "chars_per_min") if _judged_in_chars(d) else _get(d, "wpm")
+def _pace_value(a: Attempt) -> float | None:
+    return metrics.PACE_METRICS[a.pace_metric].value(a.analysis)
 
 
 def _tracked(
-    metric: metrics.Metric, value: Callable[[dict], float | None], key: str = ""
+    metric: metrics.Metric, value: Callable[[Attempt], float | None] | None = None, key: str = ""
 ) -> _Metric:
     return _Metric(
         key or metric.key,
         metric.title,
         metric.unit,
-        value,
+        value or (lambda a: metric.value(a.analysis)),
         metric.fmt,
         metric.lower_is_better,
         metric.scale,
@@ -118,28 +104,29 @@ def _tracked(
 def _metrics() -> list[_Metric]:
     """What the history follows, each defined once in metrics.py."""
     return [
-        _tracked(metrics.SCORE, lambda d: _get(d, "score")),
-        _tracked(metrics.DURATION, lambda d: _get(d, "duration_s")),
+        _tracked(metrics.SCORE),
+        _tracked(metrics.DURATION),
         _tracked(metrics.PACE_METRICS[languages.WPM], _pace_value, key="pace"),
-        _tracked(metrics.LONG_PAUSES, lambda d: _get(d, "pauses", "long_count")),
-        _tracked(metrics.FILLERS_PER_MIN, lambda d: _get(d, "fillers", "per_min")),
-        _tracked(metrics.COMPONENTS, _covered),
+        _tracked(metrics.LONG_PAUSES),
+        _tracked(metrics.FILLERS_PER_MIN),
+        _tracked(metrics.COMPONENTS),
     ]
 
 
-def _band(metric: str, d: dict, targets: Targets) -> Band | None:
-    """The target band a metric of this analysis is judged against."""
+def _band(metric: str, a: Attempt | None, targets: Targets) -> Band | None:
+    """The target band a metric of this attempt (None: of an empty history) is judged against."""
     if metric == "duration":
-        return replace(targets, duration_s=_get(d, "target_s") or targets.duration_s).duration_band
+        target_s = a.target_s if a is not None else None
+        return replace(targets, duration_s=target_s or targets.duration_s).duration_band
     if metric == "pace":
-        pace = languages.CHARS_PER_MIN if _judged_in_chars(d) else languages.WPM
+        pace = languages.CHARS_PER_MIN if _judged_in_chars(a) else languages.WPM
         return metrics.PACE_METRICS[pace].band_of(targets)
     if metric == "fillers":
         return metrics.FILLERS_PER_MIN.band_of(targets)
     if metric == "long_pauses":
         return LONG_PAUSES_BAND
     if metric == "components":
-        total = len(d.get("components") or {}) or OUTLINE_PARTS
+        total = (a.components_total if a is not None else None) or OUTLINE_PARTS
         return Band(total, total, f"of {total}", "every part of the outline")
     return None
 
@@ -201,6 +188,7 @@ class Comparison:
     pitfalls_still: list[str]
     biggest_improvement: str
     biggest_gap: str
+    language: str = languages.FALLBACK  # of the sentences and titles (the newer attempt's)
 
     def to_dict(self) -> dict:
         return {
@@ -247,14 +235,18 @@ def pick_pair(
     return newest[1], newest[0]
 
 
-def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> Comparison:
+def compare(
+    before: Attempt, after: Attempt, targets: Targets | None = None, language: str | None = None
+) -> Comparison:
     """What changed from `before` to `after`: metrics, parts covered, pitfalls, and two
-    sentences."""
+    sentences, in `language` (default: the newer attempt's feedback language), titles included:
+    an English and a Japanese attempt are compared in one language."""
     targets = targets or Targets()
-    a, b = before.analysis, after.analysis
+    a, b = before, after
+    language = language or b.result.feedback_language
     changes = [_change(m, a, b, targets) for m in _metrics()]
-    covered_a, covered_b = _covered_ids(a), _covered_ids(b)
-    pit_a, pit_b = _pitfall_ids(a), _pitfall_ids(b)
+    covered_a, covered_b = a.result.covered, b.result.covered
+    pit_a, pit_b = _pitfall_ids(a.result), _pitfall_ids(b.result)
     gained = [c for c in covered_b if c not in covered_a]
     lost = [c for c in covered_a if c not in covered_b]
     fixed = [p for p in pit_a if p not in pit_b]
@@ -269,12 +261,28 @@ def compare(before: Attempt, after: Attempt, targets: Targets | None = None) -> 
         fixed,
         new,
         still,
-        _biggest_improvement(changes, gained, fixed, targets, a, b),
-        _biggest_gap(b, changes),
+        _biggest_improvement(changes, gained, fixed, targets, a, b, language),
+        _biggest_gap(b.result, changes, language),
+        language,
     )
 
 
-def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
+def _compare_texts(language: str) -> dict:
+    """The comparison's sentences in `language` (report.json "compare"), English for any key
+    the language lacks."""
+    from .report import report_texts
+
+    return {
+        **report_texts(languages.FALLBACK)["compare"],
+        **report_texts(language).get("compare", {}),
+    }
+
+
+def _metric_name(change: Change, texts: dict) -> str:
+    return texts["metrics"].get(change.key) or change.title.lower()
+
+
+def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets) -> Change:
     va, vb = metric.value(a), metric.value(b)
     band_a, band_b = _band(metric.key, a, targets), _band(metric.key, b, targets)
     comparable = metric.key != "pace" or _judged_in_chars(a) == _judged_in_chars(b)
@@ -300,7 +308,7 @@ def _change(metric: _Metric, a: dict, b: dict, targets: Targets) -> Change:
     )
 
 
-def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -> str:
+def _describe(metric: _Metric, a: Attempt, value: float | None, targets: Targets) -> str:
     """The value as shown in the comparison table, with the detail that explains it."""
     if value is None:
         return "n/a"
@@ -308,60 +316,33 @@ def _describe(metric: _Metric, d: dict, value: float | None, targets: Targets) -
     if metric.key == "score":
         return f"{text}/100"
     if metric.key == "duration":
-        return f"{text} of {format_duration(_get(d, 'target_s') or targets.duration_s)}"
+        return f"{text} of {format_duration(a.target_s or targets.duration_s)}"
     if metric.key == "pace":
-        return f"{text} {'chars' if _judged_in_chars(d) else 'words'}/min"
+        return f"{text} {'chars' if _judged_in_chars(a) else 'words'}/min"
     if metric.key == "long_pauses":
-        longest = _get(d, "pauses", "longest_s")
+        longest = a.result.pauses.longest_s
         return f"{text} (longest {longest:.1f} s)" if longest else text
     if metric.key == "fillers":
-        per_100 = _get(d, "fillers", "per_100_words")
+        per_100 = a.result.fillers.per_100_words
         return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
     if metric.key == "components":
-        return f"{text}/{len(d.get('components') or {}) or OUTLINE_PARTS}"
+        return f"{text}/{a.components_total or OUTLINE_PARTS}"
     return text
 
 
-def _covered_ids(d: dict) -> list[str]:
-    return [cid for cid, c in (d.get("components") or {}).items() if c.get("covered")]
+def _pitfall_ids(r: AnalysisResult) -> list[str]:
+    return list(dict.fromkeys(hit.id for hit in r.pitfalls))
 
 
-def _pitfall_ids(d: dict) -> list[str]:
-    seen: list[str] = []
-    for hit in d.get("pitfalls") or []:
-        if hit.get("id") not in seen:
-            seen.append(hit.get("id"))
-    return seen
-
-
-def _component_titles(d: dict) -> dict[str, str]:
-    """Titles by component id in the attempt's feedback language: those its record holds
-    (records stored before titles: its language's rubric)."""
-    from .result import judged_language
-
-    language = d.get("feedback_language") or judged_language(
-        d.get("language"), d.get("judgements") or {}
-    )
-    titles = dict(languages.component_titles(language))
-    for cid, component in (d.get("components") or {}).items():
-        if isinstance(component, dict) and component.get("title"):
-            titles[cid] = component["title"]
-    return titles
-
-
-def _titles(components: list[str], d: dict) -> str:
-    titles = _component_titles(d)
+def _titles(components: list[str], language: str) -> str:
+    """Part titles in `language` (one language for both attempts of a comparison)."""
+    titles = languages.component_titles(language)
     return ", ".join(f'"{titles.get(c, c)}"' for c in components)
 
 
-def _pitfall_titles(ids: list[str], d: dict) -> str:
-    """Pitfalls by their plain names in the attempt's feedback language, as the report names
-    them (ids are for `--json`; "salary_only" means nothing to a reader)."""
-    from .result import judged_language
-
-    language = d.get("feedback_language") or judged_language(
-        d.get("language"), d.get("judgements") or {}
-    )
+def _pitfall_titles(ids: list[str], language: str) -> str:
+    """Pitfalls by their plain names in `language`, as the report names them (ids are for
+    `--json`; "salary_only" means nothing to a reader)."""
     names: dict[str, str] = {}
     for code in dict.fromkeys((language or languages.FALLBACK, languages.FALLBACK)):
         rubric = languages.get(code).data("components.json")
@@ -372,21 +353,28 @@ def _pitfall_titles(ids: list[str], d: dict) -> str:
 
 
 def _biggest_improvement(
-    changes: list[Change], gained: list[str], fixed: list[str], targets: Targets, a: dict, b: dict
+    changes: list[Change],
+    gained: list[str],
+    fixed: list[str],
+    targets: Targets,
+    a: Attempt,
+    b: Attempt,
+    language: str = languages.FALLBACK,
 ) -> str:
     """One sentence on the change that closed the largest gap to a target."""
+    texts = _compare_texts(language)
     candidates: list[tuple[float, str]] = []
     if gained:
-        candidates.append((COMPONENT_WEIGHT * len(gained), f"you now cover {_titles(gained, b)}"))
-    if fixed:
         candidates.append(
             (
-                PITFALL_WEIGHT * len(fixed),
-                (
-                    f"the pitfall{'s' if len(fixed) > 1 else ''} {_pitfall_titles(fixed, a)} "
-                    f"{'are' if len(fixed) > 1 else 'is'} gone"
-                ),
+                COMPONENT_WEIGHT * len(gained),
+                texts["now_cover"].format(parts=_titles(gained, language)),
             )
+        )
+    if fixed:
+        gone = texts["pitfalls_gone" if len(fixed) > 1 else "pitfall_gone"]
+        candidates.append(
+            (PITFALL_WEIGHT * len(fixed), gone.format(names=_pitfall_titles(fixed, language)))
         )
     metrics = {m.key: m for m in _metrics()}
     for change in changes:
@@ -396,27 +384,30 @@ def _biggest_improvement(
         gap_a = _gap(change.before, _band(change.key, a, targets), metric.scale) or 0.0
         gap_b = _gap(change.after, _band(change.key, b, targets), metric.scale) or 0.0
         if gap_a > gap_b:
-            where = "now on target" if gap_b == 0 else "closer to"
+            where = texts["now_on_target"] if gap_b == 0 else texts["closer_to"]
             candidates.append(
                 (
                     gap_a - gap_b,
-                    f"{change.title.lower()} went from {change.text_before} to "
-                    f"{change.text_after} ({where} {_band_text(change.band)})",
+                    texts["moved"].format(
+                        metric=_metric_name(change, texts),
+                        before=change.text_before,
+                        after=change.text_after,
+                        where=where,
+                        band=_band_text(change.band, texts["the_target"]),
+                    ),
                 )
             )
     if candidates:
-        return "Biggest improvement: " + max(candidates, key=lambda c: c[0])[1] + "."
+        return texts["improvement"].format(what=max(candidates, key=lambda c: c[0])[1])
     score = next(c for c in changes if c.key == "score")
     if score.verdict == "better":
-        return (
-            f"Biggest improvement: the score rose from {score.text_before} to {score.text_after}."
-        )
-    return "Biggest improvement: none; nothing moved closer to its target this time."
+        return texts["improvement_score"].format(before=score.text_before, after=score.text_after)
+    return texts["improvement_none"]
 
 
-def _band_text(band: Band | None) -> str:
+def _band_text(band: Band | None, target: str = "the target") -> str:
     if band is None:
-        return "the target"
+        return target
     if band.unit == "s":
         return f"{format_duration(band.low)}-{format_duration(band.high)}"
     if band.low == band.high:
@@ -424,23 +415,24 @@ def _band_text(band: Band | None) -> str:
     return f"{band.low:g}-{band.high:g} {band.unit}"
 
 
-def _biggest_gap(d: dict, changes: list[Change]) -> str:
+def _biggest_gap(
+    r: AnalysisResult, changes: list[Change], language: str = languages.FALLBACK
+) -> str:
     """The most urgent thing left: the newest attempt's top tip (the analysis ranks them), else
     the largest distance to a band."""
-    tips = sorted(d.get("tips") or [], key=lambda t: -(t.get("priority") or 0))
+    texts = _compare_texts(language)
+    tips = sorted(r.tips, key=lambda t: -(t.priority or 0))
     if tips:
-        return "Biggest remaining gap: " + tips[0]["message"]
-    missing = [c for c, comp in (d.get("components") or {}).items() if not comp.get("covered")]
+        return texts["gap"].format(what=tips[0].message)
+    missing = [c for c, comp in r.components.items() if not comp.covered]
     if missing:
-        return (
-            f"Biggest remaining gap: {_titles(missing, d)} "
-            f"{'is' if len(missing) == 1 else 'are'} not covered yet."
-        )
-    if d.get("pitfalls"):
-        first = d["pitfalls"][0]
-        return (
-            f"Biggest remaining gap: the pitfall {_pitfall_titles([first.get('id')], d)} at "
-            f"{format_duration(first.get('start') or 0)}."
+        key = "gap_missing_one" if len(missing) == 1 else "gap_missing_many"
+        return texts[key].format(parts=_titles(missing, language))
+    if r.pitfalls:
+        first = r.pitfalls[0]
+        return texts["gap_pitfall"].format(
+            name=_pitfall_titles([first.id], language),
+            at=format_duration(first.start or 0),
         )
     metrics = {m.key: m for m in _metrics()}
     off = [
@@ -450,10 +442,11 @@ def _biggest_gap(d: dict, changes: list[Change]) -> str:
     ]
     worst_gap, worst = max(off, key=lambda x: x[0], default=(0.0, None))
     if worst is None or worst_gap == 0:
-        return "Biggest remaining gap: none; every measure is within its target."
-    return (
-        f"Biggest remaining gap: {worst.title.lower()} at {worst.text_after}, target "
-        f"{_band_text(worst.band)}."
+        return texts["gap_none"]
+    return texts["gap_metric"].format(
+        metric=_metric_name(worst, texts),
+        value=worst.text_after,
+        band=_band_text(worst.band, texts["the_target"]),
     )
 
 
@@ -468,14 +461,32 @@ def render_comparison(c: Comparison) -> str:
         row = f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}"
         lines.append((row + _delta(change)).rstrip())
     lines.append("")
-    lines.append(f"  Parts gained:   {_titles(c.components_gained, b.analysis) or 'none'}")
-    lines.append(f"  Parts lost:     {_titles(c.components_lost, a.analysis) or 'none'}")
-    lines.append(f"  Pitfalls fixed: {_pitfall_titles(c.pitfalls_fixed, a.analysis) or 'none'}")
-    lines.append(f"  Pitfalls new:   {_pitfall_titles(c.pitfalls_new, b.analysis) or 'none'}")
+    texts = _compare_texts(c.language)
+    said = [
+        ("parts_gained", _titles(c.components_gained, c.language)),
+        ("parts_lost", _titles(c.components_lost, c.language)),
+        ("pitfalls_fixed", _pitfall_titles(c.pitfalls_fixed, c.language)),
+        ("pitfalls_new", _pitfall_titles(c.pitfalls_new, c.language)),
+    ]
     if c.pitfalls_still:
-        lines.append(f"  Pitfalls still: {_pitfall_titles(c.pitfalls_still, b.analysis)}")
+        said.append(("pitfalls_still", _pitfall_titles(c.pitfalls_still, c.language)))
+    label_w = max(_width(texts[key]) for key, _ in said) + 1
+    for key, value in said:
+        lines.append(f"  {_pad(texts[key], label_w)}{value or texts['none']}")
     lines += ["", c.biggest_improvement, c.biggest_gap]
     return "\n".join(lines)
+
+
+def _pad(text: str, columns: int) -> str:
+    from .report import _pad as pad
+
+    return pad(text, columns)
+
+
+def _width(text: str) -> int:
+    from .report import _width as width
+
+    return width(text)
 
 
 def _attempt_name(a: Attempt) -> str:
@@ -523,7 +534,7 @@ def render_history(attempts: list[Attempt]) -> str:
     for a in attempts:
         pace = (
             f"{a.chars_per_min:.0f} cpm"
-            if _judged_in_chars(a.analysis) and a.chars_per_min
+            if _judged_in_chars(a) and a.chars_per_min
             else f"{a.wpm:.0f} wpm"
             if a.wpm
             else "-"
@@ -622,15 +633,15 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
     when the newest attempt's pace was judged in characters, words per minute otherwise).
     """
     targets = targets or Targets()
-    latest = attempts[-1].analysis if attempts else {}
+    latest = attempts[-1] if attempts else None
     metrics = {m.key: m for m in _metrics()}
     series = []
     for key in _PROGRESS_METRICS:
         metric = metrics[key]
-        values = [metric.value(a.analysis) for a in attempts]
+        values = [metric.value(a) for a in attempts]
         if key == "pace":  # one unit per chart: leave out attempts in the other unit
             values = [
-                v if _judged_in_chars(a.analysis) == _judged_in_chars(latest) else None
+                v if _judged_in_chars(a) == _judged_in_chars(latest) else None
                 for v, a in zip(values, attempts, strict=True)
             ]
         unit = (
@@ -643,19 +654,11 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
         )
         if key == "pace":  # ... and those in the other unit get their own chart, not a gap
             other = [
-                metric.value(a.analysis)
-                if _judged_in_chars(a.analysis) != _judged_in_chars(latest)
-                else None
+                metric.value(a) if _judged_in_chars(a) != _judged_in_chars(latest) else None
                 for a in attempts
             ]
             first = next(
-                (
-                    a.analysis
-                    for a in attempts
-                    if a.analysis is not None
-                    and _judged_in_chars(a.analysis) != _judged_in_chars(latest)
-                ),
-                None,
+                (a for a in attempts if _judged_in_chars(a) != _judged_in_chars(latest)), None
             )
             if first is not None and any(v is not None for v in other):
                 other_unit = "chars/min" if _judged_in_chars(first) else "words/min"

@@ -1,5 +1,5 @@
-"""The terminal report, rendered from an analysis dict (`Analysis.to_dict()`), so a stored
-attempt is shown exactly as a fresh one, without re-transcribing.
+"""The terminal report, rendered from the typed analysis record (`result.AnalysisResult`), so a
+stored attempt is shown exactly as a fresh one, without re-transcribing.
 
 One record behind every line: the headline, the verdict, "fix first" and the content table all
 read the same components, strengths and score. Lines wrap at word boundaries (any character in
@@ -9,16 +9,18 @@ beside its value goes under it."""
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
 import click
 
-from . import languages
-from .config import format_duration
+from . import languages, metrics
+from .bands import format_duration
 from .errors import SpeechcoachError
-from .result import judged_language
+from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language, parse
 
 log = logging.getLogger(__name__)
 
@@ -28,38 +30,38 @@ REPORT_FILE = "report.json"
 
 
 def render_report(
-    d: dict,
+    record: AnalysisResult | Mapping,
     *,
     color: bool = False,
     details: bool = True,
     show_all: bool = False,
     width: int | None = None,
 ) -> str:
-    """The full report for one analysis dict: headline and verdict, the three things to fix
+    """The full report for one analysis record: headline and verdict, the three things to fix
     first (then the others, one line each, or all in full with `show_all`), then the details.
 
     Everything is in the language the feedback was given in (`feedback_language`) and wrapped at
-    word boundaries to `width` columns (default: the terminal's, else DEFAULT_WIDTH).
+    word boundaries to `width` columns (default: the terminal's, else DEFAULT_WIDTH). A JSON
+    dict (a stored or imported record) is read through `result.from_json` first.
     """
+    d = from_json(record)
     style = _Style(color)
-    language = feedback_language(d)
+    language = d.feedback_language
     texts = report_texts(language)
     labels = report_labels(language)
     width = width or terminal_width()
     lines = [style.bold(line) for line in _wrap(_headline(d, labels), width, "", "  ")]
     lines += _wrap(verdict(d, texts, labels), width, "  ", "  ")
-    for warning in d.get("warnings") or ():
+    for warning in d.warnings:
         lines += _wrap(f"{labels['warning']}: {warning}", width, "  ", "    ")
-    if d.get("unreliable_share"):
-        share = f"{100 * d['unreliable_share']:.0f} %"
+    if d.unreliable_share:
+        share = f"{100 * d.unreliable_share:.0f} %"
         lines += _wrap(labels["unreliable"].format(share=share), width, "  ", "    ")
     lines.append("")
     lines += _fixes(d, style, texts, labels, width, show_all)
     if details:
         lines += ["", style.bold(labels["delivery"])] + _delivery(d, style, labels, width)
-        lines += ["", style.bold(labels["content"])] + _content(
-            d, style, record_titles(d), labels, width
-        )
+        lines += ["", style.bold(labels["content"])] + _content(d, style, _titles(d), labels, width)
     return "\n".join(lines)
 
 
@@ -125,6 +127,10 @@ LABELS = {
     "order": "Order",
     "coherent": "coherent",
     "jumbled": "jumbled",
+    "order_not_judged": "not judged",
+    "part": "Part",
+    "time_on_part": "time",
+    "evidence_head": "[when] strongest evidence (strength)",
     "pitfall": "Pitfall",
     "not_checked": "Not checked: no rubric for this language yet.",
     "parts": "{covered}/{total} parts",
@@ -155,9 +161,12 @@ def report_labels(language: str) -> dict:
     return labels
 
 
-def feedback_language(d: dict) -> str:
+def feedback_language(d: AnalysisResult | Mapping) -> str:
     """The language of an analysis's feedback, as the analysis decided it (languages.py);
-    `result.from_json` fills it in for records stored before it was recorded."""
+    `result.from_json` fills it in for records stored before it was recorded. Takes the record
+    or its JSON (the web app's views hold the JSON)."""
+    if isinstance(d, AnalysisResult):
+        return d.feedback_language or judged_language(d.language, d.judgements)
     return d.get("feedback_language") or judged_language(
         d.get("language"), d.get("judgements") or {}
     )
@@ -181,17 +190,12 @@ def component_titles(language: str) -> dict[str, str]:
     return languages.component_titles(language)
 
 
-def record_titles(d: dict) -> dict[str, str]:
+def _titles(d: AnalysisResult) -> dict[str, str]:
     """Component titles by id, in the feedback language: those the record holds."""
-    fallback = languages.component_titles(feedback_language(d))
-    return {
-        cid: (c.get("title") if isinstance(c, dict) else None) or fallback.get(cid, cid)
-        for cid, c in (d.get("components") or {}).items()
-    } | {cid: t for cid, t in fallback.items() if cid not in (d.get("components") or {})}
-
-
-def render_error(d: dict) -> str:
-    return f"{d['file']}: {d['error']}"
+    fallback = languages.component_titles(d.feedback_language)
+    return {cid: c.title or fallback.get(cid, cid) for cid, c in d.components.items()} | {
+        cid: t for cid, t in fallback.items() if cid not in d.components
+    }
 
 
 class _Style:
@@ -214,25 +218,24 @@ class _Style:
         return click.style(text, fg=fg) if self.color and fg else text
 
 
-def _headline(d: dict, labels: dict) -> str:
-    covered = sum(1 for c in d["components"].values() if c["covered"])
-    pace = labels["wpm_short"].format(n=f"{d['wpm']:.0f}") if d.get("wpm") else labels["pace_na"]
-    if d.get("chars_per_min") and (
-        "chars_per_min" in (d.get("judgements") or {}) or not d.get("wpm")
+def _headline(d: AnalysisResult, labels: dict) -> str:
+    pace = labels["wpm_short"].format(n=f"{d.wpm:.0f}") if d.wpm else labels["pace_na"]
+    if d.chars_per_min and (
+        metrics.CHARS_PER_MIN.key in d.judgements or not d.wpm
     ):  # the pace that was judged, for a mixed intro
-        pace = labels["chars_value"].format(n=f"{d['chars_per_min']:.0f}")
+        pace = labels[metrics.CHARS_PER_MIN.shown].format(n=f"{d.chars_per_min:.0f}")
     parts = (
-        labels["parts"].format(covered=covered, total=len(d["components"]))
-        if d["components"]
+        labels["parts"].format(covered=len(d.covered), total=len(d.components))
+        if d.components
         else labels["content_not_checked"]
     )
     return labels["headline"].format(
-        name=Path(d["file"]).name,
-        length=format_duration(d.get("speech_s") or d["duration_s"]),  # judged on the speech
-        target=format_duration(d["target_s"]),
+        name=Path(d.file).name,
+        length=format_duration(d.speech_s or d.duration_s),  # judged on the speech
+        target=format_duration(d.target_s),
         pace=pace,
         parts=parts,
-        score=d["score"],
+        score=d.score,
     )
 
 
@@ -242,32 +245,30 @@ TOO_SHORT_SHARE = 0.40
 TOO_LONG_SHARE = 1.60
 
 
-def verdict(d: dict, texts: dict, labels: dict) -> str:
+def verdict(d: AnalysisResult, texts: dict, labels: dict) -> str:
     """The line under the headline, from the same record as the headline, the table and the
     tips: never "a good base" for an intro far too short, never "misses parts" when none is."""
-    basis = d.get("score_basis", "content and delivery")
-    if basis != "content and delivery":
+    basis = d.score_basis or FULL_BASIS  # records before score_basis were scored in full
+    if basis != FULL_BASIS:
         return labels["score_on"].format(basis=basis)
-    length, target = d.get("speech_s") or d["duration_s"], d["target_s"]
+    length, target = d.speech_s or d.duration_s, d.target_s
     values = {"length": format_duration(length), "target": format_duration(target)}
     if target and length < TOO_SHORT_SHARE * target:
         return labels["verdict_too_short"].format(**values)
     if target and length > TOO_LONG_SHARE * target:
         return labels["verdict_too_long"].format(**values)
-    titles = record_titles(d)
-    comps = d["components"]
-    missing = [titles.get(c, c) for c, comp in comps.items() if not comp["covered"]]
+    titles = _titles(d)
+    comps = d.components
+    missing = [titles.get(c, c) for c, comp in comps.items() if not comp.covered]
     thin = [
-        titles.get(c, c)
-        for c, comp in comps.items()
-        if comp["covered"] and comp.get("strength") == "partial"
+        titles.get(c, c) for c, comp in comps.items() if comp.covered and comp.strength == "partial"
     ]
-    band = _score_band(d["score"], texts)
+    band = _score_band(d.score, texts)
     if band["min_score"] >= GOOD_SCORE:
         if missing:
             return labels["verdict_good_missing"].format(missing=_join(missing, labels))
         return band["text"]
-    if missing and d["score"] < OUTLINE_SCORE and len(missing) >= 2:
+    if missing and d.score < OUTLINE_SCORE and len(missing) >= 2:
         return band["text"]  # "start from the outline"
     if missing:
         return labels["verdict_missing"].format(missing=_join(missing, labels))
@@ -276,6 +277,7 @@ def verdict(d: dict, texts: dict, labels: dict) -> str:
     return labels["verdict_delivery"]
 
 
+FULL_BASIS = "content and delivery"  # scoring's basis when both could be judged
 GOOD_SCORE = 65  # the "good base" band of report.json
 OUTLINE_SCORE = 40  # under it, with two parts or more missing: back to the outline
 
@@ -293,9 +295,9 @@ def _join(items: list[str], labels: dict) -> str:
 
 
 def _fixes(
-    d: dict, style: _Style, texts: dict, labels: dict, width: int, show_all: bool
+    d: AnalysisResult, style: _Style, texts: dict, labels: dict, width: int, show_all: bool
 ) -> list[str]:
-    tips = d["tips"]
+    tips = d.tips
     if not tips:
         return [style.bold(labels["fix_first"]), "  " + labels["nothing_urgent"]]
     quotes = _pitfall_quotes(d)
@@ -308,33 +310,35 @@ def _fixes(
         lines.append(_fit(f"  {labels['more'].format(n=len(rest))} {labels['more_hint']}", width))
         for n, tip in enumerate(rest, FIX_FIRST + 1):
             when = _when(tip)
-            lines.append(_fit(f"  {n}. {when}{tip['message']}", width))
+            lines.append(_fit(f"  {n}. {when}{tip.message}", width))
     return lines
 
 
-def _when(tip: dict) -> str:
-    """ "[0:12] " before a tip with a time, unless its message already says the time."""
-    if tip.get("start") is None:
+def _when(tip: Tip | Mapping) -> str:
+    """ "[0:12] " before a tip with a time, unless its message already says the time. Takes a
+    tip of the record, or its JSON."""
+    if isinstance(tip, Mapping):
+        tip = parse(tip, Tip, "tip")
+    if tip.start is None:
         return ""
-    stamp = format_duration(tip["start"])
-    return "" if stamp in tip["message"] else f"[{stamp}] "
+    stamp = format_duration(tip.start)
+    return "" if stamp in tip.message else f"[{stamp}] "
 
 
-def _tip_lines(n: int, tip: dict, labels: dict, width: int, quotes: dict) -> list[str]:
+def _tip_lines(n: int, tip: Tip, labels: dict, width: int, quotes: dict) -> list[str]:
     lead = f"  {n}. "
-    lines = _wrap(f"{_when(tip)}{tip['message']}", width, lead, " " * len(lead))
-    sentence = tip.get("sentence")
-    quote = quotes.get((tip.get("id"), tip.get("start"))) or sentence
-    if quote and _quote_core(quote) not in tip["message"]:  # never the same quote twice
+    lines = _wrap(f"{_when(tip)}{tip.message}", width, lead, " " * len(lead))
+    quote = quotes.get((tip.id, tip.start)) or tip.sentence
+    if quote and _quote_core(quote) not in tip.message:  # never the same quote twice
         lines += _wrap(
             f"{labels['you_said']}: " + labels["quote"].format(text=quote),
             width,
             " " * len(lead),
             " " * (len(lead) + 2),
         )
-    if tip.get("say_instead"):
+    if tip.say_instead:
         lines += _wrap(
-            f"{labels['say_instead']}: " + labels["quote"].format(text=tip["say_instead"]),
+            f"{labels['say_instead']}: " + labels["quote"].format(text=tip.say_instead),
             width,
             " " * len(lead),
             " " * (len(lead) + 2),
@@ -346,122 +350,101 @@ def _quote_core(quote: str) -> str:
     return quote.strip("…").strip()
 
 
-def _pitfall_quotes(d: dict) -> dict:
+def _pitfall_quotes(d: AnalysisResult) -> dict:
     """(tip id, start) -> the window of the sentence that shows the pitfall."""
-    return {
-        (f"pitfall:{h['id']}", h.get("start")): h.get("quote") or h.get("text")
-        for h in d.get("pitfalls") or ()
-    }
+    return {(f"pitfall:{h.id}", h.start): h.quote or h.text for h in d.pitfalls}
 
 
 # ---------------------------------------------------------------------------- delivery
 
 
-def _delivery(d: dict, style: _Style, labels: dict, width: int) -> list[str]:
-    j, bands = d["judgements"], d["bands"]
-    rows: list[tuple[str, str, str]] = [
-        (
-            labels["duration"],
-            f"{format_duration(d['duration_s'])} ({labels['speech']} "
-            f"{format_duration(d['speech_s'])})",
-            style.verdict(
-                _band_note(j.get("duration"), bands.get("duration", ""), labels), j.get("duration")
-            ),
-        )
-    ]
+Row = tuple[str, str, str]  # label, value, band note
+
+
+def _delivery(d: AnalysisResult, style: _Style, labels: dict, width: int) -> list[str]:
+    """The delivery table: one row per measure the record holds, each as metrics.py defines it."""
+    rows = [_duration_row(d, style, labels)]
     # A mixed intro has both paces; only the one of the language mostly spoken is judged.
-    if d.get("wpm") is not None:
-        articulation = (
-            f" ({labels['articulation']} {d['articulation_wpm']:.0f})"
-            if d.get("articulation_wpm") is not None
-            else ""
-        )
-        rows.append(
-            (
-                labels["pace"],
-                labels["wpm_value"].format(n=f"{d['wpm']:.0f}") + articulation,
-                _judged(j, bands, "wpm", style, labels),
-            )
-        )
-    if d.get("chars_per_min") is not None:
-        rows.append(
-            (
-                labels["pace"],
-                labels["chars_value"].format(n=f"{d['chars_per_min']:.0f}"),
-                _judged(j, bands, "chars_per_min", style, labels),
-            )
-        )
-    if d.get("morae_per_min") is not None:
-        morae = j.get("morae_per_min")
-        note = _band_note(morae, bands.get("morae_per_min", ""), labels)
-        value = labels["morae_value"].format(n=f"{d['morae_per_min']:.0f}")
-        rows.append(("", value, style.verdict(note, morae)))
-    windows = [w for w in d["pace_windows"] if _window_rate(w) is not None]
-    if len(windows) > 1:
-        unit = windows[0].get("unit") or "words/min"  # stored before units: words per minute
-        rows.append(
-            (
-                labels["pace_by_window"],
-                " ".join(f"{_window_rate(w):.0f}" for w in windows),
-                labels["per_window"].format(unit=labels["band_text"].get(unit, unit)),
-            )
-        )
-    p = d["pauses"]
-    value = labels["pauses_value"].format(
-        pauses=_plural(p["count"], labels["pause"]), long=p["long_count"]
-    )
-    if p["longest_at"] is not None:
-        value += labels.get("list_separator", ", ") + labels["longest"].format(
-            seconds=f"{p['longest_s']:.1f}", at=format_duration(p["longest_at"])
-        )
-    rows.append(
-        (
-            labels["pauses"],
-            value,
-            labels["pause_band"].format(min=f"{p['min_pause_s']:g}", long=f"{p['long_pause_s']:g}"),
-        )
-    )
+    rows += _metric_rows(d, (metrics.WPM, metrics.CHARS_PER_MIN, metrics.MORAE), style, labels)
+    rows += _window_rows(d, labels)
+    rows.append(_pause_row(d, labels))
     rows += _filler_rows(d, style, labels)
-    if d["pitch"]["spread_semitones"] is not None:
-        rows.append(
-            (
-                labels["pitch"],
-                labels["pitch_value"].format(spread=f"{d['pitch']['spread_semitones']:.1f}"),
-                style.verdict(
-                    _band_note(j.get("pitch"), bands.get("pitch", ""), labels), j.get("pitch")
-                ),
-            )
-        )
-    if d["loudness"]["spread_db"] is not None:
-        rows.append(
-            (
-                labels["loudness"],
-                labels["loudness_value"].format(spread=f"{d['loudness']['spread_db']:.1f}"),
-                style.verdict(
-                    _band_note(j.get("loudness"), bands.get("loudness", ""), labels),
-                    j.get("loudness"),
-                ),
-            )
-        )
+    rows += _metric_rows(d, (metrics.PITCH, metrics.LOUDNESS), style, labels)
     return _table(rows, width)
 
 
-def _filler_rows(d: dict, style: _Style, labels: dict) -> list[tuple[str, str, str]]:
-    f, j = d["fillers"], d["judgements"]
-    if j.get("fillers") == "unknown" or f.get("count") is None:
+def _duration_row(d: AnalysisResult, style: _Style, labels: dict) -> Row:
+    value = f"{format_duration(d.duration_s)} ({labels['speech']} {format_duration(d.speech_s)})"
+    return (labels["duration"], value, _note(d, metrics.DURATION, style, labels))
+
+
+def _metric_rows(
+    d: AnalysisResult, shown: tuple[metrics.Metric, ...], style: _Style, labels: dict
+) -> list[Row]:
+    rows = []
+    for metric in shown:
+        value = metric.value(d)
+        if value is None:
+            continue
+        text = labels[metric.shown].format(n=metric.fmt(value), spread=metric.fmt(value))
+        if metric is metrics.WPM and d.articulation_wpm is not None:
+            text += f" ({labels['articulation']} {d.articulation_wpm:.0f})"
+        label = labels[metric.label] if metric.label else ""
+        rows.append((label, text, _note(d, metric, style, labels)))
+    return rows
+
+
+def _note(d: AnalysisResult, metric: metrics.Metric, style: _Style, labels: dict) -> str:
+    """The verdict and band of one measure; a pace the intro was not judged by says so."""
+    verdict = d.judgements.get(metric.key)
+    if verdict is None and metric.key in metrics.PACE_METRICS:
+        return labels["not_judged"]
+    return style.verdict(_band_note(verdict, d.bands.get(metric.key, ""), labels), verdict)
+
+
+def _window_rows(d: AnalysisResult, labels: dict) -> list[Row]:
+    windows = [w for w in d.pace_windows if _window_rate(w) is not None]
+    if len(windows) < 2:
+        return []
+    unit = windows[0].unit or metrics.WPM.unit  # stored before units: words per minute
+    return [
+        (
+            labels["pace_by_window"],
+            " ".join(f"{_window_rate(w):.0f}" for w in windows),
+            labels["per_window"].format(unit=labels["band_text"].get(unit, unit)),
+        )
+    ]
+
+
+def _pause_row(d: AnalysisResult, labels: dict) -> Row:
+    p = d.pauses
+    value = labels["pauses_value"].format(
+        pauses=_plural(p.count, labels["pause"]), long=p.long_count
+    )
+    if p.longest_at is not None:
+        value += labels.get("list_separator", ", ") + labels["longest"].format(
+            seconds=f"{p.longest_s:.1f}", at=format_duration(p.longest_at)
+        )
+    band = labels["pause_band"].format(min=f"{p.min_pause_s:g}", long=f"{p.long_pause_s:g}")
+    return (labels["pauses"], value, band)
+
+
+def _filler_rows(d: AnalysisResult, style: _Style, labels: dict) -> list[Row]:
+    f, verdict = d.fillers, d.judgements.get(metrics.FILLERS_PER_MIN.key)
+    if verdict == "unknown" or f.count is None:
         return [(labels["fillers"], labels["not_counted"], labels["no_filler_list"])]
-    per_min = f"{f['per_min']:.1f}" if f.get("per_min") is not None else "-"
+    per_min = f"{f.per_min:.1f}" if f.per_min is not None else "-"
     value = (
         labels["fillers_value"].format(
-            count=f["count"], per_min=per_min, per_100=f"{f['per_100_words']:.1f}"
+            count=f.count, per_min=per_min, per_100=f"{f.per_100_words:.1f}"
         )
-        if f.get("per_100_words") is not None
-        else labels["fillers_value_min"].format(count=f["count"], per_min=per_min)
+        if f.per_100_words is not None
+        else labels["fillers_value_min"].format(count=f.count, per_min=per_min)
     )
-    kinds = _counts(item["text"] for item in f["items"])
-    note = _band_note(j.get("fillers"), d["bands"].get("fillers", ""), labels)
+    kinds = _counts(item.text for item in f.items)
+    note = _band_note(verdict, d.bands.get(metrics.FILLERS_PER_MIN.key, ""), labels)
     note += (f"; {kinds}" if kinds else "") + " " + labels["fillers_lower_bound"]
-    return [(labels["fillers"], value, style.verdict(note, j.get("fillers")))]
+    return [(labels["fillers"], value, style.verdict(note, verdict))]
 
 
 def _band_note(verdict: str | None, band: str, labels: dict) -> str:
@@ -473,7 +456,7 @@ def _band_note(verdict: str | None, band: str, labels: dict) -> str:
     return f"{word}: {band}" if word else band
 
 
-def _table(rows: list[tuple[str, str, str]], width: int) -> list[str]:
+def _table(rows: list[Row], width: int) -> list[str]:
     """Label, value and band in aligned columns; a band that does not fit beside its value goes
     on the next line, under the value, wrapped at word boundaries: never run together."""
     label_w = max(_width(r[0]) for r in rows) + 2
@@ -497,14 +480,8 @@ def _table(rows: list[tuple[str, str, str]], width: int) -> list[str]:
     return out
 
 
-def _judged(j: dict, bands: dict, metric: str, style: _Style, labels: dict) -> str:
-    if metric not in j:
-        return labels["not_judged"]
-    return style.verdict(_band_note(j[metric], bands.get(metric, ""), labels), j[metric])
-
-
-def _window_rate(w: dict) -> float | None:
-    return w.get("rate", w.get("wpm"))
+def _window_rate(w: PaceWindow) -> float | None:
+    return w.rate if w.rate is not None else w.wpm
 
 
 def _counts(items) -> str:
@@ -524,56 +501,78 @@ def _plural(n: int, forms) -> str:
 # ---------------------------------------------------------------------------- content
 
 
-def _content(d: dict, style: _Style, titles: dict[str, str], labels: dict, width: int) -> list[str]:
-    if not d["components"]:
+def _content(
+    d: AnalysisResult, style: _Style, titles: dict[str, str], labels: dict, width: int
+) -> list[str]:
+    if not d.components:
         return ["  " + labels["not_checked"]]
-    rows = []
-    title_w = max(_width(titles.get(cid, cid)) for cid in d["components"]) + 2
+    title_w = max(_width(titles.get(cid, cid)) for cid in d.components) + 2
     lead = " " * (2 + 4 + title_w + 7)
-    for cid, comp in d["components"].items():
-        mark = style.verdict(labels["yes"] if comp["covered"] else labels["no"], comp["covered"])
+    # The columns say what they are: the time spent on a part is no timestamp.
+    time_head = labels["time_on_part"]
+    rows = [
+        _fit(
+            "  "
+            + " " * 4
+            + _pad(labels["part"], title_w)
+            + " " * max(0, 5 - _width(time_head))
+            + time_head
+            + "  "
+            + labels["evidence_head"],
+            width,
+        )
+    ]
+    for cid, comp in d.components.items():
+        mark = style.verdict(labels["yes"] if comp.covered else labels["no"], comp.covered)
         head = f"  {mark} {_pad(titles.get(cid, cid), title_w)}"
-        strength = labels["strength"].get(comp.get("strength") or "", "")
-        if comp["covered"] and comp["evidence"]:
-            ev = comp["evidence"][0]
-            seconds = f"{format_duration(comp['seconds']):>5}  "
-            text = f"[{format_duration(ev['start'])}] " + labels["quote"].format(text=ev["text"])
+        strength = labels["strength"].get(comp.strength or "", "")
+        if comp.covered and comp.evidence:
+            ev = comp.evidence[0]
+            seconds = f"{format_duration(comp.seconds):>5}  "
+            text = f"[{format_duration(ev.start)}] " + labels["quote"].format(text=ev.text)
             if strength:
                 text += f" ({strength})"
             rows += _wrap(text, width, head + seconds, lead)
             lacking = [
-                _subpoint_name(d, cid, sub)
-                for sub, c in (comp.get("checks") or {}).items()
-                if not c.get("present")
+                _subpoint_name(d, cid, sub) for sub, c in comp.checks.items() if not c.present
             ]
             if lacking:
                 rows += _wrap(f"{labels['lacks']}: {_join(lacking, labels)}", width, lead, lead)
-        elif comp.get("denied_by"):
-            den = comp["denied_by"]
-            text = f"{labels['denied']}: [{format_duration(den['start'])}] " + labels[
-                "quote"
-            ].format(text=den["text"])
+        elif comp.denied_by:
+            den = comp.denied_by
+            text = f"{labels['denied']}: [{format_duration(den.start)}] " + labels["quote"].format(
+                text=den.text
+            )
             rows += _wrap(text, width, head + "    -  ", lead)
         else:
             rows.append(f"{head}    -  {labels['not_found']}")
-    order = d["order"]
-    sequence = " -> ".join(titles.get(c, c) for c in order["sequence"]) or "-"
-    state = style.verdict(labels["coherent"] if order["ok"] else labels["jumbled"], order["ok"])
+    order = d.order
+    sequence = " -> ".join(titles.get(c, c) for c in order.sequence) or "-"
+    state = _order_state(order, style, labels)
     rows += _wrap(f"{labels['order']}: {sequence}  {state}", width, "  ", "         ")
-    if order.get("note"):
-        rows += _wrap(order["note"], width, "         ", "         ")
-    names = _pitfall_names(feedback_language(d))
-    for hit in d["pitfalls"]:
-        quote = hit.get("quote") or hit["text"]
-        name = names.get(hit["id"], hit["id"])
+    if order.note:
+        rows += _wrap(order.note, width, "         ", "         ")
+    names = _pitfall_names(d.feedback_language)
+    for hit in d.pitfalls:
+        quote = hit.quote or hit.text
+        name = names.get(hit.id, hit.id)
         rows += _wrap(
-            f"{labels['pitfall']}: {name} [{format_duration(hit['start'])}] "
+            f"{labels['pitfall']}: {name} [{format_duration(hit.start)}] "
             + labels["quote"].format(text=quote),
             width,
             "  ",
             "    ",
         )
     return rows
+
+
+MIN_ORDERED_PARTS = 2  # with fewer parts there is no order to call coherent (scoring agrees)
+
+
+def _order_state(order: Order, style: _Style, labels: dict) -> str:
+    if len(order.sequence) < MIN_ORDERED_PARTS and order.ok:
+        return labels["order_not_judged"]
+    return style.verdict(labels["coherent"] if order.ok else labels["jumbled"], order.ok)
 
 
 @cache
@@ -587,10 +586,10 @@ def _pitfall_names(language: str) -> dict[str, str]:
     return {}
 
 
-def _subpoint_name(d: dict, cid: str, sub: str) -> str:
+def _subpoint_name(d: AnalysisResult, cid: str, sub: str) -> str:
     from .checks import load_checks
 
-    rules = load_checks(feedback_language(d))
+    rules = load_checks(d.feedback_language)
     if rules is None or cid not in rules.subpoints:
         return sub
     return next((s.name for s in rules.subpoints[cid] if s.id == sub), sub)
@@ -615,6 +614,8 @@ def _pad(text: str, columns: int) -> str:
 
 # Japanese line breaking (kinsoku): these never start a line.
 NO_LINE_START = frozenset("。、，．」』）】！？ー・：).,;:!?]")
+# A short label in brackets, "(一部)", is never broken across lines.
+SHORT_GROUP = re.compile(r"[(（][^()（）\s]{1,6}[)）]")
 
 
 def _atoms(text: str) -> list[str]:
@@ -622,8 +623,18 @@ def _atoms(text: str) -> list[str]:
     character on its own (Japanese has no spaces)."""
     atoms: list[str] = []
     word = ""
-    for c in text:
-        if c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
+    i = 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        group = SHORT_GROUP.match(text, i - 1)
+        if group and _char_width(group.group(0)[1]) == 2:  # 「(一部)」 stays on one line
+            if word:
+                atoms.append(word)
+                word = ""
+            atoms.append(group.group(0))
+            i = group.end()
+        elif c in NO_LINE_START and atoms and not word:  # 。、」 never open a line
             atoms[-1] += c
         elif c == " ":
             atoms.append(word + " ")

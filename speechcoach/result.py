@@ -37,9 +37,10 @@ __all__ = [
 
 # 1: records before the schema had a version (no "schema" key); 2: adds schema,
 # feedback_language, pace and the component titles; 3: adds transcript.segments[].unreliable,
-# unreliable_share and warnings (issue 10's trust signals). Bump it, and teach `_upgrade` the step,
-# whenever a field is added or changes meaning.
-SCHEMA_VERSION = 3
+# unreliable_share and warnings (issue 10's trust signals); 4: pitfalls[].start is when the words
+# that trigger the pitfall were said, pitfalls[].sentence_start the start of their sentence. Bump
+# it, and teach `_upgrade` the step, whenever a field is added or changes meaning.
+SCHEMA_VERSION = 4
 MAX_SCORE = 100
 
 record = dataclass(frozen=True, kw_only=True)
@@ -168,8 +169,11 @@ class Order:
 class Pitfall:
     id: str
     text: str
-    start: float
+    start: float  # when the words that trigger it were said (before schema 4: the sentence start)
     end: float | None = None
+    # The start of the sentence that holds it (the web app finds the sentence by it); records
+    # before schema 4 get their `start`.
+    sentence_start: float | None = None
     only_reason: bool | None = _omit_if_none()
     # The words that show the pitfall: a window of the sentence around them, cut with "…".
     quote: str | None = _omit_if_none()
@@ -244,7 +248,8 @@ class AnalysisResult:
     bands: dict[str, str]
     tips: tuple[Tip, ...]
     sentences: tuple[SentenceRecord, ...] = ()
-    transcript: TranscriptText
+    # The report and the history read no transcript: a record kept without one still shows.
+    transcript: TranscriptText = field(default_factory=TranscriptText)
     # Share of the speech (by time) in segments Whisper flagged as unreliable; null before 3.
     unreliable_share: float | None = None
     warnings: tuple[str, ...] = ()  # e.g. a forced --language that the speech contradicts
@@ -322,13 +327,18 @@ def problem(data: Any, *, where: str = "") -> str | None:
 
 
 def _upgrade(r: AnalysisResult) -> AnalysisResult:
-    """Fill in what older records lack, from what they hold (schema 1 -> 2)."""
+    """Fill in what older records lack, from what they hold (schema 1 -> 2, 3 -> 4)."""
     if r.schema >= SCHEMA_VERSION and r.feedback_language and r.pace:
         return r
+    # Before 4 a pitfall was timed at its sentence's start.
+    pitfalls = tuple(
+        p if p.sentence_start is not None else dataclasses.replace(p, sentence_start=p.start)
+        for p in r.pitfalls
+    )
     from . import languages
 
     feedback = r.feedback_language or judged_language(r.language, r.judgements)
-    metric = languages.CHARS_PER_MIN if languages.CHARS_PER_MIN in r.judgements else languages.WPM
+    metric = languages.recorded_pace(r.language, r.judgements)
     pace = r.pace or Pace(metric=metric, unit=languages.PACE_UNITS[metric])
     titles = languages.component_titles(feedback)
     components = {
@@ -336,7 +346,12 @@ def _upgrade(r: AnalysisResult) -> AnalysisResult:
         for cid, c in r.components.items()
     }
     return dataclasses.replace(
-        r, schema=SCHEMA_VERSION, feedback_language=feedback, pace=pace, components=components
+        r,
+        schema=SCHEMA_VERSION,
+        feedback_language=feedback,
+        pace=pace,
+        components=components,
+        pitfalls=pitfalls,
     )
 
 
@@ -394,14 +409,6 @@ def _split_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _expected(tp: Any) -> str:
-    if tp in _LEAVES:
-        return _LEAVES[tp][0]
-    if typing.get_origin(tp) is tuple:
-        return "a list"
-    return "an object"
-
-
 def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> Any:
     tp, nullable = _split_optional(tp)
     if value is None and nullable:
@@ -417,6 +424,8 @@ def _convert(value: Any, tp: Any, where: str, meta: Mapping | None = None) -> An
             ok = test(value)
         if not ok:
             raise _wrong(where, value, name + or_null)
+        # A number field is a float even when written whole (0 -> 0.0): the analyzer builds its
+        # record through here too, so a record read back prints as the analyzer wrote it.
         return float(value) if tp is float else value
     origin = typing.get_origin(tp)
     if origin is tuple:

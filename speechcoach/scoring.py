@@ -63,7 +63,7 @@ class Judgement:
 
 def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[str, Judgement]:
     """Each delivery metric against its band ('unknown' where it could not be measured)."""
-    pace_metric, _ = pace_measure(language, targets, delivery.japanese_share)
+    pace_metric, _ = pace_measure(language, targets, delivery.script_share)
     judgements = {}
     for metric in metrics.judged(pace_metric):
         value, band = getattr(delivery, metric.measured), metric.band_of(targets)
@@ -73,17 +73,17 @@ def judge(delivery: DeliveryMetrics, language: str, targets: Targets) -> dict[st
 
 
 def pace_measure(
-    language: str, targets: Targets, japanese_share: float | None = None
+    language: str, targets: Targets, script_share: float | None = None
 ) -> tuple[str, Band]:
-    """Which pace metric applies: words per minute, or characters per minute for Japanese.
+    """Which pace metric applies: the language pack's (words or characters per minute).
 
-    With `japanese_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
+    With `script_share` (of the speaking time, see delivery.DeliveryMetrics) a mixed intro is
     judged in the script it was mostly spoken in, whatever language Whisper labelled it.
     """
     metric = (
         languages.get(language).pace_metric
-        if japanese_share is None
-        else languages.pace_metric(language, japanese_share)
+        if script_share is None
+        else languages.pace_metric(language, script_share)
     )
     return metric, getattr(targets, metric)
 
@@ -443,11 +443,21 @@ def _filler_tips(
         default=None,
     )
     words = texts.join(sorted({f.text for f in delivery.fillers}))
+    # The tip is timed at the sentence with the most fillers; the message says so and gives
+    # their span, so that "[0:01] 6 filler words" is not read as six fillers at 0:01.
+    message = texts.tip(
+        "fillers",
+        count=str(len(delivery.fillers)),
+        words=words,
+        first=format_duration(min(f.start for f in delivery.fillers)),
+        last=format_duration(max(f.start for f in delivery.fillers)),
+        at=format_duration(worst.start) if worst else "",
+    )
     return [
         Tip(
             "fillers",
             60,
-            texts.tip("fillers", count=str(len(delivery.fillers)), words=words),
+            message,
             sentence=worst.text if worst else None,
             start=worst.start if worst else None,
         )

@@ -63,7 +63,9 @@ def _flush(
 ) -> None:
     text = pack.join(words, [id(w) in segment_starts for w in words])
     if text:
-        out.append(Sentence(text, pack.sentence_start(words[0]), words[-1].end, len(out)))
+        out.append(
+            Sentence(text, pack.sentence_start(words[0]), words[-1].end, len(out), tuple(words))
+        )
 
 
 def _from_segments(transcript: Transcript) -> list[Sentence]:

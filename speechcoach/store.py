@@ -1,10 +1,10 @@
 """Every attempt, kept: the history of analyses in one SQLite file behind the `History` class.
 
     with History.open() as history:              # SPEECHCOACH_HOME/history.db
-        saved = history.save(analysis.to_dict(), "take3.wav", label="v3, slower")
+        saved = history.save(analysis, "take3.wav", label="v3, slower")
         print(saved.id, saved.created)             # 3 True  (False: an earlier attempt was updated)
         last_two = history.latest(2)               # newest first
-        history.get(3).analysis["score"]
+        history.get(3).result.score                 # the typed record (result.AnalysisResult)
 
 Design (sqlite-utils habits):
 - the analysis is stored whole, as its JSON dict, next to indexed columns for listing and charts;
@@ -30,11 +30,13 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import languages, metrics
 from .config import home_dir
 from .errors import StoreError
 from .result import AnalysisResult, ResultError, from_json
@@ -108,7 +110,7 @@ class Attempt:
     pitfalls: int | None
     analysis: dict = field(repr=False)
 
-    @property
+    @cached_property
     def result(self) -> AnalysisResult:
         """The stored analysis as a typed record, upgraded from the version that stored it."""
         try:
@@ -119,13 +121,26 @@ class Attempt:
             ) from exc
 
     @property
+    def pace_metric(self) -> str:
+        """The pace this attempt was judged by ("wpm" or "chars_per_min"): what the analysis
+        chose (a mixed intro follows the script mostly spoken, not Whisper's label), else what a
+        record stored before it said tells (languages.recorded_pace)."""
+        pace = self.analysis.get("pace")
+        if isinstance(pace, dict) and pace.get("metric") in languages.PACE_UNITS:
+            return pace["metric"]
+        judgements = self.analysis.get("judgements")
+        return languages.recorded_pace(
+            self.language, judgements if isinstance(judgements, dict) else {}
+        )
+
+    @property
     def name(self) -> str:
         """The recording's file name, for tables."""
         return Path(self.audio_path).name
 
     def summary(self) -> dict:
         """The columns only (what `history --json` prints)."""
-        return {k: v for k, v in self.__dict__.items() if k != "analysis"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "analysis"}
 
     def to_dict(self) -> dict:
         """Columns and analysis: one entry of an export."""
@@ -194,7 +209,7 @@ def _migration_2(conn: sqlite3.Connection) -> None:
         key = (digest, engine, model)
         # Old rows had no uniqueness: number the repeats of one recording 0, 1, 2... (oldest first).
         copy_no = copies[key] = copies.get(key, -1) + 1 if digest else 0
-        metrics = _metric_values(analysis)
+        indexed = _metric_values(analysis)
         conn.execute(
             "UPDATE attempts SET updated_at = ?, audio_sha256 = ?, copy_no = ?, "
             "engine = ?, model = ?, "
@@ -205,7 +220,7 @@ def _migration_2(conn: sqlite3.Connection) -> None:
                 copy_no,
                 engine,
                 model,
-                *(metrics[c] for c in _V2_METRIC_COLUMNS),
+                *(indexed[c] for c in _V2_METRIC_COLUMNS),
                 row_id,
             ),
         )
@@ -250,33 +265,39 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+# The metric columns, each read as metrics.py defines the metric (its place in the record);
+# the whole-number ones are stored as INTEGER.
+_METRIC_COLUMNS = {
+    "score": metrics.SCORE,
+    "duration_s": metrics.DURATION,
+    "wpm": metrics.WPM,
+    "chars_per_min": metrics.CHARS_PER_MIN,
+    "fillers_per_min": metrics.FILLERS_PER_MIN,
+    "long_pauses": metrics.LONG_PAUSES,
+    "components_covered": metrics.COMPONENTS,
+}
+_WHOLE_COLUMNS = ("score", "long_pauses", "components_covered")
 
 
 def _metric_values(analysis: dict) -> dict[str, Any]:
-    """The indexed columns of one analysis dict (None where the analysis has no such value)."""
+    """The indexed columns of one analysis dict (None where the analysis has no such value),
+    in _V2_METRIC_COLUMNS' order."""
+    values: dict[str, Any] = {c: m.value(analysis) for c, m in _METRIC_COLUMNS.items()}
+    for column in _WHOLE_COLUMNS:
+        values[column] = None if values[column] is None else int(round(values[column]))
     components = analysis.get("components") or {}
-    pauses, fillers = analysis.get("pauses") or {}, analysis.get("fillers") or {}
-    score = _number(analysis.get("score"))
-    long_pauses = _number(pauses.get("long_count"))
-    return {
+    target_s = analysis.get("target_s")
+    values |= {
         "language": analysis.get("language"),
-        "score": None if score is None else int(round(score)),
-        "duration_s": _number(analysis.get("duration_s")),
-        "target_s": _number(analysis.get("target_s")),
-        "wpm": _number(analysis.get("wpm")),
-        "chars_per_min": _number(analysis.get("chars_per_min")),
-        "fillers_per_min": _number(fillers.get("per_min")),
-        "long_pauses": None if long_pauses is None else int(long_pauses),
-        "components_covered": sum(1 for c in components.values() if c.get("covered"))
-        if components
+        "target_s": float(target_s)
+        if isinstance(target_s, (int, float)) and not isinstance(target_s, bool)
         else None,
         "components_total": len(components) if components else None,
         "pitfalls": len(analysis["pitfalls"])
         if isinstance(analysis.get("pitfalls"), list)
         else None,
     }
+    return {c: values[c] for c in _V2_METRIC_COLUMNS}
 
 
 def _escaped_strings(value: Any) -> Any:
@@ -760,7 +781,7 @@ class History:
         label: str | None = None,
         new_attempt: bool = False,
     ) -> Saved:
-        """Store one analysis (a dict in the `Analysis.to_dict()` schema, or the object itself).
+        """Store one analysis (an `AnalysisResult`, or a dict of its `to_json()`).
 
         `audio_path` defaults to the analysis' "file". If the same recording (same bytes) was
         analysed before with the same engine and model, that attempt is updated in place (its id,
@@ -796,12 +817,12 @@ class History:
     def _update(
         self, conn: sqlite3.Connection, row_id: int, data: dict, audio: str, label: str | None
     ) -> None:
-        metrics = _metric_values(data)
-        sets = ", ".join(f"{c} = ?" for c in metrics)
+        indexed = _metric_values(data)
+        sets = ", ".join(f"{c} = ?" for c in indexed)
         conn.execute(
             "UPDATE attempts SET updated_at = ?, audio_path = ?, analysis = ?, label = "
             f"COALESCE(?, label), {sets} WHERE id = ?",
-            (_now(), audio, json.dumps(data, ensure_ascii=False), label, *metrics.values(), row_id),
+            (_now(), audio, json.dumps(data, ensure_ascii=False), label, *indexed.values(), row_id),
         )
 
     def _insert(
@@ -818,7 +839,7 @@ class History:
         updated_at=None,
         row_id=None,
     ) -> int:
-        metrics = _metric_values(data)
+        indexed = _metric_values(data)
         columns = (
             "id",
             "created_at",
@@ -830,7 +851,7 @@ class History:
             "model",
             "label",
             "analysis",
-            *metrics,
+            *indexed,
         )
         values = (
             row_id,
@@ -843,7 +864,7 @@ class History:
             model,
             label,
             json.dumps(data, ensure_ascii=False),
-            *metrics.values(),
+            *indexed.values(),
         )
         cursor = conn.execute(
             f"INSERT INTO attempts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from . import engines, longform, loops
+from . import engines, languages, longform, loops
 from .engines import DEFAULT_ENGINE
 from .errors import ModelError
 from .models import default_model
@@ -29,18 +29,19 @@ log = logging.getLogger(__name__)
 BEAM_SIZE = 5  # Whisper's own default; greedy (1) is ~2x faster but less accurate on accents
 # A forced --language is contradicted when Whisper hears another language this surely.
 CONTRADICTION_P = 0.8
-# Languages speechcoach coaches (a content rubric). Whisper's detection hears accented English
-# as the speaker's first language: on real Mandarin-L1 English it said zh (p=0.41, en 0.24),
-# and base then transcribed Chinese. A language outside these wins only when Whisper is sure.
-COACHED_LANGUAGES = ("en", "ja")
+# Languages speechcoach coaches: the packs with a content rubric (languages/<code>/). Whisper's
+# detection hears accented English as the speaker's first language: on real Mandarin-L1 English
+# it said zh (p=0.41, en 0.24), and base then transcribed Chinese. A language outside these wins
+# only when Whisper is sure.
+COACHED_LANGUAGES = tuple(languages.with_rubric())
 OTHER_LANGUAGE_MIN_P = 0.8
 MIN_COACHED_P = 0.02  # ... and a coached language must be at least this plausible to take over
 # Filler-keeping decoding: an initial prompt written with fillers can make Whisper write the
 # um/uh it otherwise drops. Off by default: on the real development clips (scripts/eval_real.py
 # --filler-prompt on) base wrote no more fillers with it (3 of 6 either way on mfa_uhum) and WER
 # on non-native speech rose (speaker 9623: 62.9 % vs 58.9 %). Allowed only with a multilingual
-# model on English; never with tiny.en, which then invents whole closing sentences.
-FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
+# model, in a language whose pack has a prompt (English: languages/en); never with tiny.en, which
+# then invents whole closing sentences.
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class TranscribeOptions:
     model: str | None = None  # None: base (tiny.en with fast=True)
     language: str | None = None  # None: detect (with the model that transcribes)
     fast: bool = False  # tiny.en for English: faster on old laptops, less accurate on accents
-    filler_prompt: bool = False  # see FILLER_PROMPT: measured not to help, so off
+    filler_prompt: bool = False  # the pack's prompt (see above): measured not to help, so off
     device: str = "auto"  # "cpu", "cuda" or "auto"
     compute_type: str = "int8"  # faster-whisper only; openai-whisper uses fp32 on CPU
     beam_size: int = BEAM_SIZE
@@ -102,7 +103,7 @@ class ModelPool:
             )
         if language is None:
             language = choose_language(engine.language_probabilities(samples))
-        prompt = FILLER_PROMPT if use_filler_prompt(self.options, engine, language) else None
+        prompt = filler_prompt(self.options, engine.english_only, language)
         transcript = longform.transcribe(engine, samples, language, initial_prompt=prompt)
         return loops.guard(engine, samples, language, transcript)
 
@@ -147,8 +148,11 @@ def choose_language(probabilities: dict[str, float]) -> str:
     return best
 
 
-def use_filler_prompt(options: TranscribeOptions, engine: Engine, language: str) -> bool:
-    return options.filler_prompt and language == "en" and not engine.english_only
+def filler_prompt(options: TranscribeOptions, english_only: bool, language: str) -> str | None:
+    """The initial prompt that keeps fillers (the language pack's), when it may be used."""
+    if not options.filler_prompt or english_only:
+        return None
+    return languages.get(language).filler_prompt
 
 
 def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[str, dict]:
@@ -158,11 +162,7 @@ def decode_settings(options: TranscribeOptions, language: str = "en") -> tuple[s
     from .models import resolve_ct2
 
     source = resolve_ct2(options.model or default_model(options.language, options.fast))
-    prompt = (
-        FILLER_PROMPT
-        if options.filler_prompt and not source.english_only and language == "en"
-        else None
-    )
+    prompt = filler_prompt(options, source.english_only, language)
     return source.location, {
         "language": "en" if source.english_only else options.language,  # None: detect
         "beam_size": options.beam_size,

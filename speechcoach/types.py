@@ -6,7 +6,7 @@ commands, the report) import them without loading the audio stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Filler", "Segment", "Sentence", "Transcript", "Word"]
 
@@ -87,6 +87,24 @@ class Sentence:
     start: float  # seconds
     end: float
     index: int = 0  # position in the transcript, 0-based
+    # Whisper's timed words, when the sentence was built from them: a pitfall is timed at the
+    # words that trigger it, not at the sentence start (Whisper may join two sentences in one).
+    words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
+
+    def time_at(self, offset: int) -> float:
+        """When the character at `offset` of `text` was said: the start of the word holding it
+        (the sentence start without word times, or when the words cannot be found in the text)."""
+        at, cursor = self.start, 0
+        folded = self.text.casefold()
+        for word in self.words:
+            piece = word.text.strip().casefold()
+            found = folded.find(piece, cursor) if piece else -1
+            if found < 0:
+                continue
+            if found > offset:
+                break
+            at, cursor = word.start, found + len(piece)
+        return max(at, self.start)
 
 
 @dataclass(frozen=True)

@@ -691,3 +691,21 @@ def test_progress_chart_has_dates_score_bands_and_each_pace_in_its_unit(three_at
     with History.open() as history:
         plot_progress(progress(history.chronological(), Targets()), path)
     assert path.stat().st_size > 1000
+
+
+def test_compare_of_an_english_and_a_japanese_attempt_speaks_one_language(runner, home, tmp_path):
+    # qa.md 26: "Parts gained: "最近のプロジェクト"  Parts lost: "Why Japan"" and the sentences in
+    # English for a Japanese attempt.
+    en = make_analysis(tmp_path / "en.wav", covered=("japan",), pitfalls=("badmouth",))
+    ja = make_analysis(tmp_path / "ja.wav", covered=("project",), pitfalls=(), language="ja")
+    ja["feedback_language"] = "ja"
+    ja["tips"] = [
+        {"id": "missing:japan", "priority": 90, "message": "日本に来た理由を話しましょう。"}
+    ]
+    with History.open() as history:
+        for analysis in (en, ja):
+            history.save(analysis, make_audio(tmp_path, Path(analysis["file"]).name))
+    out = run(runner, "compare").stdout
+    assert "Why Japan" not in out and "Parts gained" not in out, out
+    assert "増えた要素：" in out and '"最近のプロジェクト"' in out and '"日本に来た理由"' in out
+    assert "いちばんの改善：" in out and "いちばんの課題：" in out

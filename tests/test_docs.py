@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
@@ -94,3 +95,20 @@ def test_readme_field_table_matches_the_record():
         if record is None or listed is None:
             continue
         assert listed == [f.name for f in dataclasses.fields(record)], name
+
+
+@pytest.mark.slow
+def test_the_readme_example_report_is_what_analyze_prints(analyzer):
+    """The README's "What you get" block, line for line and in order, is in the report analyze
+    prints for the sample at 100 columns ("..." lines stand for lines left out)."""
+    from speechcoach.report import render_report
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ speechcoach analyze samples/intro_weak_en.mp3\n", 1)[1]
+    example = [line for line in block.split("\n```", 1)[0].splitlines() if line.strip() != "..."]
+    record = analyzer.analyze_file(ROOT / "samples" / "intro_weak_en.mp3").to_dict()
+    printed = render_report(record, width=100).splitlines()
+    at = 0
+    for line in example:
+        assert line in printed[at:], f"README line not printed (in order): {line!r}"
+        at = printed.index(line, at) + 1

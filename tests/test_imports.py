@@ -101,3 +101,31 @@ print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.std
     assert done.returncode == 0, done.stderr
     assert "intro.wav" in done.stdout
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+def test_english_default_analysis_loads_one_model_and_not_librosa(tmp_path):
+    """`speechcoach analyze` on English with the defaults (language detected by the model that
+    transcribes) loads one Whisper model, and none of what it does not need: librosa with
+    scipy.signal/scipy.stats/numba (~200 MB and seconds of a cold start; acoustics.py computes
+    its yin and MFCC), the Japanese dictionary, torch."""
+    code = f"""
+import json, sys
+import faster_whisper
+loaded = []
+load = faster_whisper.WhisperModel.__init__
+def counting(self, *args, **kwargs):
+    loaded.append(1)
+    load(self, *args, **kwargs)
+faster_whisper.WhisperModel.__init__ = counting
+from speechcoach.cli import main
+try:
+    main(["analyze", {str(DATA / "known_en.wav")!r}, "--json", "--no-save"])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+heavy = ("librosa", "numba", "scipy.signal", "scipy.stats", "sudachipy", "torch")
+print(json.dumps([len(loaded), sorted(m for m in heavy if m in sys.modules)]), file=sys.stderr)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["language"] == "en"
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == [1, []]

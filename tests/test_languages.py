@@ -161,9 +161,11 @@ def test_english_delivery_tips_keep_their_wording():
         "pace:fast": "You speak fast: 190 words per minute (comfortable: 120-160). Fastest from "
         "0:30 to 1:00 (207 wpm). "
         "Pause for a breath after each part of your introduction.",
-        "fillers": "20 filler words (uh, um); at least that many, since Whisper drops some. "
-        "Replace "
-        "them with a short silent pause.",
+        # the tip is timed at the sentence with the most fillers: the message says so, and
+        # their span, so "[0:01] 20 filler words" is never printed (qa.md 7)
+        "fillers": "20 filler words (uh, um) from 0:02 to 0:03, the most in the sentence at "
+        "0:01; at least that many, since Whisper drops some. Replace them with a short silent "
+        "pause.",
         "pauses:long": "4 long silences (over 2 s); the longest, 3.9 s, at 0:25. Learn the order "
         "of your points so you never "
         "search for the next one.",
@@ -211,7 +213,7 @@ def _japanese_metrics(**changes) -> DeliveryMetrics:
         articulation_wpm=None,
         chars_per_min=420.0,
         morae_per_min=500.0,
-        japanese_share=1.0,
+        script_share=1.0,
         pace_windows=(
             PaceWindow(0.5, 30.5, 200, 400.0, CHARS_PER_MIN),
             PaceWindow(30.5, 59.5, 215, 444.8, CHARS_PER_MIN),
@@ -407,3 +409,14 @@ def test_japanese_intro_gets_japanese_feedback_through_the_cli():
     assert sum(w["rate"] * (w["end"] - w["start"]) for w in windows) / spoken == pytest.approx(
         d["chars_per_min"], rel=0.1
     )
+
+
+def test_a_piece_whisper_glues_to_the_word_before_is_not_spaced_off():
+    # qa.md 20: "$50 ,000" and "back -end" in evidence quotes (Whisper's pieces ",000", "-end").
+    from speechcoach.sentences import split_sentences
+    from speechcoach.types import Segment, Transcript, Word
+
+    pieces = [" I", " was", " the", " back", "-end", " lead", " for", " $50", ",000", "."]
+    words = tuple(Word(p, 0.3 * i, 0.3 * i + 0.25) for i, p in enumerate(pieces))
+    transcript = Transcript("en", (Segment("".join(pieces), 0.0, 3.0, words),), "test", "test")
+    assert [s.text for s in split_sentences(transcript)] == ["I was the back-end lead for $50,000."]

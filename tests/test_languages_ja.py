@@ -448,3 +448,21 @@ def test_module_examples_hold():
 
     for module in (ja_text, sentences, ja_fillers, ja_register, nospace, languages):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_a_segment_cut_inside_a_phrase_with_no_pause_ends_no_sentence():
+    # qa.md 4: Whisper cut "…本当に嬉しい" | "経験だった" (49.16 s both sides); the splitter made
+    # "嬉しい" a sentence and the register tip quoted the fragment instead of "…経験だった".
+    from speechcoach.sentences import split_sentences
+    from speechcoach.types import Segment, Transcript, Word
+
+    def segment(pieces, start):
+        words = tuple(Word(p, start + 0.4 * i, start + 0.4 * (i + 1)) for i, p in enumerate(pieces))
+        return Segment("".join(pieces), words[0].start, words[-1].end, words)
+
+    first = segment(
+        ["お店", "の", "売り上げ", "が", "伸び", "た", "の", "は", "本当", "に", "嬉しい"], 45.2
+    )
+    second = segment(["経験", "だっ", "た"], first.end)  # no gap
+    text = [s.text for s in split_sentences(Transcript("ja", (first, second), "test", "test"))]
+    assert text == ["お店の売り上げが伸びたのは本当に嬉しい経験だった"], text

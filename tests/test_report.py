@@ -5,6 +5,7 @@ the analyzer wrote them (tests/data/report_*.json, from tests/data/intros/*.opus
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -96,3 +97,57 @@ def test_show_and_analyze_take_all(tmp_path):
     for command in ("analyze", "show", "record"):
         res = CliRunner().invoke(main, [command, "--help"])
         assert "--all" in res.output, command
+
+
+# Issue 10's remaining report defects (qa.md 5, 7, 8, 12).
+
+
+@pytest.mark.parametrize("record", [EN, JA], ids=["en", "ja"])
+def test_an_order_of_fewer_than_two_parts_is_not_called_coherent(record):
+    d = copy.deepcopy(record)
+    first = next(iter(d["components"]))
+    for cid, comp in d["components"].items():
+        comp["covered"] = cid == first
+    d["order"] = {"sequence": [first], "ok": True, "note": "Too little content to judge."}
+    [line] = [
+        x
+        for x in render_report(d, width=100).splitlines()
+        if x.startswith("  順序:") or x.startswith("  Order:")
+    ]
+    assert "coherent" not in line and "まとまっています" not in line
+    assert "not judged" in line or "判断できません" in line
+
+
+def test_a_short_label_in_brackets_is_never_split_across_lines():
+    from speechcoach.report import _wrap
+
+    text = "○ 日本に来た理由 0:10 [0:05] 「三年前に妻の家族が住む大阪に引っ越してきました」 (一部)"
+    for width in range(20, 70):
+        lines = _wrap(text, width)
+        assert any("(一部)" in line for line in lines), (width, lines)
+
+
+@pytest.mark.parametrize("record", [EN, JA], ids=["en", "ja"])
+def test_the_content_table_says_what_its_time_column_is(record):
+    lines = render_report(record, width=100).splitlines()
+    head = lines.index("Content" if record is EN else "内容")
+    assert ("time" in lines[head + 1] and "strongest evidence" in lines[head + 1]) or (
+        "時間" in lines[head + 1] and "根拠" in lines[head + 1]
+    )
+
+
+def test_the_filler_tip_is_not_printed_as_if_every_filler_were_at_its_time():
+    from test_languages import SENTENCES, _metrics
+
+    from speechcoach import scoring
+    from speechcoach.config import Targets
+    from speechcoach.delivery import DeliveryMetrics  # noqa: F401  (the tip's real input)
+    from speechcoach.report import _when
+
+    metrics = _metrics()
+    tips = scoring.delivery_tips(
+        metrics, scoring.judge(metrics, "en", Targets()), Targets(), SENTENCES, "en"
+    )
+    tip = next(t for t in tips if t.id == "fillers")
+    assert _when({"start": tip.start, "message": tip.message}) == ""  # no "[0:01] 20 fillers"
+    assert "from 0:02 to 0:03" in tip.message

@@ -108,3 +108,12 @@ def test_analyze_json_output_validates_against_the_shipped_schema():
     assert record["schema"] == SCHEMA_VERSION and record["feedback_language"] == "en"
     assert record["pace"] == {"metric": "wpm", "unit": "words/min"}
     assert from_json(record).to_json() == record
+
+
+def test_a_record_before_schema_4_gets_its_pitfalls_sentence_start():
+    old = json.loads((DATA / "web_analysis_ja.json").read_text(encoding="utf-8"))
+    old = copy.deepcopy(old) | {"schema": 3}
+    old["pitfalls"] = [{"id": "badmouth", "text": "上司がひどい。", "start": 12.5, "end": 14.0}]
+    upgraded = from_json(old)
+    assert upgraded.schema == 4
+    assert upgraded.pitfalls[0].sentence_start == 12.5

@@ -134,7 +134,7 @@ def test_a_short_intro_tip_asks_only_for_what_is_missing():
 
 
 def test_morae_out_of_band_gets_its_tip_when_characters_are_fine():
-    m = metrics(180, wpm=None, chars_per_min=300.0, morae_per_min=404.0, japanese_share=1.0)
+    m = metrics(180, wpm=None, chars_per_min=300.0, morae_per_min=404.0, script_share=1.0)
     tips = scoring.delivery_tips(m, scoring.judge(m, "ja", TARGETS), TARGETS, [], "ja")
     [tip] = [t for t in tips if t.id.startswith("pace:")]
     assert tip.id == "pace:morae:fast" and "404" in tip.message and "モーラ" in tip.message

@@ -653,3 +653,53 @@ def test_the_pages_scripts_and_drawings_are_not_escaped_twice(client):
         '<link rel="icon" href="data:,">' in html and client.get("/favicon.ico").status_code == 404
     )
     assert '<link rel="icon" href="data:,">' in client.get("/").text
+
+
+def test_the_web_report_plays_and_tags_a_pitfalls_whole_sentence():
+    from speechcoach.web.views import _tips, sentence_views
+
+    d = {
+        "sentences": [
+            {"start": 1.0, "end": 9.0, "text": "So my goal, you know, I love anime."},
+            {"start": 9.5, "end": 12.0, "text": "I work in Osaka."},
+        ],
+        "components": {},
+        "pitfalls": [
+            {
+                "id": "culture_reason",
+                "text": "So my goal, you know, I love anime.",
+                "start": 6.2,  # the trigger, well inside the sentence
+                "end": 9.0,
+                "sentence_start": 1.0,
+            }
+        ],
+    }
+    views = sentence_views(d, "en")
+    assert views[0].pitfalls and not views[1].pitfalls
+    # Its tip plays from the trigger to the end of the sentence (was: a fixed 6 s).
+    d["tips"] = [{"id": "pitfall:culture_reason", "message": "m", "start": 6.2}]
+    assert _tips(d, views)[0].end == 9.0
+
+
+def test_the_progress_charts_labels_never_run_together(home, tmp_path):
+    # qa.md 24: at 15 attempts the x labels read "#9#10#11#12"; the "best" label sat on "100".
+    import re as regex
+
+    from test_store import make_analysis, make_audio
+
+    from speechcoach.progress import progress
+    from speechcoach.web.views import CHART_X_LABEL_W, labels, progress_charts
+
+    with History.open() as history:
+        for n in range(15):
+            analysis = make_analysis(tmp_path / f"take{n}.wav", score=100 if n == 0 else 50 + n)
+            history.save(analysis, make_audio(tmp_path, f"take{n}.wav"))
+        attempts = history.list(20)
+    charts = progress_charts(progress(list(reversed(attempts))), labels("en"))
+    score = str(charts[0]["svg"])
+    xs = [float(x) for x in regex.findall(r'<text class="axis" x="([\d.]+)" y="18\d', score)]
+    assert len(xs) >= 2 and min(b - a for a, b in zip(xs, xs[1:], strict=False)) >= CHART_X_LABEL_W
+    best = regex.search(
+        r'<text class="best-label" x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)"', score
+    )
+    assert best and float(best.group(2)) > 30 and best.group(3) == "start"

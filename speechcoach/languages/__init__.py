@@ -90,6 +90,15 @@ def judged_language(language: str | None, judgements) -> str:
     return language
 
 
+def recorded_pace(language: str | None, judgements) -> str:
+    """The pace metric of a record stored before it said (schema 1): the pace it judged, else
+    its language's (a record judged on content alone has neither)."""
+    for metric in (CHARS_PER_MIN, WPM):
+        if metric in judgements:
+            return metric
+    return get(language).pace_metric
+
+
 def pace_metric(language: str, script_share: float | None) -> str:
     """The pace an intro is judged by: that of its feedback language (characters per minute
     for an intro mostly in Japanese, words per minute otherwise)."""

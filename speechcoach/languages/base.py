@@ -35,6 +35,9 @@ class Language:
     code: str = ""
     spaced: bool = True  # words are separated by spaces (pieces join with " ")
     pace_metric: str = WPM  # the key of the pace judged for an intro in this language
+    # An initial prompt written with fillers, which can make Whisper keep them (None: none;
+    # transcribe.TranscribeOptions.filler_prompt turns it on).
+    filler_prompt: str | None = None
 
     def __init__(self, code: str | None = None):
         if code is not None:
@@ -59,9 +62,6 @@ class Language:
             return None
         return path if path.is_file() else None
 
-    def has(self, name: str) -> bool:
-        return self.file(name) is not None
-
     def data(self, name: str) -> dict | None:
         """The parsed JSON file `name` of the pack; None when absent. Invalid JSON is a
         SpeechcoachError naming the file (a broken install, not a crash)."""
@@ -81,7 +81,7 @@ class Language:
     def join(self, words: Sequence[Word], segment_starts: Sequence[bool]) -> str:
         """The text of a run of Whisper's word pieces."""
         if self.spaced:
-            return " ".join(w.text.strip() for w in words).strip()
+            return _join_spaced([w.text for w in words])
         from .nospace import join_pieces  # keeps the spaces of English words inside
 
         return join_pieces([w.text for w in words], list(segment_starts))
@@ -142,3 +142,19 @@ def _standalone_fillers(words: Sequence[Word], rules: dict) -> list[Filler]:
         if piece and any(piece == f.rstrip("ー") for f in fillers):
             found.append(Filler(word.text.strip(), word.start))
     return found
+
+
+# A piece Whisper writes with no leading space that continues the word before it: ",000" in
+# "$50,000", "-end" in "back-end". Joined with a space they read "$50 ,000" (qa.md 20).
+ATTACHED_PIECE = re.compile(r"^[,.;:!?%)\]'’-]")
+
+
+def _join_spaced(pieces: Sequence[str]) -> str:
+    out = ""
+    for piece in pieces:
+        text = piece.strip()
+        if not text:
+            continue
+        glued = out and not piece[:1].isspace() and ATTACHED_PIECE.match(text)
+        out += text if glued else (" " + text if out else text)
+    return out

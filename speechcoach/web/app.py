@@ -32,6 +32,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .. import languages
 from ..audio import AUDIO_EXTENSIONS, load_audio
 from ..config import format_duration, home_dir, parse_duration
 from ..errors import AudioError, SpeechcoachError, StoreError
@@ -40,7 +41,7 @@ from .jobs import FINISHED, JobQueue
 from .render import audio_type, format_when, render_page, render_report_html, report_context
 from .render import static_text as _static_text
 from .security import LOOPBACK_HOSTS, BodyTooLarge, Guard
-from .views import compare_view, fmt, labels, progress_charts, ui_language
+from .views import DEFAULT_LANGUAGE, compare_view, fmt, labels, progress_charts, ui_language
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def create_app(
             template,
             L=L,
             lang=lang,
-            lang_q="" if lang == "en" else f"?lang={lang}",
+            lang_q="" if lang == DEFAULT_LANGUAGE else f"?lang={lang}",
             switch_href=switch if switchable else None,
             **context,
         )
@@ -152,7 +153,7 @@ def create_app(
                     raise ApiError(
                         400, "no file in the field `audio`; attach the recording as `audio`"
                     )
-                options = _options(form, targets.duration_s)
+                options = _options(form)
                 name = _display_name(upload.filename, kind)
                 part = await run_in_threadpool(_spool, upload, recordings)
         except ClientDisconnect:
@@ -246,11 +247,11 @@ def create_app(
         a, b = _two_ids(request)
         return JSONResponse((await compared(a, b)).to_dict())
 
-    async def compared(a: int, b: int):
+    async def compared(a: int, b: int, language: str | None = None):
         from ..progress import compare, pick_pair
 
         def run(h):
-            return compare(*pick_pair(h, a, b), targets)
+            return compare(*pick_pair(h, a, b), targets, language)
 
         try:
             return await in_history(run)
@@ -334,8 +335,8 @@ def create_app(
 
     async def compare_page(request: Request):
         a, b = _two_ids(request)
-        comparison = await compared(a, b)
         lang = page_language(request)
+        comparison = await compared(a, b, lang)  # the page's sentences in the page's language
         return page(request, "compare.html", page="history", c=compare_view(comparison, lang))
 
     async def static(request: Request):
@@ -421,7 +422,7 @@ def create_app(
 
 
 # ------------------------------------------------------------------------------- helpers
-def _options(form, default_target_s: float) -> dict:
+def _options(form) -> dict:
     label = _text(form.get("label"))
     if label and len(label) > MAX_LABEL_CHARS:
         raise ApiError(
@@ -574,9 +575,7 @@ def _two_ids(request: Request) -> tuple[int, int]:
 
 
 def _history_row(a) -> dict:
-    from ..progress import _judged_in_chars
-
-    if _judged_in_chars(a.analysis) and a.chars_per_min:
+    if a.pace_metric == languages.CHARS_PER_MIN and a.chars_per_min:
         pace = f"{a.chars_per_min:.0f} chars/min"
     else:
         pace = f"{a.wpm:.0f} wpm" if a.wpm else "-"

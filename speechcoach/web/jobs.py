@@ -56,7 +56,6 @@ class Job:
     result: dict | None = None
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
-    finished_at: float | None = None
     done: threading.Event = field(default_factory=threading.Event, repr=False)
     _callbacks: list = field(default_factory=list, repr=False)
 
@@ -192,7 +191,6 @@ class JobQueue:
             job.status = 500
             job.state = STATE_ERROR
         finally:
-            job.finished_at = time.monotonic()
             job.done.set()
             for callback in list(job._callbacks):
                 callback()

@@ -10,6 +10,7 @@ so every text put into it goes through `markupsafe.escape`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,8 +18,8 @@ from importlib import resources
 
 from markupsafe import Markup, escape
 
-from .. import languages
-from ..config import format_duration
+from .. import languages, metrics
+from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
 
 DEFAULT_LANGUAGE = "en"
@@ -40,6 +41,7 @@ ROW_MARKS = 172
 SVG_H = 222
 CHART_W, CHART_H, CHART_LEFT, CHART_PAD = 460, 190, 62, 18
 CHART_LABEL_GAP = 16  # user units between two y-axis labels
+CHART_X_LABEL_W = 36  # user units an x label ("#123") needs
 
 
 @cache
@@ -135,7 +137,9 @@ def sentence_views(d: dict, language: str) -> list[SentenceView]:
                 view.component_ids.append(cid)
                 view.components.append(titles.get(cid, cid))
         for hit in d.get("pitfalls") or []:
-            if _same(hit, start, text) or (start <= float(hit.get("start") or -1) < end):
+            # A pitfall is timed at its trigger words; its sentence is found by sentence_start.
+            at = {"text": hit.get("text"), "start": hit.get("sentence_start", hit.get("start"))}
+            if _same(at, start, text):
                 name = pitfall_names.get(hit.get("id"), hit.get("id") or "")
                 if name not in view.pitfalls:
                     view.pitfalls.append(name)
@@ -325,40 +329,37 @@ def _tips(d: dict, sentences: list[SentenceView]) -> list[TipView]:
         end = None
         if start is not None:
             start = float(start)
-            match = min(sentences, key=lambda s: abs(s.start - start), default=None)
-            end = (
-                match.end
-                if match and abs(match.start - start) < SAME_START_S
-                else start + PLAY_FALLBACK_S
-            )
+            # The sentence that holds the tip's time (a pitfall's is inside its sentence).
+            match = next((s for s in sentences if s.start - SAME_START_S < start < s.end), None)
+            end = match.end if match else start + PLAY_FALLBACK_S
         out.append(
             TipView(n, tip["message"], start, end, tip.get("sentence"), tip.get("say_instead"))
         )
     return out
 
 
-UNITS_JA = {
-    "words/min": "語/分",
-    "chars/min": "字/分",
-    "morae/min": "拍/分",
-    "per 100 words": "（100語あたり）",
-    "fillers/min": "回/分",
-    "semitones (std)": "半音（標準偏差）",
-    "dB (std)": "dB（標準偏差）",
-}
+def _band_units() -> tuple[str, ...]:
+    """The units of the reference bands (metrics.py's, in the English the record stores them
+    in), longest first, so "per 100 words" is not read as a shorter one."""
+    targets = Targets()
+    units = {m.band_of(targets).unit for m in metrics.DELIVERY if m is not metrics.DURATION}
+    return tuple(sorted(units, key=len, reverse=True))
+
+
+BAND_UNITS = _band_units()
 
 
 def band_text(band: str | None, L: dict, *, seconds: bool = False) -> str:
     """A stored band ("120-160 words/min (Street & Brady 1982)") for the page: durations as m:ss,
-    the unit and the source in the page's language where it has words for them."""
+    the unit and the source in the page's language where it has words for them (its labels'
+    band_units, band_words and sources)."""
     if not band:
         return ""
     match = _BAND_EDGES.match(band)
     if not match:
         return band
     low, high, rest = match.groups()
-    ja = L.get("lang") == "ja"
-    unit = next((u for u in sorted(UNITS_JA, key=len, reverse=True) if rest.startswith(u)), "")
+    unit = next((u for u in BAND_UNITS if rest.startswith(u)), "")
     if not unit:
         unit = rest.split(" (", 1)[0]
     source = rest[len(unit) :].strip()
@@ -366,15 +367,14 @@ def band_text(band: str | None, L: dict, *, seconds: bool = False) -> str:
         source = source[1:-1]
     if seconds:
         low, high, unit = format_duration(float(low)), format_duration(float(high)), ""
-        if ja:
-            source = source.replace("target", "目標").replace("+-", "±")
-    elif ja:
-        unit = UNITS_JA.get(unit, unit)
+        for english, own in (L.get("band_words") or {}).items():  # "target 3:00 +-15%"
+            source = source.replace(english, own)
+    else:
+        unit = (L.get("band_units") or {}).get(unit, unit)
     source = (L.get("sources") or {}).get(source, source)
-    dash = "〜" if ja else "–"
-    text = f"{low}{dash}{high} {unit}".strip()
+    text = f"{low}{L.get('range_dash', '–')}{high} {unit}".strip()
     if source:
-        text += f"（{source}）" if ja else f" ({source})"
+        text += L.get("band_source", " ({source})").format(source=source)
     return text
 
 
@@ -705,11 +705,19 @@ def progress_charts(progress, L: dict) -> list[Markup]:
                 f"{' (' + escape(L['best_marker']) + ')' if is_best else ''}</title></circle>"
             )
             if is_best:
+                # Under the ring when it sits at the top (100 would run into "100" on the axis),
+                # and starting at the ring on the first attempt (not over the y labels).
+                y = cy(v) + 20 if cy(v) - 10 < CHART_PAD + CHART_LABEL_GAP else cy(v) - 10
+                anchor = "start" if i == 0 else "middle"
                 parts.append(
-                    f'<text class="best-label" x="{cx(i)}" y="{cy(v) - 10}" '
-                    f'text-anchor="middle">{escape(L["best_marker"])}</text>'
+                    f'<text class="best-label" x="{cx(i)}" y="{y}" '
+                    f'text-anchor="{anchor}">{escape(L["best_marker"])}</text>'
                 )
+        # Every k-th attempt's id, so that "#9#10#11#12" never run together.
+        step = max(1, math.ceil(CHART_X_LABEL_W / max(cx(1) - cx(0), 1e-9))) if len(ids) > 1 else 1
         for i, attempt_id in enumerate(ids):
+            if i % step:
+                continue
             parts.append(
                 f'<text class="axis" x="{cx(i)}" y="{CHART_H - 4}" '
                 f'text-anchor="middle">#{attempt_id}</text>'

@@ -13,6 +13,8 @@ from ..generic import Generic
 
 
 class English(Generic):
+    filler_prompt = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
+
     def __init__(self) -> None:
         super().__init__("en")
 

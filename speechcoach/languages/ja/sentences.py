@@ -79,6 +79,7 @@ def sentence_break(before: str, after: str, pause: bool) -> bool:
 # (〜ます, 〜です) the next words do not continue, or after a plain one (〜た, 〜だ) at a pause.
 # Pauses: a segment end, a gap of PAUSE_S, or a stretched piece (see nospace.stretched).
 PAUSE_S = 0.3
+SEGMENT_GAP_S = 0.05  # seconds between the words around a segment end that make it a pause
 
 
 def ends_in_pieces(current: Sequence, upcoming: Sequence, segment_end: bool, starts) -> bool:
@@ -91,7 +92,10 @@ def ends_in_pieces(current: Sequence, upcoming: Sequence, segment_end: bool, sta
     ):
         # English inside a Japanese transcript comes unpunctuated: a capital opens a sentence.
         return True
-    pause = segment_end or nxt.start - current[-1].end >= PAUSE_S or stretched(nxt)
+    gap = nxt.start - current[-1].end
+    # A segment end is a pause only where time passes: Whisper also cuts a segment inside a
+    # phrase (…本当に嬉しい|経験だった, no gap), and a plain form there is no sentence end.
+    pause = (segment_end and gap > SEGMENT_GAP_S) or gap >= PAUSE_S or stretched(nxt)
     return sentence_break(
         join_pieces([w.text for w in current], starts),
         "".join(w.text.strip() for w in upcoming),

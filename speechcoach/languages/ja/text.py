@@ -261,8 +261,9 @@ class ScriptPace:
     latin_minutes: float
 
     @property
-    def ja_share(self) -> float:
-        """The Japanese sentences' share of the speaking time (0-1)."""
+    def script_share(self) -> float:
+        """The Japanese sentences' share of the speaking time (0-1): the script pack's share,
+        as delivery.DeliveryMetrics.script_share names it for any script pack."""
         total = self.ja_minutes + self.latin_minutes
         return self.ja_minutes / total if total > 0 else 0.0
 
