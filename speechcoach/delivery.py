@@ -45,6 +45,8 @@ PITCH_CHUNK_FRAMES = 940  # ~30 s of audio per yin call (bounds its working memo
 # Japanese/mixed pace (see _untranscribed_s); shorter stretches are timestamp noise.
 UNTRANSCRIBED_MARGIN_S = 0.5
 UNTRANSCRIBED_MIN_S = 1.0
+# Unreliable segments are left out of the pace while they are at most this share of the span.
+MAX_UNRELIABLE_PACE_SHARE = 0.5
 # Units of the pace windows (the same strings as the Targets bands they compare with).
 WORDS_PER_MIN = languages.PACE_UNITS[languages.WPM]
 CHARS_PER_MIN = languages.PACE_UNITS[languages.CHARS_PER_MIN]
@@ -152,17 +154,20 @@ def measure(
     held: list[hesitation.Hesitation] = []
     if fillers is not None:
         fillers, held = _with_held_fillers(samples, f0, words, fillers)
+        fillers = _outside(fillers, _doubtful_spans(transcript, span))
     # A held "mmm" is no silence, though the detector does not call a hum speech.
     pauses = _unfilled(
         activity.gaps(targets.pause_min_s), [(h.start, h.end) for h in held], targets.pause_min_s
     )
     voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
-    word_count = pack.count_words(words)
-    speech_s = span[1] - span[0]
+    doubtful = _doubtful_spans(transcript, span)
+    paced, doubtful_s = _outside(words, doubtful), _overlap_s(doubtful, span)
+    word_count = pack.count_words(paced)
+    speech_s = span[1] - span[0] - doubtful_s
     wpm = _per_minute(word_count, speech_s) if word_count else None
-    articulation_wpm = _per_minute(word_count, voiced_s) if word_count else None
+    articulation_wpm = _per_minute(word_count, voiced_s - doubtful_s) if word_count else None
     chars_per_min = morae_per_min = None
-    windows = _pace_windows(words, span, pack.count_words) if word_count else ()
+    windows = _pace_windows(paced, span, pack.count_words) if word_count else ()
     by_script = _pace_by_script(mix, sentences, voiced, hop, span) if mix else None
     if by_script is not None:  # the script pack heard (see languages/ja/text.py)
         word_count, wpm, chars_per_min, morae_per_min = (
@@ -208,6 +213,30 @@ def measure(
         script_share=round(by_script.script_share, 3) if by_script else None,
         speech_method=activity.method,
     )
+
+
+def _doubtful_spans(transcript: Transcript, span: tuple[float, float]) -> list[tuple[float, float]]:
+    """The unreliable segments' times (a loop, a failed decoding: types.Segment.unreliable),
+    left out of the pace and the fillers: a loop writing one phrase forty times says nothing of
+    how fast the speaker spoke, nor of an "um" in it. None are left out when they are most of
+    the span (such a transcript is refused, see usable.py)."""
+    doubtful = [(s.start, s.end) for s in transcript.segments if s.unreliable]
+    if _overlap_s(doubtful, span) > MAX_UNRELIABLE_PACE_SHARE * (span[1] - span[0]):
+        return []
+    return doubtful
+
+
+def _overlap_s(spans: list[tuple[float, float]], span: tuple[float, float]) -> float:
+    return sum(max(0.0, min(e, span[1]) - max(b, span[0])) for b, e in spans)
+
+
+def _outside(items: list, spans: list[tuple[float, float]]) -> list:
+    """The words or fillers whose middle is in none of `spans`."""
+
+    def middle(x) -> float:
+        return (x.start + (x.end if x.end is not None else x.start)) / 2
+
+    return [x for x in items if not any(b <= middle(x) <= e for b, e in spans)]
 
 
 def speech_activity(samples: np.ndarray, words: list[Word]) -> vad.SpeechActivity:
