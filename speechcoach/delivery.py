@@ -45,6 +45,8 @@ PITCH_CHUNK_FRAMES = 940  # ~30 s of audio per yin call (bounds its working memo
 # Japanese/mixed pace (see _untranscribed_s); shorter stretches are timestamp noise.
 UNTRANSCRIBED_MARGIN_S = 0.5
 UNTRANSCRIBED_MIN_S = 1.0
+# Unreliable segments are left out of the pace while they are at most this share of the span.
+MAX_UNRELIABLE_PACE_SHARE = 0.5
 # Units of the pace windows (the same strings as the Targets bands they compare with).
 WORDS_PER_MIN = languages.PACE_UNITS[languages.WPM]
 CHARS_PER_MIN = languages.PACE_UNITS[languages.CHARS_PER_MIN]
@@ -132,37 +134,65 @@ class DeliveryMetrics:
         )
 
 
+@dataclass(frozen=True)
+class AudioFeatures:
+    """What the delivery measures from the samples alone, before there is a transcript: the
+    analyzer computes it while Whisper transcribes (analyze.py), `measure` adds the words."""
+
+    activity: vad.SpeechActivity  # the detector's regions, not yet refined with the words
+    f0: np.ndarray  # yin per PITCH_HOP frame (`_yin_chunked`)
+    spectral: hesitation.Spectral  # the held-voice detector's MFCC and RMS frames
+
+
+def audio_features(samples: np.ndarray) -> AudioFeatures:
+    """The transcript-free part of `measure`, for the same samples: the same values."""
+    return AudioFeatures(
+        vad.detect(samples), _yin_chunked(samples), hesitation.spectral_frames(samples)
+    )
+
+
 def measure(
-    samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets
+    samples: np.ndarray,
+    transcript: Transcript,
+    sentences: list[Sentence],
+    targets: Targets,
+    features: AudioFeatures | None = None,
 ) -> DeliveryMetrics:
-    """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
+    """Measure the delivery of one recording (16 kHz mono float32) and its transcript;
+    `features` is `audio_features(samples)` when already computed."""
     hop = int(HOP_S * SAMPLE_RATE)
     rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
     words = [w for w in transcript.words if w.text.strip()]
-    activity = speech_activity(samples, words)
+    activity = speech_activity(samples, words, features.activity if features else None)
     voiced = activity.mask(hop, len(rms))
     span = (activity.speech_start, activity.speech_end)
     language = transcript.language
     pack = languages.get(language)
     mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
-    f0 = _yin_chunked(samples) if voiced.any() else np.zeros(0, dtype=np.float32)
+    f0 = np.zeros(0, dtype=np.float32)
+    if voiced.any():
+        f0 = features.f0 if features else _yin_chunked(samples)
     fillers = (
         _mixed_fillers(mix, words, sentences) if mix else find_fillers(words, sentences, language)
     )
     held: list[hesitation.Hesitation] = []
     if fillers is not None:
-        fillers, held = _with_held_fillers(samples, f0, words, fillers)
+        spectral = features.spectral if features else None
+        fillers, held = _with_held_fillers(samples, f0, words, fillers, spectral)
+        fillers = _outside(fillers, _doubtful_spans(transcript, span))
     # A held "mmm" is no silence, though the detector does not call a hum speech.
     pauses = _unfilled(
         activity.gaps(targets.pause_min_s), [(h.start, h.end) for h in held], targets.pause_min_s
     )
     voiced_s = max(0.0, (span[1] - span[0]) - sum(p.duration for p in pauses))
-    word_count = pack.count_words(words)
-    speech_s = span[1] - span[0]
+    doubtful = _doubtful_spans(transcript, span)
+    paced, doubtful_s = _outside(words, doubtful), _overlap_s(doubtful, span)
+    word_count = pack.count_words(paced)
+    speech_s = span[1] - span[0] - doubtful_s
     wpm = _per_minute(word_count, speech_s) if word_count else None
-    articulation_wpm = _per_minute(word_count, voiced_s) if word_count else None
+    articulation_wpm = _per_minute(word_count, voiced_s - doubtful_s) if word_count else None
     chars_per_min = morae_per_min = None
-    windows = _pace_windows(words, span, pack.count_words) if word_count else ()
+    windows = _pace_windows(paced, span, pack.count_words) if word_count else ()
     by_script = _pace_by_script(mix, sentences, voiced, hop, span) if mix else None
     if by_script is not None:  # the script pack heard (see languages/ja/text.py)
         word_count, wpm, chars_per_min, morae_per_min = (
@@ -210,9 +240,36 @@ def measure(
     )
 
 
-def speech_activity(samples: np.ndarray, words: list[Word]) -> vad.SpeechActivity:
-    """Speech regions from the voice activity detector, refined with the words."""
-    return vad.refine(vad.detect(samples), words)
+def _doubtful_spans(transcript: Transcript, span: tuple[float, float]) -> list[tuple[float, float]]:
+    """The unreliable segments' times (a loop, a failed decoding: types.Segment.unreliable),
+    left out of the pace and the fillers: a loop writing one phrase forty times says nothing of
+    how fast the speaker spoke, nor of an "um" in it. None are left out when they are most of
+    the span (such a transcript is refused, see usable.py)."""
+    doubtful = [(s.start, s.end) for s in transcript.segments if s.unreliable]
+    if _overlap_s(doubtful, span) > MAX_UNRELIABLE_PACE_SHARE * (span[1] - span[0]):
+        return []
+    return doubtful
+
+
+def _overlap_s(spans: list[tuple[float, float]], span: tuple[float, float]) -> float:
+    return sum(max(0.0, min(e, span[1]) - max(b, span[0])) for b, e in spans)
+
+
+def _outside(items: list, spans: list[tuple[float, float]]) -> list:
+    """The words or fillers whose middle is in none of `spans`."""
+
+    def middle(x) -> float:
+        return (x.start + (x.end if x.end is not None else x.start)) / 2
+
+    return [x for x in items if not any(b <= middle(x) <= e for b, e in spans)]
+
+
+def speech_activity(
+    samples: np.ndarray, words: list[Word], detected: vad.SpeechActivity | None = None
+) -> vad.SpeechActivity:
+    """Speech regions from the voice activity detector (`detected`: its regions for these
+    samples, when already found), refined with the words."""
+    return vad.refine(detected if detected is not None else vad.detect(samples), words)
 
 
 def _unfilled(
@@ -237,12 +294,16 @@ HELD_FILLER = "(held voice)"  # the text of a filler found in the sound, not in 
 
 
 def _with_held_fillers(
-    samples: np.ndarray, f0: np.ndarray, words: list[Word], fillers: list[Filler]
+    samples: np.ndarray,
+    f0: np.ndarray,
+    words: list[Word],
+    fillers: list[Filler],
+    spectral: hesitation.Spectral | None = None,
 ) -> tuple[list[Filler], list[hesitation.Hesitation]]:
     """The transcript's fillers plus the held voiced stretches between words it left out; and
     every held stretch (written or not), which is no pause."""
     starts = {f.start for f in fillers}
-    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts)
+    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts, spectral)
     extra = hesitation.unwritten(
         held, [(f.start, f.end if f.end is not None else f.start) for f in fillers]
     )

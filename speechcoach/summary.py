@@ -34,20 +34,16 @@ from .result import AnalysisResult, Component, ResultError, from_json
 FULL, PARTIAL, MISSING, NOT_CHECKED = "full", "partial", "missing", "not checked"
 STRENGTHS = (FULL, PARTIAL, MISSING)
 # Component and pitfall names stay English in the table, as the report's labels do, so one
-# class of mixed languages has one vocabulary to sort and count.
-COMPONENT_NAMES = {
-    "japan": "Why Japan",
-    "career_change": "Why change jobs",
-    "project": "Recent project",
-    "plan": "Situation, plan, goals",
-}
+# class of mixed languages has one vocabulary to sort and count: the English rubric's titles,
+# in its order.
+COMPONENT_NAMES = languages.component_titles(languages.FALLBACK)
 
 
 @cache
 def pitfall_names() -> dict[str, str]:
     """Pitfall ids -> the names the English report prints (its rubric's titles): the summary and
     the report must not call one pitfall two things."""
-    rubric = languages.get("en").data("components.json") or {}
+    rubric = languages.get(languages.FALLBACK).data("components.json") or {}
     return {p["id"]: p.get("title", p["id"]) for p in rubric.get("pitfalls", ())}
 
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from . import engines, languages, longform
+from . import engines, languages, longform, loops
 from .engines import DEFAULT_ENGINE
 from .errors import ModelError
 from .models import default_model
@@ -104,7 +104,8 @@ class ModelPool:
         if language is None:
             language = choose_language(engine.language_probabilities(samples))
         prompt = filler_prompt(self.options, engine.english_only, language)
-        return longform.transcribe(engine, samples, language, initial_prompt=prompt)
+        transcript = longform.transcribe(engine, samples, language, initial_prompt=prompt)
+        return loops.guard(engine, samples, language, transcript)
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:
         """With a forced --language: the language the speech was detected in instead, with its

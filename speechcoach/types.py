@@ -37,13 +37,18 @@ class Segment:
     avg_logprob: float | None = None
     compression_ratio: float | None = None
     no_speech_prob: float | None = None
+    # Whisper wrote a loop here and decoding it again did not help (see loops.py).
+    looped: bool = False
 
     @property
     def unreliable(self) -> bool:
         """Whisper's own failure signs, with the thresholds Whisper itself uses to retry a
         segment: a repetitive text (compression ratio > 2.4), a low average log-probability
         (< -1.0), or probably no speech at all (no-speech probability > 0.6 with a low
-        log-probability). Such a segment is marked in the JSON and never used as evidence."""
+        log-probability); or a loop that survived decoding again (loops.py). Such a segment
+        is marked in the JSON and never used as evidence."""
+        if self.looped:
+            return True
         if self.compression_ratio is not None and self.compression_ratio > UNRELIABLE_COMPRESSION:
             return True
         if self.avg_logprob is not None and self.avg_logprob < UNRELIABLE_LOGPROB:

@@ -211,3 +211,47 @@ def test_unreliable_transcripts_are_named():
     few = usable.unusable_reason(confident[:5], voice_s=60.0)
     assert few == "60 s of voice but only 5 words recognised"
     assert usable.message(few).startswith("too noisy or too quiet to transcribe reliably: 60 s")
+
+
+def test_audio_measures_computed_while_transcribing_give_the_same_delivery():
+    """The analyzer measures voice activity, pitch and spectral frames on a background thread
+    while Whisper runs (analyze.py) and hands them to `measure`: the delivery must be exactly
+    the one `measure` finds on its own (held fillers, pauses, pitch included)."""
+    from speechcoach import analyze, delivery
+    from speechcoach.config import Targets
+    from speechcoach.sentences import split_sentences
+    from speechcoach.types import Segment, Transcript, Word
+
+    x = load_audio(REAL / "mfa_uhum.flac").samples
+    words = (
+        Word(" Montreal", 0.9, 1.3),
+        Word(" forced,", 1.3, 1.75),
+        Word(" um,", 2.4, 2.6),
+        Word(" um,", 5.0, 5.1),
+        Word(" forced", 6.3, 6.8),
+        Word(" aligner.", 6.8, 7.4),
+    )
+    text = "".join(w.text for w in words)
+    transcript = Transcript("en", (Segment(text, 0.9, 7.4, words),), "faster-whisper", "base")
+    sentences = split_sentences(transcript)
+    features = analyze._in_background(delivery.audio_features, x).result()
+    alone = delivery.measure(x, transcript, sentences, Targets())
+    assert any(f.how == "acoustic" for f in alone.fillers)  # the case the features feed
+    assert delivery.measure(x, transcript, sentences, Targets(), features) == alone
+
+
+def test_background_measures_run_on_their_own_thread_at_the_lowest_priority():
+    import os
+    import sys
+    import threading
+
+    from speechcoach import analyze
+
+    def where() -> tuple[int, int]:
+        tid = threading.get_native_id()
+        return tid, os.getpriority(os.PRIO_PROCESS, tid) if sys.platform == "linux" else 0
+
+    tid, nice = analyze._in_background(where).result()
+    assert tid != threading.get_native_id()
+    if sys.platform == "linux":
+        assert nice == max(analyze.BACKGROUND_NICE, os.getpriority(os.PRIO_PROCESS, 0))

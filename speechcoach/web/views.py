@@ -22,8 +22,15 @@ from .. import languages, metrics
 from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
 
-DEFAULT_LANGUAGE = "en"
-UI_LANGUAGES = ("en", "ja")  # the languages of labels/<lang>.json
+DEFAULT_LANGUAGE = languages.FALLBACK
+# The page's languages: one labels/<lang>.json each (a new one is a file, no code).
+UI_LANGUAGES = tuple(
+    sorted(
+        p.name.removesuffix(".json")
+        for p in resources.files(__package__).joinpath("labels").iterdir()
+        if p.name.endswith(".json")
+    )
+)
 # A sentence carries a component's evidence, or a pitfall, when their start times agree this
 # closely (the analysis stores both from the same sentence, rounded to 10 ms).
 SAME_START_S = 0.3
