@@ -5,11 +5,13 @@
     python scripts/long_memory.py FILE --analyze          # the whole `speechcoach analyze`
 
 The stages run in a child process and its peak is the kernel's (ru_maxrss from wait4), so
-nothing is sampled and no transient is missed. Without --analyze the child decodes the file and
-runs `delivery.measure` on it with an empty transcript: every step that scales with the length
-(decoding, voice activity, frame levels, pitch, held voice, pauses) but not Whisper, whose
-long-file cost is bounded by longform's windows. --stages adds each stage's own rise above what
-was resident before it (peak reset through /proc/self/clear_refs, Linux only).
+nothing is sampled and no transient is missed. Without --analyze the child decodes the file,
+runs `delivery.measure` on it with an empty transcript and the content analysis on the 3-minute
+clip's own sentences repeated over the file's length (clips.json): every step that scales with
+the length (decoding, voice activity, frame levels, pitch, held voice, pauses, sentence
+embeddings) but not Whisper, whose long-file cost is bounded by longform's windows. --stages
+adds each stage's own rise above what was resident before it (peak reset through
+/proc/self/clear_refs, Linux only).
 Prints one JSON line; sizes in MB (2^20 bytes).
 """
 
@@ -85,6 +87,7 @@ def child(path: str, stages: bool) -> None:
     from speechcoach import delivery, hesitation, vad
     from speechcoach.audio import load_audio
     from speechcoach.config import SAMPLE_RATE, Targets
+    from speechcoach.content import ContentAnalyzer
     from speechcoach.types import Transcript
 
     report: dict[str, object] = {"imports_mb": round(_resident_mb("VmRSS"), 1)}
@@ -111,7 +114,33 @@ def child(path: str, stages: bool) -> None:
     empty = Transcript(language="en", segments=(), engine="none", model="none")
     metrics = delivery.measure(samples, empty, [], Targets())
     report["pauses"] = len(metrics.pauses)
+    sentences = clip_sentences(len(samples) / SAMPLE_RATE)
+    analyzer = ContentAnalyzer("en")
+    if stages:
+        report["rise_mb"]["content"] = _rise(lambda: analyzer.analyse(sentences))
+    report["sentences"] = len(sentences)
+    report["parts_covered"] = sum(
+        c.covered for c in analyzer.analyse(sentences).components.values()
+    )
     print(json.dumps(report))
+
+
+def clip_sentences(seconds: float) -> list:
+    """The clip's own sentences (tests/data/clips.json: text and times), repeated with its
+    length over `seconds`: the transcript of the tiled recording, without running Whisper."""
+    from speechcoach.types import Sentence
+
+    manifest = json.loads((CLIP.parent / "clips.json").read_text(encoding="utf-8"))
+    entry = next(c for c in manifest["clips"] if c["file"].endswith(CLIP.name))
+    out: list[Sentence] = []
+    for copy in range(int(seconds // entry["duration_s"]) + 1):
+        offset = copy * entry["duration_s"]
+        for s in entry["sentences"]:
+            if offset + s["end_s"] <= seconds:
+                out.append(
+                    Sentence(s["text"], offset + s["start_s"], offset + s["end_s"], len(out))
+                )
+    return out
 
 
 def main() -> int:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import sys
@@ -24,6 +23,7 @@ from .config import Targets
 from .delivery import AudioFeatures, DeliveryMetrics, audio_features, measure
 from .errors import AudioError
 from .feedback import Tip
+from .memory import return_freed_memory as _return_freed_memory
 from .scoring import DELIVERY_POINTS, FILLER_POINTS, Judgement, delivery_tips, judge, score
 from .sentences import split_sentences
 from .transcribe import ModelPool, TranscribeOptions
@@ -244,22 +244,6 @@ def _pauses(d: DeliveryMetrics) -> result.Pauses:
         min_pause_s=d.min_pause_s,
         long_pause_s=d.long_pause_s,
     )
-
-
-def _return_freed_memory() -> None:
-    """Hand the transcription's freed buffers back to the OS (glibc only).
-
-    Whisper's features and decoder buffers for a 3-minute clip (~100 MB) are freed after
-    transcription but stay in glibc's arenas, so librosa (~200 MB with scipy and numba) and the
-    embedding model would be loaded on top of them: trimming keeps one analysis of a 3-minute
-    intro near 430 MB peak instead of 520 (benchmarks/bench.py). For the same reason librosa is
-    not preloaded while Whisper runs: that saved ~1 s of a cold start but added its 200 MB to
-    the transcription's own peak.
-    """
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
-        pass
 
 
 @dataclass(frozen=True)

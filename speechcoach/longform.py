@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .config import SAMPLE_RATE
+from .memory import return_freed_memory
 from .types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def transcribe(
         # A view, not a copy: the window costs only its own features.
         part = engine.transcribe(samples[start:end], language, initial_prompt=initial_prompt)
         parts.append((start / SAMPLE_RATE, end / SAMPLE_RATE, part))
+        return_freed_memory()  # so the next window's features do not land on top of these
     return join(parts)
 
 

@@ -12,10 +12,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from speechcoach.content import (
     COMPONENT_IDS,
+    EMBED_BATCH,
     PITFALL_IDS,
     ContentAnalyzer,
     load_rubric,
@@ -336,6 +338,23 @@ def test_empty_transcript_reports_everything_missing(analyzer):
     assert not any(c.covered for c in content.components.values())
     assert {t.id for t in content.tips} == {f"missing:{c}" for c in COMPONENT_IDS}
     assert analyzer.classify([]) == []
+
+
+def test_many_sentences_are_embedded_in_small_batches_with_the_vectors_of_one_call(
+    analyzer, monkeypatch
+):
+    # A 29-minute recording has ~250 sentences: one engine call held the activations of all
+    # their tokens (+116 MB); batches of EMBED_BATCH give the same vectors, bit for bit.
+    texts = [row["text"] for row in labelled("en")][:250]
+    assert len(texts) > 5 * EMBED_BATCH
+    whole = np.asarray(analyzer._model.query(texts), dtype=np.float32)
+    calls = []
+    real = analyzer._model.query
+    monkeypatch.setattr(
+        analyzer._model, "query", lambda texts: calls.append(len(texts)) or real(texts)
+    )
+    np.testing.assert_array_equal(analyzer.embed(texts), whole)
+    assert max(calls) == EMBED_BATCH and sum(calls) == len(texts)
 
 
 def test_a_transcript_is_embedded_in_one_batch(analyzer, monkeypatch):

@@ -204,3 +204,21 @@ def test_a_joined_sentence_keeps_its_other_parts_sub_points(analyzers):
     content = analyzer.analyse([Sentence(text, 0.74, 9.36, 0)])
     assert not content.components["japan"].checks["career_reason"].present
     assert content.components["plan"].checks["goal"].present
+
+
+def test_a_culture_sentence_under_the_pitfalls_margin_is_no_career_reason_either(analyzers):
+    # qa.md 15: the second culture sentence did not fire the pitfall itself, and its "Studio"
+    # (Ghibli) was taken for a career reason; the culture tip then said it was not the only one.
+    content = analyzers["en"].analyse(
+        timed(
+            [
+                "Hello, my name is Ken, and I work as a data analyst.",
+                "I came to Japan because I love anime and Japanese culture.",
+                "I watched Studio Ghibli films every weekend as a child.",
+                "I want to change jobs because I want to work on larger data projects.",
+            ]
+        )
+    )
+    assert not content.components["japan"].checks["career_reason"].present
+    culture = [p for p in content.pitfalls if p.id == "culture_reason"]
+    assert culture and all(p.only_reason for p in culture)
