@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .config import SAMPLE_RATE
-from .memory import return_freed_memory
+from .memory import map_large_allocations, return_freed_memory
 from .types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def transcribe(
     if language is None and not engine.english_only:
         # One language for the whole recording, not one guess per window.
         language, _ = engine.detect_language(samples)
+    map_large_allocations()  # each window's buffers handed back when freed, not kept
     cuts = window_cuts(samples, window_s)
     log.info(
         "transcribing %.0f s in %d windows (cut at %s s)",
