@@ -224,8 +224,20 @@ def transcribe_and_measure(analyzer, audio):
 
     transcript = analyzer.models.transcribe(audio.samples)
     sentences = split_sentences(transcript)
-    analyze._check_enough_speech(audio, transcript, sentences)
-    delivery = measure(audio.samples, transcript, sentences, analyzer.options.targets)
+    if hasattr(analyze, "_in_background"):  # audio features beside Whisper (since issue 11 #8)
+        from concurrent.futures import Future
+
+        from speechcoach.delivery import audio_features
+
+        features: Future = Future()
+        features.set_result(audio_features(audio.samples))
+        analyze._check_enough_speech(audio, transcript, sentences, features)
+        delivery = measure(
+            audio.samples, transcript, sentences, analyzer.options.targets, features.result()
+        )
+    else:
+        analyze._check_enough_speech(audio, transcript, sentences)
+        delivery = measure(audio.samples, transcript, sentences, analyzer.options.targets)
     if hasattr(analyze, "_check_reliable"):  # absent before unusable audio was refused
         analyze._check_reliable(audio, transcript, delivery.voiced_s)
     return transcript, delivery
