@@ -193,6 +193,9 @@ def batch_worker(args) -> dict:
 
 # Issue 11's targets for the path users run on a 3-minute intro (mode -> (ratio, peak MB)).
 TARGETS = {"default": (1.15, 500), "--fast": (1.15, 450)}
+# Above this 1-minute load average other work shares the cores and wall-time ratios swing by
+# +-30 % from run to run (measured at load 9-17 on 2 cores): the time target is not judged.
+IDLE_LOAD = 1.0
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float, int, str]:
@@ -281,9 +284,14 @@ def _spread(values: list[float]) -> str:
 
 
 def _verdict(row: dict) -> str:
+    """Memory is judged on any machine; wall time only when the load stayed under IDLE_LOAD."""
     ratio, peak_mb = TARGETS[row["mode"]]
-    met = row["ratio"] <= ratio and row["analyze_peak_mb"] <= peak_mb
-    return f"{'met' if met else 'NOT met'} (<= {ratio}x, <= {peak_mb} MB)"
+    memory = "met" if row["analyze_peak_mb"] <= peak_mb else "NOT met"
+    load = row["load"] if isinstance(row["load"], list) else [row["load"]] * 2
+    time_ = "met" if row["ratio"] <= ratio else "NOT met"
+    if load[1] >= IDLE_LOAD:
+        time_ = f"not judged (load {load[1]})"
+    return f"memory <= {peak_mb} MB {memory}; wall <= {ratio}x {time_}"
 
 
 def cli_markdown(rows: list[dict], command: str) -> str:

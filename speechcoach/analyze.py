@@ -7,12 +7,8 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import languages, result
 from .audio import Audio, load_audio
 from .config import Targets
-from .delivery import AudioFeatures, DeliveryMetrics, audio_features, measure
+from .delivery import DeliveryMetrics, measure
 from .errors import AudioError
 from .feedback import Tip
 from .memory import return_freed_memory as _return_freed_memory
@@ -41,11 +37,6 @@ StageCallback = Callable[[str], None]
 # A sentence more than half inside segments Whisper flagged as unreliable is never evidence.
 UNRELIABLE_SENTENCE_SHARE = 0.5
 MIN_WORDS = 5  # fewer recognised words than this: nothing to coach (music, noise, another language)
-# The audio-only measures (voice activity, pitch, spectral frames: ~1 s of CPU for 3 minutes)
-# run on a thread while Whisper transcribes, at the lowest priority: CTranslate2's threads keep
-# every core they can use, the measures take the time they leave idle (between its calls, and
-# the cores its threads do not fill), and what is left runs once the transcript is in.
-BACKGROUND_NICE = 19
 
 
 def _record(
@@ -292,7 +283,6 @@ class Analyzer:
         started = time.perf_counter()
         if on_stage:
             on_stage(STAGE_TRANSCRIBING)
-        features = _in_background(audio_features, audio.samples)
         transcript = self.models.transcribe(audio.samples)
         warnings = _language_warnings(self.models, audio.samples)
         _return_freed_memory()
@@ -300,8 +290,8 @@ class Analyzer:
         if on_stage:
             on_stage(STAGE_MEASURING)
         sentences = split_sentences(transcript)
-        _check_enough_speech(audio, transcript, sentences, features)
-        delivery = measure(audio.samples, transcript, sentences, targets, features.result())
+        _check_enough_speech(audio, transcript, sentences)
+        delivery = measure(audio.samples, transcript, sentences, targets)
         _check_reliable(audio, transcript, delivery.voiced_s)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.
@@ -357,33 +347,6 @@ class Analyzer:
         return self._content[language]
 
 
-def _in_background(work: Callable, *args) -> Future:
-    """`work(*args)` on a thread of its own at BACKGROUND_NICE; its result (or exception) in
-    the returned future."""
-    future: Future = Future()
-
-    def run() -> None:
-        _lower_priority()
-        try:
-            future.set_result(work(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="speechcoach-audio-measures", daemon=True).start()
-    return future
-
-
-def _lower_priority() -> None:
-    """This thread's nice value to BACKGROUND_NICE. Linux only: there a thread has a nice value
-    of its own and setpriority takes its id; elsewhere that id would name a process."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except OSError:  # not permitted in this sandbox: it runs as any thread
-        pass
-
-
 def _check_reliable(audio: Audio, transcript: Transcript, voice_s: float) -> None:
     """AudioError when Whisper could not hear the voice reliably (see usable.py)."""
     from . import usable
@@ -395,18 +358,16 @@ def _check_reliable(audio: Audio, transcript: Transcript, voice_s: float) -> Non
         raise AudioError(f"{audio.path}: {usable.message(reason)}")
 
 
-def _check_enough_speech(
-    audio: Audio, transcript: Transcript, sentences: list, features: Future[AudioFeatures]
-) -> None:
+def _check_enough_speech(audio: Audio, transcript: Transcript, sentences: list) -> None:
     """AudioError when too little was recognised to coach (music, noise, another language)."""
     if (
         sum(len(s.text.split()) for s in sentences) >= MIN_WORDS
         or len(transcript.text) >= MIN_WORDS * 3
     ):
         return
-    from . import usable
+    from . import usable, vad
 
-    voice_s = features.result().activity.active_s
+    voice_s = vad.detect(audio.samples).active_s
     if voice_s >= usable.MIN_VOICE_S:  # a voice was there: Whisper could not make it out
         words = len(transcript.text.split())
         raise AudioError(

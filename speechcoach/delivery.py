@@ -134,51 +134,26 @@ class DeliveryMetrics:
         )
 
 
-@dataclass(frozen=True)
-class AudioFeatures:
-    """What the delivery measures from the samples alone, before there is a transcript: the
-    analyzer computes it while Whisper transcribes (analyze.py), `measure` adds the words."""
-
-    activity: vad.SpeechActivity  # the detector's regions, not yet refined with the words
-    f0: np.ndarray  # yin per PITCH_HOP frame (`_yin_chunked`)
-    spectral: hesitation.Spectral  # the held-voice detector's MFCC and RMS frames
-
-
-def audio_features(samples: np.ndarray) -> AudioFeatures:
-    """The transcript-free part of `measure`, for the same samples: the same values."""
-    return AudioFeatures(
-        vad.detect(samples), _yin_chunked(samples), hesitation.spectral_frames(samples)
-    )
-
-
 def measure(
-    samples: np.ndarray,
-    transcript: Transcript,
-    sentences: list[Sentence],
-    targets: Targets,
-    features: AudioFeatures | None = None,
+    samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets
 ) -> DeliveryMetrics:
-    """Measure the delivery of one recording (16 kHz mono float32) and its transcript;
-    `features` is `audio_features(samples)` when already computed."""
+    """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
     hop = int(HOP_S * SAMPLE_RATE)
     rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
     words = [w for w in transcript.words if w.text.strip()]
-    activity = speech_activity(samples, words, features.activity if features else None)
+    activity = speech_activity(samples, words)
     voiced = activity.mask(hop, len(rms))
     span = (activity.speech_start, activity.speech_end)
     language = transcript.language
     pack = languages.get(language)
     mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
-    f0 = np.zeros(0, dtype=np.float32)
-    if voiced.any():
-        f0 = features.f0 if features else _yin_chunked(samples)
+    f0 = _yin_chunked(samples) if voiced.any() else np.zeros(0, dtype=np.float32)
     fillers = (
         _mixed_fillers(mix, words, sentences) if mix else find_fillers(words, sentences, language)
     )
     held: list[hesitation.Hesitation] = []
     if fillers is not None:
-        spectral = features.spectral if features else None
-        fillers, held = _with_held_fillers(samples, f0, words, fillers, spectral)
+        fillers, held = _with_held_fillers(samples, f0, words, fillers)
         fillers = _outside(fillers, _doubtful_spans(transcript, span))
     # A held "mmm" is no silence, though the detector does not call a hum speech.
     pauses = _unfilled(
@@ -265,12 +240,9 @@ def _outside(items: list, spans: list[tuple[float, float]]) -> list:
     return [x for x in items if not any(b <= middle(x) <= e for b, e in spans)]
 
 
-def speech_activity(
-    samples: np.ndarray, words: list[Word], detected: vad.SpeechActivity | None = None
-) -> vad.SpeechActivity:
-    """Speech regions from the voice activity detector (`detected`: its regions for these
-    samples, when already found), refined with the words."""
-    return vad.refine(detected if detected is not None else vad.detect(samples), words)
+def speech_activity(samples: np.ndarray, words: list[Word]) -> vad.SpeechActivity:
+    """Speech regions from the voice activity detector, refined with the words."""
+    return vad.refine(vad.detect(samples), words)
 
 
 def _unfilled(
@@ -295,16 +267,12 @@ HELD_FILLER = "(held voice)"  # the text of a filler found in the sound, not in 
 
 
 def _with_held_fillers(
-    samples: np.ndarray,
-    f0: np.ndarray,
-    words: list[Word],
-    fillers: list[Filler],
-    spectral: hesitation.Spectral | None = None,
+    samples: np.ndarray, f0: np.ndarray, words: list[Word], fillers: list[Filler]
 ) -> tuple[list[Filler], list[hesitation.Hesitation]]:
     """The transcript's fillers plus the held voiced stretches between words it left out; and
     every held stretch (written or not), which is no pause."""
     starts = {f.start for f in fillers}
-    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts, spectral)
+    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts)
     extra = hesitation.unwritten(
         held, [(f.start, f.end if f.end is not None else f.start) for f in fillers]
     )

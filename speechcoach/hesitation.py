@@ -60,18 +60,13 @@ class Hesitation:
         return self.end - self.start
 
 
-Spectral = tuple[np.ndarray, np.ndarray]  # MFCC (N_MFCC x frames) and RMS per HOP frame
-
-
-def steady_stretches(
-    samples: np.ndarray, f0: np.ndarray, spectral: Spectral | None = None
-) -> list[Hesitation]:
+def steady_stretches(samples: np.ndarray, f0: np.ndarray) -> list[Hesitation]:
     """Stretches of at least MIN_HESITATION_S with a flat pitch and a stable spectrum.
     `f0` is librosa's yin (acoustics.yin) at hop HOP over `samples` (the delivery's pitch
-    frames); `spectral` is `spectral_frames(samples)` when already computed."""
+    frames)."""
     if len(f0) < MIN_FRAMES:
         return []
-    mfcc, rms = spectral if spectral is not None else spectral_frames(samples)
+    mfcc, rms = _spectral_frames(samples)
     mfcc = mfcc[1:]
     n = min(len(f0), mfcc.shape[1], len(rms))
     f0, mfcc, rms = f0[:n], mfcc[:, :n], rms[:n]
@@ -97,7 +92,7 @@ def steady_stretches(
     ]
 
 
-def spectral_frames(samples: np.ndarray) -> Spectral:
+def _spectral_frames(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MFCC (N_MFCC x frames) and RMS per HOP frame, as librosa's `feature.mfcc` and
     `feature.rms` over the whole recording give them (centred frames of 2 * HOP; librosa's
     steps, from acoustics.py), computed over blocks of BLOCK_FRAMES: one call holds the
@@ -139,14 +134,10 @@ def find_hesitations(
 
 
 def held_between_words(
-    samples: np.ndarray,
-    f0: np.ndarray,
-    words: Sequence,
-    is_filler_word,
-    spectral: Spectral | None = None,
+    samples: np.ndarray, f0: np.ndarray, words: Sequence, is_filler_word
 ) -> list[Hesitation]:
     """Every steady stretch that is not inside a real (non-filler) written word."""
-    stretches = [h for h in steady_stretches(samples, f0, spectral) if h.duration >= MIN_HELD_S]
+    stretches = [h for h in steady_stretches(samples, f0) if h.duration >= MIN_HELD_S]
     written = [(w.start, w.end) for w in words if w.text.strip()]
     real_words = [(w.start, w.end) for w in words if w.text.strip() and not is_filler_word(w)]
     return [h for h in stretches if not _inside_words(h, real_words) and _between_words(h, written)]

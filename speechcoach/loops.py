@@ -151,10 +151,13 @@ def collapsed(segments: list[Segment]) -> list[Segment]:
 
 
 def spelled_runs(tokens: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of each run of `SPELLED_LETTERS`+ one-letter tokens in a row."""
+    """(start, end) of each run of `SPELLED_LETTERS`+ one-letter Latin tokens in a row. Only
+    Latin letters: Whisper writes Japanese one kana or kanji per word piece ("デ ー タ"), and
+    those are words, not a loop (every Japanese segment was marked looped, so unreliable and
+    never evidence: the Japanese intros lost their parts)."""
     runs, start = [], None
     for i, token in enumerate([*tokens, "<end>"]):
-        if len(token) == 1 and token.isalpha():
+        if len(token) == 1 and token.isascii() and token.isalpha():
             start = i if start is None else start
             continue
         if start is not None and i - start >= SPELLED_LETTERS:

@@ -101,7 +101,7 @@ def test_pitch_in_blocks_equals_one_yin_call_over_the_file(clip):
 
 
 def test_held_voice_features_in_blocks_match_one_call_over_the_file(clip):
-    mfcc, rms = hesitation.spectral_frames(clip)
+    mfcc, rms = hesitation._spectral_frames(clip)
     frame = 2 * hesitation.HOP
     whole_mfcc = librosa.feature.mfcc(
         y=clip, sr=SAMPLE_RATE, n_mfcc=hesitation.N_MFCC, hop_length=hesitation.HOP, n_fft=frame

@@ -89,3 +89,15 @@ def test_unreliable_segments_are_left_out_of_the_pace(pool):
     # A loop is left out however much of the recording it is; other doubt only up to half.
     every = replace(transcript, segments=tuple(replace(s, looped=True) for s in marked.segments))
     assert measure(excerpt, every, split_sentences(every), Targets()).wpm is None
+
+
+def test_japanese_written_one_character_per_piece_is_no_loop():
+    # Whisper writes Japanese one kana or kanji per word piece: eight such pieces in a row were
+    # taken for "letters written one by one", so every Japanese segment was marked looped.
+    from speechcoach.types import Segment, Word
+
+    text = "データエンジニアをしています日本の市場は成長しています"
+    words = tuple(Word(c, 0.2 * i, 0.2 * i + 0.15) for i, c in enumerate(text))
+    assert loops.find_loops([Segment(text, 0.0, words[-1].end, words)]) == []
+    spelled = "c v t t l o m o b t h".split()  # speaker 9635's spelled-out loop is still one
+    assert loops.spelled_runs(spelled) == [(0, len(spelled))]
