@@ -39,10 +39,7 @@ def excerpt():
 
 def test_repeats_found_and_ordinary_repetition_left_alone():
     assert loops.tandem_repeats("his head his head his head".split()) == [(0, 2, 3)]
-    assert loops.tandem_repeats("no it was real no it was real".split()) == [(0, 4, 2)]
     assert loops.tandem_repeats("a a a a a".split()) == [(0, 1, 5)]
-    assert loops.spelled_runs("there is c v t t l o m o b t h m and".split()) == [(2, 14)]
-    assert loops.spelled_runs("my name is a n n a".split()) == []
     looped = [
         Word(f" {t}", i, i + 0.5) for i, t in enumerate("at his head, his head, his head.".split())
     ]
@@ -52,6 +49,7 @@ def test_repeats_found_and_ordinary_repetition_left_alone():
         "he looked at me and smiled and i smiled back",
         "i worked very very hard",
         "thank you thank you",
+        "no it was real no it was real",
         "i i i want to",
     ):
         assert loops.tandem_repeats(fine.split()) == [], fine
@@ -99,5 +97,3 @@ def test_japanese_written_one_character_per_piece_is_no_loop():
     text = "データエンジニアをしています日本の市場は成長しています"
     words = tuple(Word(c, 0.2 * i, 0.2 * i + 0.15) for i, c in enumerate(text))
     assert loops.find_loops([Segment(text, 0.0, words[-1].end, words)]) == []
-    spelled = "c v t t l o m o b t h".split()  # speaker 9635's spelled-out loop is still one
-    assert loops.spelled_runs(spelled) == [(0, len(spelled))]
