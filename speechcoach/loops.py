@@ -15,9 +15,10 @@ The guard (`guard`):
 2. decodes that stretch again, deterministically, in short pieces cut at the silences the
    voice activity detector finds (`redecode`): each piece is a fresh call to the engine, so no
    earlier text is fed back as a prompt and a loop cannot carry from one sentence to the next;
-3. keeps the new text where it no longer loops; where it still does, the segments are kept
-   but marked `looped`, which makes them unreliable (never evidence, left out of the pace, and
-   counted in the report's "Whisper was unsure of N %").
+3. keeps the new text where it no longer loops; where it still does, one copy of each
+   repeated phrase is kept (`collapsed`) and marked `looped`, which makes it unreliable (never
+   evidence, always left out of the pace and the fillers, and counted in the report's "Whisper
+   was unsure of N %").
 
 Only the engine's plain `transcribe(samples, language)` is used, so the guard works the same for
 every engine, and a transcript without a loop is returned exactly as it came.
@@ -131,6 +132,24 @@ def find_loops(segments: tuple[Segment, ...] | list[Segment]) -> list[Loop]:
     return sorted(loops, key=lambda loop: loop.start)
 
 
+def collapsed(segments: list[Segment]) -> list[Segment]:
+    """`segments` with the extra copies of every back-to-back repeat taken out (the first copy
+    kept): what is left of a loop Whisper would not leave is one copy, not forty. Segments left
+    without a word are dropped."""
+    words = [w for s in segments for w in s.words]
+    keys = [normalised(w.text) for w in words]
+    extra = set()
+    for i, size, copies in tandem_repeats(keys):
+        extra.update(range(i + size, i + size * copies))
+    out = []
+    for segment in segments:
+        kept = tuple(w for w in segment.words if id(w) not in {id(words[k]) for k in extra})
+        if kept or not segment.words:
+            text = "".join(w.text for w in kept) if segment.words else segment.text
+            out.append(replace(segment, text=text, words=kept))
+    return out
+
+
 def spelled_runs(tokens: list[str]) -> list[tuple[int, int]]:
     """(start, end) of each run of `SPELLED_LETTERS`+ one-letter Latin tokens in a row. Only
     Latin letters: Whisper writes Japanese one kana or kanji per word piece ("デ ー タ"), and
@@ -191,7 +210,7 @@ def _decode_piece(
     smaller = pieces(regions, cut[1], cut[0] + EDGE_S, cut[1] - EDGE_S, 0.0) if split else []
     if len(smaller) <= 1:
         log.info("still looping in %.1f-%.1f s: marked unreliable", *cut)
-        return [replace(s, looped=True) for s in found]
+        return [replace(s, looped=True) for s in collapsed(found)]
     return [s for c in smaller for s in _decode_piece(engine, samples, language, c, regions, False)]
 
 
