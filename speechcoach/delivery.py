@@ -218,12 +218,13 @@ def measure(
 def _doubtful_spans(transcript: Transcript, span: tuple[float, float]) -> list[tuple[float, float]]:
     """The unreliable segments' times (a loop, a failed decoding: types.Segment.unreliable),
     left out of the pace and the fillers: a loop writing one phrase forty times says nothing of
-    how fast the speaker spoke, nor of an "um" in it. None are left out when they are most of
-    the span (such a transcript is refused, see usable.py)."""
-    doubtful = [(s.start, s.end) for s in transcript.segments if s.unreliable]
-    if _overlap_s(doubtful, span) > MAX_UNRELIABLE_PACE_SHARE * (span[1] - span[0]):
-        return []
-    return doubtful
+    how fast the speaker spoke, nor of an "um" in it. When unreliable segments are most of the
+    span, only the loops are left out (the low-confidence rest is all there is to go on)."""
+    looped = [(s.start, s.end) for s in transcript.segments if s.looped]
+    doubtful = [(s.start, s.end) for s in transcript.segments if s.unreliable and not s.looped]
+    if _overlap_s(looped + doubtful, span) > MAX_UNRELIABLE_PACE_SHARE * (span[1] - span[0]):
+        return looped  # a loop is invented text however much of it there is
+    return looped + doubtful
 
 
 def _overlap_s(spans: list[tuple[float, float]], span: tuple[float, float]) -> float:

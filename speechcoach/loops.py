@@ -10,14 +10,14 @@ anyway: the looped windows had ratios under 2.
 The guard (`guard`):
 1. finds loops in the transcript: a run of words repeated back to back (`tandem_repeats`: a
    phrase of 2 or more words said `MIN_REPEATS` times or more, one word `MIN_WORD_REPEATS`
-   times), letters written one by one (`spelled_runs`), or a segment whose own compression
-   ratio passes `LOOP_COMPRESSION`;
+   times), or a segment whose own compression ratio passes `LOOP_COMPRESSION`;
 2. decodes that stretch again, deterministically, in short pieces cut at the silences the
    voice activity detector finds (`redecode`): each piece is a fresh call to the engine, so no
    earlier text is fed back as a prompt and a loop cannot carry from one sentence to the next;
-3. keeps the new text where it no longer loops; where it still does, the segments are kept
-   but marked `looped`, which makes them unreliable (never evidence, left out of the pace, and
-   counted in the report's "Whisper was unsure of N %").
+3. keeps the new text where it no longer loops; where it still does, one copy of each
+   repeated phrase is kept (`collapsed`) and marked `looped`, which makes it unreliable (never
+   evidence, always left out of the pace and the fillers, and counted in the report's "Whisper
+   was unsure of N %").
 
 Only the engine's plain `transcribe(samples, language)` is used, so the guard works the same for
 every engine, and a transcript without a loop is returned exactly as it came.
@@ -43,16 +43,10 @@ log = logging.getLogger(__name__)
 
 MIN_REPEATS = 3  # a phrase of 2+ words said this many times back to back is a loop
 MIN_WORD_REPEATS = 5  # one word: "I I I" is a stutter, five times is a loop
-# A phrase this long said twice back to back is a loop too: base wrote "No, it was real. No, it
-# was real." for one "no it was real" (speaker 9623); a speaker restarting repeats a few words.
-LONG_PHRASE_WORDS = 4
 MAX_PHRASE_WORDS = 12  # longest looped phrase looked for (Whisper loops a sentence at most)
 # A segment's text compresses this well only when it repeats itself (Whisper's own retry
 # threshold; its temperature fallback is off here, see engines/__init__.py).
 LOOP_COMPRESSION = 2.4
-# Letters one by one: base wrote "C-V-T-T-L-O-M-O-B-T-H-M ..." for two sentences it could not
-# follow (speaker 9635). A name spelled out in an intro is shorter than this.
-SPELLED_LETTERS = 8
 PIECE_S = 10.0  # seconds: re-decoded pieces are at most this long, cut at silences
 MIN_GAP_S = 0.3  # seconds: a silence this long between voice regions may cut two pieces apart
 EDGE_S = 0.2  # seconds of audio kept either side of a piece (Whisper misses a clipped onset)
@@ -76,7 +70,7 @@ def normalised(text: str) -> str:
 def tandem_repeats(words: list[str]) -> list[tuple[int, int, int]]:
     """Back-to-back repeats in `words` (already normalised): (first index, phrase length,
     copies) for each run of `MIN_REPEATS`+ copies of one phrase (`MIN_WORD_REPEATS` for one
-    word, 2 for a phrase of `LONG_PHRASE_WORDS`+), the shortest phrase first where runs overlap.
+    word), the shortest phrase first where runs overlap.
 
     >>> tandem_repeats("so i was here i was here i was here ok".split())
     [(1, 3, 3)]
@@ -100,9 +94,10 @@ def tandem_repeats(words: list[str]) -> list[tuple[int, int, int]]:
 
 
 def _repeats_needed(size: int) -> int:
-    if size == 1:
-        return MIN_WORD_REPEATS
-    return 2 if size >= LONG_PHRASE_WORDS else MIN_REPEATS
+    # Two copies are not enough: on the development clips, also re-decoding phrases of 4+ words
+    # said twice and runs of letters written one by one made speaker 9635's transcript worse
+    # (WER 82.9 vs 72.4 %, 3 fillers invented vs 0; scripts/eval_real.py --clip).
+    return MIN_WORD_REPEATS if size == 1 else MIN_REPEATS
 
 
 def find_loops(segments: tuple[Segment, ...] | list[Segment]) -> list[Loop]:
@@ -120,10 +115,6 @@ def find_loops(segments: tuple[Segment, ...] | list[Segment]) -> list[Loop]:
         for i, size, copies in tandem_repeats(tokens)
     ]
     loops += [
-        Loop(" ".join(tokens[i:j]), 0, timed[i][1], timed[j - 1][2])
-        for i, j in spelled_runs(tokens)
-    ]
-    loops += [
         Loop(normalised(s.text)[:60], 0, s.start, s.end)
         for s in segments
         if s.compression_ratio is not None and s.compression_ratio > LOOP_COMPRESSION
@@ -131,17 +122,22 @@ def find_loops(segments: tuple[Segment, ...] | list[Segment]) -> list[Loop]:
     return sorted(loops, key=lambda loop: loop.start)
 
 
-def spelled_runs(tokens: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of each run of `SPELLED_LETTERS`+ one-letter tokens in a row."""
-    runs, start = [], None
-    for i, token in enumerate([*tokens, "<end>"]):
-        if len(token) == 1 and token.isalpha():
-            start = i if start is None else start
-            continue
-        if start is not None and i - start >= SPELLED_LETTERS:
-            runs.append((start, i))
-        start = None
-    return runs
+def collapsed(segments: list[Segment]) -> list[Segment]:
+    """`segments` with the extra copies of every back-to-back repeat taken out (the first copy
+    kept): what is left of a loop Whisper would not leave is one copy, not forty. Segments left
+    without a word are dropped."""
+    words = [w for s in segments for w in s.words]
+    keys = [normalised(w.text) for w in words]
+    extra = set()
+    for i, size, copies in tandem_repeats(keys):
+        extra.update(range(i + size, i + size * copies))
+    out = []
+    for segment in segments:
+        kept = tuple(w for w in segment.words if id(w) not in {id(words[k]) for k in extra})
+        if kept or not segment.words:
+            text = "".join(w.text for w in kept) if segment.words else segment.text
+            out.append(replace(segment, text=text, words=kept))
+    return out
 
 
 def compression_ratio(text: str) -> float:
@@ -188,7 +184,7 @@ def _decode_piece(
     smaller = pieces(regions, cut[1], cut[0] + EDGE_S, cut[1] - EDGE_S, 0.0) if split else []
     if len(smaller) <= 1:
         log.info("still looping in %.1f-%.1f s: marked unreliable", *cut)
-        return [replace(s, looped=True) for s in found]
+        return [replace(s, looped=True) for s in collapsed(found)]
     return [s for c in smaller for s in _decode_piece(engine, samples, language, c, regions, False)]
 
 

@@ -244,7 +244,8 @@ def compare(
     targets = targets or Targets()
     a, b = before, after
     language = language or b.result.feedback_language
-    changes = [_change(m, a, b, targets) for m in _metrics()]
+    texts = _compare_texts(language)
+    changes = [_change(m, a, b, targets, texts) for m in _metrics()]
     covered_a, covered_b = a.result.covered, b.result.covered
     pit_a, pit_b = _pitfall_ids(a.result), _pitfall_ids(b.result)
     gained = [c for c in covered_b if c not in covered_a]
@@ -282,7 +283,7 @@ def _metric_name(change: Change, texts: dict) -> str:
     return texts["metrics"].get(change.key) or change.title.lower()
 
 
-def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets) -> Change:
+def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets, texts: dict) -> Change:
     va, vb = metric.value(a), metric.value(b)
     band_a, band_b = _band(metric.key, a, targets), _band(metric.key, b, targets)
     comparable = metric.key != "pace" or _judged_in_chars(a) == _judged_in_chars(b)
@@ -302,32 +303,39 @@ def _change(metric: _Metric, a: Attempt, b: Attempt, targets: Targets) -> Change
         vb,
         band_b,
         verdict,
-        _describe(metric, a, va, targets),
-        _describe(metric, b, vb, targets),
+        _describe(metric, a, va, targets, texts["table"]),
+        _describe(metric, b, vb, targets, texts["table"]),
         comparable,
     )
 
 
-def _describe(metric: _Metric, a: Attempt, value: float | None, targets: Targets) -> str:
-    """The value as shown in the comparison table, with the detail that explains it."""
+def _describe(
+    metric: _Metric, a: Attempt, value: float | None, targets: Targets, table: dict
+) -> str:
+    """The value as shown in the comparison table, with the detail that explains it, in the
+    comparison's language (report.json "compare" -> "table")."""
     if value is None:
-        return "n/a"
-    text = metric.fmt(value)
+        return table["na"]
+    v = metric.fmt(value)
     if metric.key == "score":
-        return f"{text}/100"
+        return table["score"].format(v=v)
     if metric.key == "duration":
-        return f"{text} of {format_duration(a.target_s or targets.duration_s)}"
+        return table["duration"].format(
+            v=v, target=format_duration(a.target_s or targets.duration_s)
+        )
     if metric.key == "pace":
-        return f"{text} {'chars' if _judged_in_chars(a) else 'words'}/min"
+        return table["pace_chars" if _judged_in_chars(a) else "pace_words"].format(v=v)
     if metric.key == "long_pauses":
         longest = a.result.pauses.longest_s
-        return f"{text} (longest {longest:.1f} s)" if longest else text
+        return table["long_pauses"].format(v=v, longest=f"{longest:.1f}") if longest else v
     if metric.key == "fillers":
         per_100 = a.result.fillers.per_100_words
-        return f"{text}/min ({per_100:.1f}/100 w)" if per_100 is not None else f"{text}/min"
+        if per_100 is None:
+            return table["fillers"].format(v=v)
+        return table["fillers_per_100"].format(v=v, per_100=f"{per_100:.1f}")
     if metric.key == "components":
-        return f"{text}/{a.components_total or OUTLINE_PARTS}"
-    return text
+        return table["components"].format(v=v, total=a.components_total or OUTLINE_PARTS)
+    return v
 
 
 def _pitfall_ids(r: AnalysisResult) -> list[str]:
@@ -393,7 +401,7 @@ def _biggest_improvement(
                         before=change.text_before,
                         after=change.text_after,
                         where=where,
-                        band=_band_text(change.band, texts["the_target"]),
+                        band=_band_text(change.band, texts["the_target"], texts["table"]["units"]),
                     ),
                 )
             )
@@ -405,14 +413,17 @@ def _biggest_improvement(
     return texts["improvement_none"]
 
 
-def _band_text(band: Band | None, target: str = "the target") -> str:
+def _band_text(band: Band | None, target: str = "the target", units: dict | None = None) -> str:
+    """A band as "low-high unit"; `units` names the stored (English) units in another language."""
     if band is None:
         return target
     if band.unit == "s":
         return f"{format_duration(band.low)}-{format_duration(band.high)}"
+    unit = (units or {}).get(band.unit, band.unit)
+    space = "" if units and band.unit in units else " "  # 120-160語/分, not 120-160 語/分
     if band.low == band.high:
-        return f"{band.low:g} {band.unit}"
-    return f"{band.low:g}-{band.high:g} {band.unit}"
+        return f"{band.low:g}{space}{unit}"
+    return f"{band.low:g}-{band.high:g}{space}{unit}"
 
 
 def _biggest_gap(
@@ -446,22 +457,33 @@ def _biggest_gap(
     return texts["gap_metric"].format(
         metric=_metric_name(worst, texts),
         value=worst.text_after,
-        band=_band_text(worst.band, texts["the_target"]),
+        band=_band_text(worst.band, texts["the_target"], texts["table"]["units"]),
     )
 
 
+TITLE_COLUMNS = 14  # the comparison table's first column, at least (terminal columns)
+VALUE_COLUMNS = 26  # each attempt's column, at least
+
+
 def render_comparison(c: Comparison) -> str:
-    """Side by side, for the terminal."""
+    """Side by side, for the terminal, in the comparison's language."""
     a, b = c.before, c.after
-    head = f"  {'':<14}{_attempt_name(a):<26}{_attempt_name(b):<26}change"
-    lines = [f"Attempt #{a.id} -> #{b.id}", head]
-    if a.label or b.label:
-        lines.append(f"  {'':<14}{_quoted(a.label):<26}{_quoted(b.label):<26}")
-    for change in c.changes:
-        row = f"  {change.title:<14}{change.text_before:<26}{change.text_after:<26}"
-        lines.append((row + _delta(change)).rstrip())
-    lines.append("")
     texts = _compare_texts(c.language)
+    table = texts["table"]
+    names = [texts["metrics"].get(change.key) or change.title for change in c.changes]
+    title_w = max([_width(n) + 1 for n in names] + [TITLE_COLUMNS])
+    values = [t for change in c.changes for t in (change.text_before, change.text_after)]
+    col_w = max([_width(v) + 2 for v in values] + [VALUE_COLUMNS])  # wide characters: 2 each
+    head = f"  {_pad('', title_w)}{_pad(_attempt_name(a), col_w)}{_pad(_attempt_name(b), col_w)}"
+    lines = [table["attempts"].format(a=a.id, b=b.id), head + table["change"]]
+    if a.label or b.label:
+        labels = f"{_pad(_quoted(a.label), col_w)}{_pad(_quoted(b.label), col_w)}"
+        lines.append(f"  {_pad('', title_w)}{labels}")
+    for change, name in zip(c.changes, names, strict=True):
+        row = f"  {_pad(name, title_w)}{_pad(change.text_before, col_w)}"
+        row += _pad(change.text_after, col_w)
+        lines.append((row + _delta(change, table)).rstrip())
+    lines.append("")
     said = [
         ("parts_gained", _titles(c.components_gained, c.language)),
         ("parts_lost", _titles(c.components_lost, c.language)),
@@ -497,9 +519,9 @@ def _quoted(label: str | None) -> str:
     return f'"{label}"' if label else ""
 
 
-def _delta(change: Change) -> str:
+def _delta(change: Change, table: dict) -> str:
     if not change.comparable and change.before is not None and change.after is not None:
-        return "n/a (different units)"
+        return table["different_units"]
     if change.delta is None:
         return ""
     if change.key == "duration":
@@ -507,12 +529,17 @@ def _delta(change: Change) -> str:
         amount = f"{sign}{format_duration(abs(change.delta))}"
     else:
         amount = f"{change.delta:+.1f}" if change.key == "fillers" else f"{change.delta:+.0f}"
+    verdict = table["verdicts"].get(change.verdict, change.verdict)
     band = (
-        f"   target {_band_text(change.band)}"
+        "   " + table["target"].format(band=_band_text(change.band, units=table["units"]))
         if change.band is not None and change.key != "components"
         else ""
     )
-    return f"{amount:<7}{change.verdict}{band}"
+    return (
+        f"{_pad(amount, 7)}{_pad(verdict, 7)}{band}".rstrip()
+        if band
+        else f"{_pad(amount, 7)}{verdict}"
+    )
 
 
 def format_when(created_at: str) -> str:

@@ -332,17 +332,9 @@ def test_compare_paces_in_different_units_shows_no_change(runner, three_attempts
         runner, "compare"
     )  # #3 in English (151 words/min) -> #4 in Japanese (381 chars/min)
     assert result.exit_code == 0, result.stderr
-    pace = next(line for line in result.stdout.splitlines() if line.startswith("  Pace"))
-    assert pace.split() == [
-        "Pace",
-        "151",
-        "words/min",
-        "381",
-        "chars/min",
-        "n/a",
-        "(different",
-        "units)",
-    ]
+    # the table speaks the newer attempt's language (Japanese here), as the sentences do
+    pace = next(line for line in result.stdout.splitlines() if line.startswith("  速さ"))
+    assert pace.split() == ["速さ", "151語/分", "381字/分", "比較できません（単位が違います）"]
     metrics = {m["key"]: m for m in json.loads(run(runner, "compare", "--json").stdout)["metrics"]}
     assert (
         metrics["pace"]["change"],
@@ -709,3 +701,10 @@ def test_compare_of_an_english_and_a_japanese_attempt_speaks_one_language(runner
     assert "Why Japan" not in out and "Parts gained" not in out, out
     assert "増えた要素：" in out and '"最近のプロジェクト"' in out and '"日本に来た理由"' in out
     assert "いちばんの改善：" in out and "いちばんの課題：" in out
+    # the table too (qa.md 26: its titles, values, verdicts and bands stayed English)
+    assert out.startswith("練習 #1 → #2\n") and out.splitlines()[1].endswith("変化")
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:8]}
+    assert rows["スコア"] == ["62/100", "62/100", "+0", "同じ"]
+    assert rows["速さ"][-2:] == ["目安", "120-160語/分"]
+    assert rows["長い沈黙"][:2] == ["3回（最長", "2.6秒）"]
+    assert not re.search(r"[A-Za-z]{3,}", "\n".join(out.splitlines()[:8])), out

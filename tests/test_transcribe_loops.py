@@ -17,6 +17,7 @@ import pytest
 from speechcoach import loops
 from speechcoach.audio import load_audio
 from speechcoach.config import SAMPLE_RATE, Targets
+from speechcoach.types import Segment, Word
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 EXCERPT = ("speechocean762_spk9635.opus", 25.0, 45.0)  # file, start s, end s
@@ -38,14 +39,17 @@ def excerpt():
 
 def test_repeats_found_and_ordinary_repetition_left_alone():
     assert loops.tandem_repeats("his head his head his head".split()) == [(0, 2, 3)]
-    assert loops.tandem_repeats("no it was real no it was real".split()) == [(0, 4, 2)]
     assert loops.tandem_repeats("a a a a a".split()) == [(0, 1, 5)]
-    assert loops.spelled_runs("there is c v t t l o m o b t h m and".split()) == [(2, 14)]
-    assert loops.spelled_runs("my name is a n n a".split()) == []
+    looped = [
+        Word(f" {t}", i, i + 0.5) for i, t in enumerate("at his head, his head, his head.".split())
+    ]
+    kept = loops.collapsed([Segment("".join(w.text for w in looped), 0.0, 3.0, tuple(looped))])
+    assert [s.text for s in kept] == [" at his head,"]
     for fine in (
         "he looked at me and smiled and i smiled back",
         "i worked very very hard",
         "thank you thank you",
+        "no it was real no it was real",
         "i i i want to",
     ):
         assert loops.tandem_repeats(fine.split()) == [], fine
@@ -80,3 +84,16 @@ def test_unreliable_segments_are_left_out_of_the_pace(pool):
     span = (paced.speech_start, paced.speech_end)
     left_out = min(first.end, span[1]) - max(first.start, span[0])
     assert paced.wpm == pytest.approx(60 * paced.word_count / (span[1] - span[0] - left_out))
+    # A loop is left out however much of the recording it is; other doubt only up to half.
+    every = replace(transcript, segments=tuple(replace(s, looped=True) for s in marked.segments))
+    assert measure(excerpt, every, split_sentences(every), Targets()).wpm is None
+
+
+def test_japanese_written_one_character_per_piece_is_no_loop():
+    # Whisper writes Japanese one kana or kanji per word piece: eight such pieces in a row were
+    # taken for "letters written one by one", so every Japanese segment was marked looped.
+    from speechcoach.types import Segment, Word
+
+    text = "データエンジニアをしています日本の市場は成長しています"
+    words = tuple(Word(c, 0.2 * i, 0.2 * i + 0.15) for i, c in enumerate(text))
+    assert loops.find_loops([Segment(text, 0.0, words[-1].end, words)]) == []
