@@ -1194,7 +1194,8 @@ def decide_order(
         note = messages["opening_late"].format(title=titles[late_for[0]], **fmt)
         return OrderResult(sequence, False, note, fmt["suggested"])
     if len(sequence) < 2:
-        return OrderResult(sequence, True, messages["too_few"].format(**fmt), fmt["suggested"])
+        note = messages["too_few" if sequence else "none"].format(**fmt)
+        return OrderResult(sequence, True, note, fmt["suggested"])
     early = _rank_violation(sequence, rule.rank)
     if early is None:
         return OrderResult(sequence, True, messages["ok"].format(**fmt), fmt["suggested"])

@@ -388,3 +388,12 @@ def test_labelled_set_meets_the_targets(analyzer, language):
     assert m["component_accuracy"] >= ev.TARGET_COMPONENT_ACCURACY, m
     assert m["pitfall_precision"] >= ev.TARGET_PITFALL_PRECISION, m
     assert m["pitfall_recall"] >= ev.TARGET_PITFALL_RECALL, m
+
+
+def test_no_part_found_says_so_without_an_empty_order():
+    # seen on a real clip: "Too little content to judge the order (-)."
+    from speechcoach.content import decide_order, load_rubric
+
+    for language, said in (("en", "No part was found"), ("ja", "要素が見つからない")):
+        order = decide_order(load_rubric(language), [], {})
+        assert order.note.startswith(said) and "(-)" not in order.note and "（-）" not in order.note
