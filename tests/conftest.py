@@ -5,9 +5,16 @@ across the session through a symlinked models/ folder, so they are built once pe
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background by a non-interactive shell (`bash -c 'pytest &'`) inherits
+# SIGINT ignored, and so does every CLI it starts: the Ctrl-C tests would fail (the CLI never sees
+# the signal). A handler here makes exec'd children start with the default action again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
