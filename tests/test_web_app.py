@@ -703,3 +703,23 @@ def test_the_progress_charts_labels_never_run_together(home, tmp_path):
         r'<text class="best-label" x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)"', score
     )
     assert best and float(best.group(2)) > 30 and best.group(3) == "start"
+
+
+def test_the_compare_sentences_keep_the_pitfall_titles_whole():
+    # Seen in a browser: "…, Wanting to “Wanting to escape your job” your job are gone." The
+    # sentences come from progress.py with the pitfalls' titles; the page replaced the id
+    # "escape" inside them.
+    from types import SimpleNamespace
+
+    from speechcoach.web.views import compare_view
+
+    said = "Biggest improvement: the pitfall Wanting to escape your job is gone."
+    data = {
+        "metrics": [],
+        "components": {"gained": [], "lost": []},
+        "pitfalls": {"fixed": ["escape"], "new": [], "still": []},
+        "biggest_improvement": said,
+        "biggest_gap": "Biggest remaining gap: none; every measure is within its target.",
+    }
+    view = compare_view(SimpleNamespace(to_dict=lambda: data, changes=[]), "en")
+    assert view["biggest_improvement"] == said

@@ -777,9 +777,4 @@ def compare_view(comparison, language: str) -> dict:
         data["components"][f"{key}_titles"] = [titles.get(c, c) for c in data["components"][key]]
     for key in ("fixed", "new", "still"):
         data["pitfalls"][f"{key}_titles"] = [pitfalls.get(p, p) for p in data["pitfalls"][key]]
-    # progress.py names pitfalls by id ("badmouth"): the page says their titles.
-    for key in ("biggest_improvement", "biggest_gap"):
-        for pid in sorted(pitfalls, key=len, reverse=True):
-            title = pitfalls[pid].strip('"“”')
-            data[key] = re.sub(rf"\b{re.escape(pid)}\b", f"“{title}”", data[key])
     return data
