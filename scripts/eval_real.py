@@ -219,19 +219,17 @@ def transcribe_and_measure(analyzer, audio):
     """The analyzer's own steps up to the delivery metrics (content is not evaluated here):
     transcription, sentences, the too-little-speech and reliability refusals, measurement."""
     from speechcoach import analyze
+    from speechcoach import delivery as delivery_module
     from speechcoach.delivery import measure
     from speechcoach.sentences import split_sentences
 
     transcript = analyzer.models.transcribe(audio.samples)
     sentences = split_sentences(transcript)
-    if hasattr(analyze, "_in_background"):  # audio features beside Whisper (since issue 11 #8)
-        from concurrent.futures import Future
+    if hasattr(delivery_module, "audio_features"):  # measured beside Whisper (issue 11 #8)
+        from speechcoach.beside import Beside
 
-        from speechcoach.delivery import audio_features
-
-        features: Future = Future()
-        features.set_result(audio_features(audio.samples))
-        analyze._check_enough_speech(audio, transcript, sentences, features)
+        features = Beside(delivery_module.audio_features, audio.samples)
+        analyze._check_enough_speech(audio, transcript, sentences)
         delivery = measure(
             audio.samples, transcript, sentences, analyzer.options.targets, features.result()
         )

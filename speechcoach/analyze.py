@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from . import languages, result
 from .audio import Audio, load_audio
+from .beside import Beside
 from .config import Targets
-from .delivery import DeliveryMetrics, measure
+from .delivery import DeliveryMetrics, audio_features, measure
 from .errors import AudioError
 from .feedback import Tip
 from .memory import return_freed_memory as _return_freed_memory
@@ -283,7 +284,11 @@ class Analyzer:
         started = time.perf_counter()
         if on_stage:
             on_stage(STAGE_TRANSCRIBING)
-        transcript = self.models.transcribe(audio.samples)
+        # The audio-only measures (pitch, held voice) run beside the decoding,
+        # on the core time CTranslate2 leaves idle; started once the features are computed,
+        # so they never add to the transcription's memory peak.
+        features = Beside(audio_features, audio.samples)
+        transcript = self.models.transcribe(audio.samples, on_decoding=features.start)
         warnings = _language_warnings(self.models, audio.samples)
         _return_freed_memory()
         transcribed = time.perf_counter()
@@ -291,7 +296,7 @@ class Analyzer:
             on_stage(STAGE_MEASURING)
         sentences = split_sentences(transcript)
         _check_enough_speech(audio, transcript, sentences)
-        delivery = measure(audio.samples, transcript, sentences, targets)
+        delivery = measure(audio.samples, transcript, sentences, targets, features.result())
         _check_reliable(audio, transcript, delivery.voiced_s)
         measured = time.perf_counter()
         # Feedback (content and delivery tips) in the language mostly spoken.

@@ -134,10 +134,33 @@ class DeliveryMetrics:
         )
 
 
+@dataclass(frozen=True)
+class AudioFeatures:
+    """What the delivery measures from the samples alone, before there is a transcript: the
+    analyzer computes it while Whisper transcribes (analyze.py); `measure` adds the words.
+    The voice activity detector is not in it: onnxruntime's ~70 MB loaded during the decoding
+    would sit on top of the transcription's memory."""
+
+    f0: np.ndarray  # yin per HOP_S frame (`_yin_chunked`)
+    steady: tuple[hesitation.Hesitation, ...]  # flat-pitch, stable-spectrum stretches
+
+
+def audio_features(samples: np.ndarray) -> AudioFeatures:
+    """The transcript-free part of `measure` for these samples (the values `measure` would
+    compute itself)."""
+    f0 = _yin_chunked(samples)
+    return AudioFeatures(f0, tuple(hesitation.steady_stretches(samples, f0)))
+
+
 def measure(
-    samples: np.ndarray, transcript: Transcript, sentences: list[Sentence], targets: Targets
+    samples: np.ndarray,
+    transcript: Transcript,
+    sentences: list[Sentence],
+    targets: Targets,
+    features: AudioFeatures | None = None,
 ) -> DeliveryMetrics:
-    """Measure the delivery of one recording (16 kHz mono float32) and its transcript."""
+    """Measure the delivery of one recording (16 kHz mono float32) and its transcript;
+    `features` is `audio_features(samples)` when it was computed already."""
     hop = int(HOP_S * SAMPLE_RATE)
     rms = frame_rms(samples, int(FRAME_S * SAMPLE_RATE), hop)
     words = [w for w in transcript.words if w.text.strip()]
@@ -147,13 +170,16 @@ def measure(
     language = transcript.language
     pack = languages.get(language)
     mix = languages.script_pack(language, sentences)  # Japanese sentences: counted by script
-    f0 = _yin_chunked(samples) if voiced.any() else np.zeros(0, dtype=np.float32)
+    f0, steady = np.zeros(0, dtype=np.float32), None
+    if voiced.any():
+        f0 = features.f0 if features else _yin_chunked(samples)
+        steady = features.steady if features else None
     fillers = (
         _mixed_fillers(mix, words, sentences) if mix else find_fillers(words, sentences, language)
     )
     held: list[hesitation.Hesitation] = []
     if fillers is not None:
-        fillers, held = _with_held_fillers(samples, f0, words, fillers)
+        fillers, held = _with_held_fillers(samples, f0, words, fillers, steady)
         fillers = _outside(fillers, _doubtful_spans(transcript, span))
     # A held "mmm" is no silence, though the detector does not call a hum speech.
     pauses = _unfilled(
@@ -240,9 +266,12 @@ def _outside(items: list, spans: list[tuple[float, float]]) -> list:
     return [x for x in items if not any(b <= middle(x) <= e for b, e in spans)]
 
 
-def speech_activity(samples: np.ndarray, words: list[Word]) -> vad.SpeechActivity:
-    """Speech regions from the voice activity detector, refined with the words."""
-    return vad.refine(vad.detect(samples), words)
+def speech_activity(
+    samples: np.ndarray, words: list[Word], detected: vad.SpeechActivity | None = None
+) -> vad.SpeechActivity:
+    """Speech regions from the voice activity detector (`detected`: its regions for these
+    samples, when already found), refined with the words."""
+    return vad.refine(detected if detected is not None else vad.detect(samples), words)
 
 
 def _unfilled(
@@ -267,12 +296,16 @@ HELD_FILLER = "(held voice)"  # the text of a filler found in the sound, not in 
 
 
 def _with_held_fillers(
-    samples: np.ndarray, f0: np.ndarray, words: list[Word], fillers: list[Filler]
+    samples: np.ndarray,
+    f0: np.ndarray,
+    words: list[Word],
+    fillers: list[Filler],
+    steady: tuple[hesitation.Hesitation, ...] | None = None,
 ) -> tuple[list[Filler], list[hesitation.Hesitation]]:
     """The transcript's fillers plus the held voiced stretches between words it left out; and
     every held stretch (written or not), which is no pause."""
     starts = {f.start for f in fillers}
-    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts)
+    held = hesitation.held_between_words(samples, f0, words, lambda w: w.start in starts, steady)
     extra = hesitation.unwritten(
         held, [(f.start, f.end if f.end is not None else f.start) for f in fillers]
     )

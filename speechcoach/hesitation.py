@@ -134,10 +134,17 @@ def find_hesitations(
 
 
 def held_between_words(
-    samples: np.ndarray, f0: np.ndarray, words: Sequence, is_filler_word
+    samples: np.ndarray,
+    f0: np.ndarray,
+    words: Sequence,
+    is_filler_word,
+    steady: Sequence[Hesitation] | None = None,
 ) -> list[Hesitation]:
-    """Every steady stretch that is not inside a real (non-filler) written word."""
-    stretches = [h for h in steady_stretches(samples, f0) if h.duration >= MIN_HELD_S]
+    """Every steady stretch that is not inside a real (non-filler) written word; `steady` is
+    `steady_stretches(samples, f0)` when already found."""
+    if steady is None:
+        steady = steady_stretches(samples, f0)
+    stretches = [h for h in steady if h.duration >= MIN_HELD_S]
     written = [(w.start, w.end) for w in words if w.text.strip()]
     real_words = [(w.start, w.end) for w in words if w.text.strip() and not is_filler_word(w)]
     return [h for h in stretches if not _inside_words(h, real_words) and _between_words(h, written)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -44,10 +45,16 @@ def transcribe(
     initial_prompt: str | None = None,
     above_s: float = WINDOW_ABOVE_S,
     window_s: float = WINDOW_S,
+    on_decoding: Callable[[], None] | None = None,
 ) -> Transcript:
-    """`engine.transcribe(samples, language)`, in windows when the recording is over `above_s`."""
+    """`engine.transcribe(samples, language)`, in windows when the recording is over `above_s`.
+    `on_decoding` is passed on for a recording transcribed whole; in windows it is not called:
+    work started beside the second window would sit on top of that window's features, the
+    memory peak the windows are there to bound."""
     if len(samples) <= above_s * SAMPLE_RATE:
-        return engine.transcribe(samples, language, initial_prompt=initial_prompt)
+        return engine.transcribe(
+            samples, language, initial_prompt=initial_prompt, on_decoding=on_decoding
+        )
     if language is None and not engine.english_only:
         # One language for the whole recording, not one guess per window.
         language, _ = engine.detect_language(samples)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -67,8 +68,15 @@ class Engine(Protocol):
     english_only: bool
 
     def transcribe(
-        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
-    ) -> Transcript: ...
+        self,
+        samples: np.ndarray,
+        language: str | None,
+        initial_prompt: str | None = None,
+        on_decoding: Callable[[], None] | None = None,
+    ) -> Transcript:
+        """`on_decoding`, if given, is called once the features are computed, when decoding
+        starts (the analyzer then measures the audio beside it)."""
+        ...
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]: ...
 
@@ -91,9 +99,12 @@ class ModelPool:
             self.load_seconds += time.perf_counter() - started
         return self._engines[key]
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(
+        self, samples: np.ndarray, on_decoding: Callable[[], None] | None = None
+    ) -> Transcript:
         """Detect the language with the model that transcribes (one model in memory), then
-        transcribe."""
+        transcribe. `on_decoding`: see `Engine.transcribe` (not called for a recording long
+        enough to be transcribed in windows)."""
         language = self.options.language
         engine = self.get(self.options.model or default_model(language, self.options.fast))
         if engine.english_only and language not in (None, "en"):
@@ -104,7 +115,9 @@ class ModelPool:
         if language is None:
             language = choose_language(engine.language_probabilities(samples))
         prompt = filler_prompt(self.options, engine.english_only, language)
-        transcript = longform.transcribe(engine, samples, language, initial_prompt=prompt)
+        transcript = longform.transcribe(
+            engine, samples, language, initial_prompt=prompt, on_decoding=on_decoding
+        )
         return loops.guard(engine, samples, language, transcript)
 
     def contradicted_language(self, samples: np.ndarray) -> tuple[str, float] | None:

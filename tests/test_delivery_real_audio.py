@@ -211,3 +211,26 @@ def test_unreliable_transcripts_are_named():
     few = usable.unusable_reason(confident[:5], voice_s=60.0)
     assert few == "60 s of voice but only 5 words recognised"
     assert usable.message(few).startswith("too noisy or too quiet to transcribe reliably: 60 s")
+
+
+@pytest.mark.slow
+def test_audio_measures_beside_the_decoding_give_the_serial_values(analyzer, monkeypatch):
+    # Pitch and the held-voice stretches are computed on a thread while Whisper decodes
+    # (beside.py). The record must be the one computed after the transcript, on a real
+    # disfluent clip whose held "hm" the acoustic detector finds.
+    from speechcoach import beside
+
+    audio = load_audio(REAL / "mfa_uhum.flac")
+    threads = []
+    start = beside.Beside.start
+    monkeypatch.setattr(beside.Beside, "start", lambda self: threads.append(1) or start(self))
+    overlapped = analyzer.analyze_audio(audio).to_dict()
+    assert threads == [1]  # the engine said when the decoding started, and the thread ran
+    # The serial path: no features handed over, `measure` computes everything itself.
+    monkeypatch.setattr(beside.Beside, "start", lambda self: None)
+    monkeypatch.setattr(beside.Beside, "result", lambda self: None)
+    serial = analyzer.analyze_audio(audio).to_dict()
+    for record in (overlapped, serial):
+        record.pop("timings")
+    assert overlapped == serial
+    assert any(f["how"] == "acoustic" for f in serial["fillers"]["items"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..config import SAMPLE_RATE
@@ -76,7 +77,11 @@ class FasterWhisperEngine:
         return {code: float(p) for code, p in probabilities}
 
     def transcribe(
-        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+        self,
+        samples: np.ndarray,
+        language: str | None,
+        initial_prompt: str | None = None,
+        on_decoding: Callable[[], None] | None = None,
     ) -> Transcript:
         started = time.perf_counter()
         segments, info = self._model.transcribe(
@@ -89,6 +94,8 @@ class FasterWhisperEngine:
             # gives the same transcript (and score) on every run and path.
             temperature=DECODE_TEMPERATURE,
         )
+        if on_decoding:  # the log-mel features are computed (and their STFT freed) by now
+            on_decoding()
         result = tuple(_segment(s) for s in segments)  # the generator does the work here
         return Transcript(
             language=info.language,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,7 +100,11 @@ class OpenAIWhisperEngine:
         return {code: float(p) for code, p in probabilities.items()}
 
     def transcribe(
-        self, samples: np.ndarray, language: str | None, initial_prompt: str | None = None
+        self,
+        samples: np.ndarray,
+        language: str | None,
+        initial_prompt: str | None = None,
+        on_decoding: Callable[[], None] | None = None,
     ) -> Transcript:
         started = time.perf_counter()
         probability = 1.0
@@ -113,6 +118,8 @@ class OpenAIWhisperEngine:
             warnings.filterwarnings(
                 "ignore", message="Performing inference on CPU when CUDA is available"
             )
+            if on_decoding:  # openai-whisper computes its features inside transcribe
+                on_decoding()
             result = self._model.transcribe(
                 _as_float32(samples),
                 language=language,
