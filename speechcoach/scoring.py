@@ -23,6 +23,7 @@ from .config import Band, Targets, format_duration
 from .delivery import DeliveryMetrics
 from .errors import SpeechcoachError
 from .feedback import Tip
+from .types import ACOUSTIC
 
 COMPONENT_POINTS = 10
 # Covering a part earns this share of its points; its sub-points (checks) earn the rest.
@@ -442,7 +443,7 @@ def _filler_tips(
         key=lambda s: sum(1 for f in delivery.fillers if s.start <= f.start <= s.end),
         default=None,
     )
-    words = texts.join(sorted({f.text for f in delivery.fillers}))
+    words = _filler_words(delivery.fillers, texts)
     # The tip is timed at the sentence with the most fillers; the message says so and gives
     # their span, so that "[0:01] 6 filler words" is not read as six fillers at 0:01.
     message = texts.tip(
@@ -462,6 +463,22 @@ def _filler_tips(
             start=worst.start if worst else None,
         )
     ]
+
+
+def _filler_words(fillers, texts: DeliveryTexts) -> str:
+    """The fillers named for a reader: the words Whisper wrote, then the held voices counted in
+    words ("uh, um, and 1 held voice ..."): their stored text, "(held voice)", is no word."""
+    said = sorted({f.text for f in fillers if f.how != ACOUSTIC})
+    held = sum(1 for f in fillers if f.how == ACOUSTIC)
+    words = texts.fragment("fillers:words", words=texts.join(said)) if said else ""
+    if not held:
+        return words
+    held_text = texts.fragment(
+        "fillers:held:one" if held == 1 else "fillers:held:many", count=str(held)
+    )
+    if not words:
+        return held_text
+    return texts.fragment("fillers:words_and_held", words=words, held=held_text)
 
 
 def _pause_tips(delivery: DeliveryMetrics, texts: DeliveryTexts) -> list[Tip]:

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from .. import languages, metrics
 from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
+from ..types import ACOUSTIC
 
 DEFAULT_LANGUAGE = languages.FALLBACK
 # The page's languages: one labels/<lang>.json each (a new one is a file, no code).
@@ -477,7 +478,10 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             value = fmt(L["fillers_value"], count=f["count"], rate=number(f["per_100_words"], 1))
         else:
             value = fmt(L["fillers_value_min"], count=f["count"], rate=number(f.get("per_min"), 1))
-        kinds = _counts(item["text"] for item in f.get("items") or [])
+        kinds = _counts(
+            L["held_filler"] if i.get("how") == ACOUSTIC else i.get("text")
+            for i in f.get("items") or []
+        )
         rows.append(
             Row(
                 L["m_fillers"],
