@@ -189,15 +189,18 @@ def delivery_tips(
     all_parts_covered: bool = False,
     missing_parts: list[str] | None = None,
     thin_parts: list[str] | None = None,
+    missing_asked: bool = False,
 ) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
     `languages/<language>/delivery.json`; English for a language without one).
 
     `missing_parts` / `thin_parts`: titles of the components not covered / covered but lacking
-    sub-points, so that a "too short" tip asks for exactly those (never for a covered part)."""
+    sub-points, so that a "too short" tip asks for exactly those (never for a covered part).
+    `missing_asked`: parts are missing, and other tips ask for each of them: the "too short"
+    tip then points to those tips instead of asking for the same part a second time."""
     texts = DeliveryTexts(language)
     tips = _duration_tips(
-        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
+        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts, missing_asked
     ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     return tips + _voice_tips(judgements, texts)
@@ -288,6 +291,7 @@ def _duration_tips(
     all_parts_covered: bool,
     missing_parts: list[str] | None = None,
     thin_parts: list[str] | None = None,
+    missing_asked: bool = False,
 ) -> list[Tip]:
     band, length = targets.duration_band, delivery.speech_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
@@ -297,6 +301,8 @@ def _duration_tips(
             message = texts.tip(
                 "duration:short:missing", missing=texts.join(missing_parts), **values
             )
+        elif missing_asked:
+            message = texts.tip("duration:short:see_tips", **values)
         elif thin_parts:
             message = texts.tip("duration:short:thin", parts=texts.join(thin_parts), **values)
         elif all_parts_covered:

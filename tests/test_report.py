@@ -210,3 +210,28 @@ def test_a_held_voice_is_named_in_japanese_in_a_japanese_report():
     assert "単語の間で声を伸ばした「えー」 x1" in text and "held voice" not in text
     html = render_report_html(record, None)
     assert "単語の間で声を伸ばした「えー」 ×1" in html and "held voice" not in html
+
+
+def _asking_for(result, cid: str) -> list[str]:
+    """The tips that ask for a component: its own tip, and any other naming its title."""
+    title = result.components[cid].title
+    return [t.id for t in result.tips if t.id == f"missing:{cid}" or title in t.message]
+
+
+@pytest.mark.slow
+def test_a_missing_part_is_asked_for_once_by_its_own_tip(analyzer, uhum):
+    # ja_mei_short_noplan (tests/data/report_ja_short.json): the length tip listed the missing
+    # parts, plan included, and the plan's own tip (quoting "no plan yet") asked for it again.
+    noplan = analyzer.analyze_file(DATA / "intros" / "ja_mei_short_noplan.opus")
+    missing = [cid for cid, c in noplan.components.items() if not c.covered]
+    assert "plan" in missing
+    for cid in missing:
+        assert _asking_for(noplan, cid) == [f"missing:{cid}"]
+    [length] = [t.message for t in noplan.tips if t.id == "duration:short"]
+    assert "足りない要素" in length  # it still says parts are missing, naming none
+    # No introduction at all: one tip asks for the four parts; the length tip names none.
+    assert not any(c.covered for c in uhum.components.values())
+    for cid in uhum.components:
+        assert _asking_for(uhum, cid) == []
+    [length] = [t.message for t in uhum.tips if t.id == "duration:short"]
+    assert "Add what is missing" not in length and "add the missing parts" in length
