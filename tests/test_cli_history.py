@@ -708,3 +708,20 @@ def test_compare_of_an_english_and_a_japanese_attempt_speaks_one_language(runner
     assert rows["速さ"][-2:] == ["目安", "120-160語/分"]
     assert rows["長い沈黙"][:2] == ["3回（最長", "2.6秒）"]
     assert not re.search(r"[A-Za-z]{3,}", "\n".join(out.splitlines()[:8])), out
+
+
+def test_progress_of_japanese_attempts_speaks_japanese(runner, home, tmp_path):
+    # As compare does: the newest attempt's feedback language, headings, bands and trend lines.
+    with History.open() as history:
+        for n, score in enumerate((40, 55)):
+            ja = make_analysis(tmp_path / f"ja{n}.wav", score=score, language="ja")
+            ja["feedback_language"] = "ja"
+            history.save(ja, make_audio(tmp_path, f"ja{n}.wav"))
+    out = run(runner, "progress").stdout
+    assert out.startswith("2回の練習の推移\n自己ベスト：55/100（#2、"), out
+    for heading in ("スコア（/100）", "つなぎ言葉（回/分） - 目安 0-5回/分", "話した要素（/4）"):
+        assert heading in out, heading
+    assert "長さ（分:秒） - 目安 2:33-3:27（目安 3:00 +-15%）" in out
+    assert "#1 → #2：40 → 55" in out
+    cited = out.replace("docs/RUBRIC.md", "").replace("Street & Brady", "")  # names of sources
+    assert not re.search(r"[A-Za-z]{3,}", cited), out
