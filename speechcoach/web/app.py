@@ -335,9 +335,13 @@ def create_app(
 
     async def compare_page(request: Request):
         a, b = _two_ids(request)
-        lang = page_language(request)
-        comparison = await compared(a, b, lang)  # the page's sentences in the page's language
-        return page(request, "compare.html", page="history", c=compare_view(comparison, lang))
+        # The whole page in the comparison's language (the newer attempt's feedback language),
+        # as the terminal's compare and the report page speak theirs: its sentences quote the
+        # newer attempt's top tip, which is in that language whatever the page's.
+        comparison = await compared(a, b)
+        lang = ui_language(comparison.language)
+        view = compare_view(comparison, lang)
+        return page(request, "compare.html", page="history", lang=lang, switchable=False, c=view)
 
     async def static(request: Request):
         name = request.path_params["name"]

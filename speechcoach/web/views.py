@@ -683,7 +683,7 @@ def progress_charts(progress, L: dict) -> list[Markup]:
             return round(CHART_PAD + inner_h * (1 - (v - vmin) / (vmax - vmin)), 1)
 
         value_text = s.fmt
-        band_words = _band_words(band, s.key) if band else ""
+        band_words = _band_words(band, s.key, L) if band else ""
         title = f"{metric_title(s.key, s.title, L)} ({s.unit})"
         parts = [
             f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
@@ -738,12 +738,15 @@ def progress_charts(progress, L: dict) -> list[Markup]:
     return charts
 
 
-def _band_words(band, key: str) -> str:
+def _band_words(band, key: str, L: dict) -> str:
+    """A target band of compare and progress, its unit in the page's language."""
+    dash = L.get("range_dash", "–")
     if band.unit == "s" or key == "duration":
-        return f"{format_duration(band.low)}–{format_duration(band.high)}"
+        return f"{format_duration(band.low)}{dash}{format_duration(band.high)}"
+    unit = (L.get("band_units") or {}).get(band.unit, band.unit)
     if band.low == band.high:
-        return f"{band.low:g} {band.unit}"
-    return f"{band.low:g}–{band.high:g} {band.unit}"
+        return f"{band.low:g} {unit}"
+    return f"{band.low:g}{dash}{band.high:g} {unit}"
 
 
 __all__ = [
@@ -769,7 +772,7 @@ def compare_view(comparison, language: str) -> dict:
     for row, change in zip(data["metrics"], comparison.changes, strict=True):
         row["title"] = metric_title(change.key, change.title, L)
         row["text_before"], row["text_after"] = change.text_before, change.text_after
-        row["band_text"] = _band_words(change.band, change.key) if change.band else ""
+        row["band_text"] = _band_words(change.band, change.key, L) if change.band else ""
         delta = change.delta
         if delta is None:
             row["change_text"] = ""
