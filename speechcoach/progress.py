@@ -567,9 +567,10 @@ def render_history(attempts: list[Attempt]) -> str:
             else "-"
         )
         parts = f"{a.components_covered}/{a.components_total}" if a.components_total else "-"
+        judged = metrics.DURATION.value(a.analysis)  # the speech, as the report judges it
         length = (
-            f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}"
-            if a.duration_s is not None and a.target_s
+            f"{format_duration(judged)}/{format_duration(a.target_s)}"
+            if judged is not None and a.target_s
             else "-"
         )
         rows.append(

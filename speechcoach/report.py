@@ -90,7 +90,7 @@ LABELS = {
     "delivery": "Delivery",
     "content": "Content",
     "duration": "Duration",
-    "speech": "speech",
+    "duration_value": "{speech} of speech (recording {recording})",
     "pace": "Pace",
     "pace_by_window": "Pace by 30 s",
     "per_window": "{unit} per window",
@@ -376,7 +376,10 @@ def _delivery(d: AnalysisResult, style: _Style, labels: dict, width: int) -> lis
 
 
 def _duration_row(d: AnalysisResult, style: _Style, labels: dict) -> Row:
-    value = f"{format_duration(d.duration_s)} ({labels['speech']} {format_duration(d.speech_s)})"
+    # The judged length first, beside its band; the recording, silences included, after it.
+    value = labels["duration_value"].format(
+        speech=format_duration(d.speech_s or d.duration_s), recording=format_duration(d.duration_s)
+    )
     return (labels["duration"], value, _note(d, metrics.DURATION, style, labels))
 
 

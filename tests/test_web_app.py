@@ -747,3 +747,17 @@ def test_the_compare_page_speaks_the_comparisons_language(client, home, tmp_path
         assert "いちばんの課題：日本に来た理由を話しましょう。" in main_part
         assert "目安 120〜160 語/分" in main_part and "目安 0〜2 回" in main_part
         assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]*>", "", main_part)), main_part
+
+
+def test_the_pages_show_the_length_the_report_judges(client, home):
+    # report_en_blame: a 0:55 recording of 0:52 of speech; the pages showed 0:55 as its length.
+    record = json.loads((DATA / "report_en_blame.json").read_text("utf-8"))
+    with History.open(home / "history.db") as history:
+        history.save(record, DATA / "intros" / "en_ahmed_qa_blame.opus")
+        history.save({**record, "score": 50}, DATA / "known_en.wav")
+    report = client.get("/attempts/1").text
+    assert '<p class="meta">0:52 / 3:00' in report
+    assert "0:52 speaking (recording 0:55)" in report
+    assert re.search(r'<td class="num hide-narrow">0:52</td>', client.get("/history").text)
+    compared = client.get("/compare?a=1&b=2").text
+    assert compared.count("<td>0:52 of 3:00</td>") == 2

@@ -32,7 +32,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .. import languages
+from .. import languages, metrics
 from ..audio import AUDIO_EXTENSIONS, load_audio
 from ..config import format_duration, home_dir, parse_duration
 from ..errors import AudioError, SpeechcoachError, StoreError
@@ -579,6 +579,7 @@ def _two_ids(request: Request) -> tuple[int, int]:
 
 
 def _history_row(a) -> dict:
+    judged = metrics.DURATION.value(a.analysis)  # the speech, as the report judges it
     if a.pace_metric == languages.CHARS_PER_MIN and a.chars_per_min:
         pace = f"{a.chars_per_min:.0f} chars/min"
     else:
@@ -588,7 +589,7 @@ def _history_row(a) -> dict:
         "when": format_when(a.created_at),
         "label": a.label or "",
         "file": a.name,
-        "duration": format_duration(a.duration_s) if a.duration_s is not None else "-",
+        "duration": "-" if judged is None else format_duration(judged),
         "pace": pace,
         "parts": f"{a.components_covered}/{a.components_total}" if a.components_total else "-",
         "score": "-" if a.score is None else a.score,

@@ -277,7 +277,7 @@ def report_view(record: dict) -> dict:
         "attempt_id": d.get("attempt_id"),
         "label": d.get("label"),
         "file_name": _file_name(d.get("file") or ""),
-        "duration": format_duration(d.get("duration_s") or 0),
+        "duration": format_duration(metrics.DURATION.value(d) or 0),  # judged: the speech
         "target": format_duration(d.get("target_s") or 0),
         "score": d.get("score"),
         "score_class": _score_class(d.get("score") or 0),
@@ -398,8 +398,11 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
     rows = [
         Row(
             L["m_duration"],
-            f"{format_duration(d.get('duration_s') or 0)} ({L['m_speech']} "
-            f"{format_duration(d.get('speech_s') or 0)})",
+            fmt(
+                L["duration_value"],
+                speech=format_duration(metrics.DURATION.value(d) or 0),
+                recording=format_duration(d.get("duration_s") or 0),
+            ),
             band_text(bands.get("duration"), L, seconds=True),
             *judged("duration"),
         )
