@@ -19,7 +19,7 @@ from .beside import Beside
 from .config import Targets
 from .delivery import DeliveryMetrics, audio_features, measure
 from .errors import AudioError
-from .feedback import Tip
+from .feedback import MISSING_TIP, Tip
 from .memory import return_freed_memory as _return_freed_memory
 from .scoring import DELIVERY_POINTS, FILLER_POINTS, Judgement, delivery_tips, judge, score
 from .sentences import split_sentences
@@ -163,14 +163,22 @@ def _language_warnings(models: ModelPool, samples) -> tuple[str, ...]:
     return (message,)
 
 
-def _parts_to_ask_for(content: Content | None) -> tuple[list[str], list[str]]:
-    """Titles of the parts not covered, and of those covered but lacking sub-points."""
+def _parts_to_ask_for(content: Content | None) -> tuple[list[str], list[str], bool]:
+    """Titles of the parts not covered that no content tip asks for, of those covered but
+    lacking sub-points, and whether content tips ask for missing parts. A missing part has its
+    own tip (what the part should say, or the sentence that denied it), more specific than a
+    name in the length tip; an off-topic recording's one tip asks for all the parts."""
     if content is None:
-        return [], []
-    comps = content.components.values()
-    missing = [c.title for c in comps if not c.covered]
-    thin = [c.title for c in comps if c.covered and c.strength == "partial"]
-    return missing, thin
+        return [], [], False
+    asked = {t.id for t in content.tips}
+    not_covered = [(cid, c) for cid, c in content.components.items() if not c.covered]
+    missing = [
+        c.title
+        for cid, c in not_covered
+        if content.introduction and f"{MISSING_TIP}{cid}" not in asked
+    ]
+    thin = [c.title for c in content.components.values() if c.covered and c.strength == "partial"]
+    return missing, thin, len(missing) < len(not_covered)
 
 
 def _score(score_parts: dict[str, float], content_checked: bool) -> int:
@@ -308,9 +316,9 @@ class Analyzer:
         )
         judgements = judge(delivery, transcript.language, targets)
         complete = content is not None and all(c.covered for c in content.components.values())
-        missing, thin = _parts_to_ask_for(content)
+        missing, thin, asked = _parts_to_ask_for(content)
         tips = delivery_tips(
-            delivery, judgements, targets, sentences, feedback, complete, missing, thin
+            delivery, judgements, targets, sentences, feedback, complete, missing, thin, asked
         )
         tips += list(content.tips if content else [])
         for pack in languages.spoken(transcript.language, delivery.script_share):

@@ -56,7 +56,7 @@ from .checks import (
 from .config import format_duration, home_dir
 from .errors import ModelError, SpeechcoachError
 from .evidence import EvidenceRules, load_evidence_rules
-from .feedback import Tip
+from .feedback import MISSING_TIP, Tip
 from .say_instead import SayInstead, closest, load_say_instead
 from .sentences import Sentence
 
@@ -1247,7 +1247,7 @@ def content_tips(
             )
             tips.append(
                 Tip(
-                    f"missing:{c.id}",
+                    f"{MISSING_TIP}{c.id}",
                     c.priority,
                     message,
                     sentence=d.text,
@@ -1257,7 +1257,12 @@ def content_tips(
             )
         elif not result.covered:
             tips.append(
-                Tip(f"missing:{c.id}", c.priority, c.missing_message, say_instead=c.missing_example)
+                Tip(
+                    f"{MISSING_TIP}{c.id}",
+                    c.priority,
+                    c.missing_message,
+                    say_instead=c.missing_example,
+                )
             )
         elif result.strength == "partial" and check_rules is not None and result.checks:
             subs = {sid: SubPointResult(s.present) for sid, s in result.checks.items()}

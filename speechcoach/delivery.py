@@ -29,7 +29,7 @@ import numpy as np
 from . import acoustics, hesitation, languages, vad
 from .config import SAMPLE_RATE, Targets
 from .levels import RMS_BLOCK, frame_rms, framed_blocks  # noqa: F401  (RMS_BLOCK: delivery API)
-from .types import Filler, Sentence, Transcript, Word
+from .types import ACOUSTIC, Filler, Sentence, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def _with_held_fillers(
     extra = hesitation.unwritten(
         held, [(f.start, f.end if f.end is not None else f.start) for f in fillers]
     )
-    found = fillers + [Filler(HELD_FILLER, h.start, h.end, how="acoustic") for h in extra]
+    found = fillers + [Filler(HELD_FILLER, h.start, h.end, how=ACOUSTIC) for h in extra]
     return sorted(found, key=lambda f: f.start), held
 
 

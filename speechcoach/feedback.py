@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The id of the tip that asks for a missing component: "missing:" + the component's id.
+MISSING_TIP = "missing:"
+
 
 @dataclass(frozen=True)
 class Tip:

@@ -32,6 +32,7 @@ __all__ = [
     "MORAE",
     "PACE_METRICS",
     "PITCH",
+    "RECORDING",
     "SCORE",
     "Metric",
     "judged",
@@ -51,6 +52,13 @@ def _tenths(value: float) -> str:
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _at(record: object, path: tuple[str, ...]) -> object:
+    value = record
+    for key in path:
+        value = _part(value, key)
+    return value
 
 
 def _part(value: object, key: str) -> object:
@@ -88,14 +96,15 @@ class Metric:
     counts: bool = False
     label: str = ""
     shown: str = ""
+    fallback: tuple[str, ...] = ()  # where a record without `path` holds it (an older one)
 
     def value(self, record: AnalysisResult | Mapping) -> float | None:
         """The metric in `record` (an `AnalysisResult` or its JSON); None: not measured."""
         if not self.path:
             return None
-        value: object = record
-        for key in self.path:
-            value = _part(value, key)
+        value = _at(record, self.path)
+        if value is None and self.fallback:
+            value = _at(record, self.fallback)
         if self.counts:
             parts = value.values() if isinstance(value, Mapping) else ()
             return float(sum(1 for c in parts if _part(c, "covered"))) if parts else None
@@ -105,7 +114,8 @@ class Metric:
         return getattr(targets, self.band) if self.band else None
 
 
-# The history compares the recording's length; the score judges the speech in it (speech_s).
+# The length judged, the speech in the recording (speech_s), is what the report's headline, the
+# history, compare and progress show; a record without it reads the recording's length.
 DURATION = Metric(
     "duration",
     "Duration",
@@ -113,8 +123,13 @@ DURATION = Metric(
     "duration_band",
     "speech_s",
     format_duration,
-    path=("duration_s",),
+    path=("speech_s",),
     label="duration",
+    fallback=("duration_s",),
+)
+# The recording's length, silences included: the history's duration_s column keeps it.
+RECORDING = Metric(
+    "recording", "Recording", "m:ss", None, "duration_s", format_duration, path=("duration_s",)
 )
 WPM = Metric(
     "wpm", "Pace", "words/min", "wpm", "wpm", path=("wpm",), label="pace", shown="wpm_value"

@@ -27,7 +27,7 @@ from pathlib import Path
 from . import languages, metrics
 from .config import Band, Targets, format_duration
 from .errors import SpeechcoachError, StoreError
-from .result import AnalysisResult
+from .result import AnalysisResult, judged_language
 from .store import Attempt, History
 
 __all__ = [
@@ -567,9 +567,10 @@ def render_history(attempts: list[Attempt]) -> str:
             else "-"
         )
         parts = f"{a.components_covered}/{a.components_total}" if a.components_total else "-"
+        judged = metrics.DURATION.value(a.analysis)  # the speech, as the report judges it
         length = (
-            f"{format_duration(a.duration_s)}/{format_duration(a.target_s)}"
-            if a.duration_s is not None and a.target_s
+            f"{format_duration(judged)}/{format_duration(a.target_s)}"
+            if judged is not None and a.target_s
             else "-"
         )
         rows.append(
@@ -631,6 +632,7 @@ class Series:
 class Progress:
     attempts: list[Attempt]  # oldest first
     series: list[Series]
+    language: str = languages.FALLBACK  # the newest attempt's feedback language: the terminal's
 
     @property
     def best(self) -> Attempt | None:
@@ -699,50 +701,90 @@ def progress(attempts: list[Attempt], targets: Targets | None = None) -> Progres
                         metric.fmt,
                     )
                 )
-    return Progress(list(attempts), series)
+    language = _feedback_language(latest) if latest is not None else languages.FALLBACK
+    return Progress(list(attempts), series, language)
+
+
+def _feedback_language(a: Attempt) -> str:
+    """The language an attempt's feedback was given in, read from its stored JSON (an attempt
+    that fails `from_json` is still charted, so not from `Attempt.result`)."""
+    stored = a.analysis.get("feedback_language")
+    if isinstance(stored, str) and stored:
+        return stored
+    judgements = a.analysis.get("judgements")
+    return judged_language(a.language, judgements if isinstance(judgements, dict) else {})
+
+
+def _progress_texts(language: str) -> dict:
+    """The progress chart's texts in `language` (report.json "progress", English for any key the
+    language lacks), with the metrics' names and units of the comparison, and the words of the
+    stored (English) band sources (the report's "band_text")."""
+    from .report import report_labels, report_texts
+
+    compare = _compare_texts(language)
+    texts = {
+        **report_texts(languages.FALLBACK)["progress"],
+        **report_texts(language).get("progress", {}),
+    }
+    texts["units"] = {**compare["table"]["units"], **texts.get("units", {})}
+    texts["metrics"] = compare["metrics"]
+    texts["sources"] = report_labels(language).get("band_text") or {}
+    return texts
 
 
 def render_progress(p: Progress) -> str:
     """A small chart per metric for the terminal (plain ASCII: `o` an attempt, `:` the target
-    band)."""
+    band), in the newest attempt's feedback language, as `compare` speaks the newer one's."""
     if not p.attempts:
         return "No attempts yet: `speechcoach analyze FILE` or `speechcoach record` saves one."
+    texts = _progress_texts(p.language)
     shown = p.attempts[-CHART_MAX_ATTEMPTS:]
     skip = len(p.attempts) - len(shown)
+    n = len(p.attempts)
     lines = [
-        f"Progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
-        + (f" (charts show the last {len(shown)})" if skip else "")
+        texts["heading_one" if n == 1 else "heading"].format(n=n)
+        + (texts["last"].format(n=len(shown)) if skip else "")
     ]
     best = p.best
     if best is not None:
-        lines.append(
-            f"Personal best: {best.score}/100 (#{best.id}, {format_when(best.created_at)})"
-        )
+        when = format_when(best.created_at)
+        lines.append(texts["best"].format(score=best.score, id=best.id, when=when))
     for s in p.series:
-        values = s.values[skip:]
-        lines += [
-            "",
-            f"{s.title} ({s.unit})"
-            + (f" - target {_band_text(s.band)} ({s.band.source})" if s.band else ""),
-        ]
-        lines += _chart(values, s.band, s.fmt)
+        lines += ["", _series_heading(s, texts)]
+        lines += _chart(s.values[skip:], s.band, s.fmt, texts)
         lines.append(" " * 10 + "".join(f"#{a.id}".center(CHART_COLUMN) for a in shown))
-        lines.append(_trend(s, p.attempts))
+        lines.append(_trend(s, p.attempts, texts))
     return "\n".join(lines)
 
 
-def _trend(s: Series, attempts: list[Attempt]) -> str:
+def _series_heading(s: Series, texts: dict) -> str:
+    """ "Pace (words/min) - target 120-160 words/min (Street & Brady 1982; practice tools)"."""
+    units = texts["units"]
+    title = texts["metrics"].get(s.key.removesuffix("_other")) or s.title
+    heading = texts["series"].format(title=title, unit=units.get(s.unit, s.unit))
+    if s.band is None:
+        return heading
+    source = s.band.source
+    for english, own in texts["sources"].items():  # longest first, as the report does
+        source = source.replace(english, own)
+    return heading + texts["target"].format(band=_band_text(s.band, units=units), source=source)
+
+
+def _trend(s: Series, attempts: list[Attempt], texts: dict) -> str:
     known = [(a, v) for a, v in zip(attempts, s.values, strict=True) if v is not None]
     if len(known) < 2:
-        return "  (needs two attempts for a trend)"
+        return "  " + texts["needs_two"]
     (first, v0), (last, v1) = known[0], known[-1]
-    return f"  #{first.id} -> #{last.id}: {s.fmt(v0)} -> {s.fmt(v1)}"
+    trend = texts["trend"].format(a=first.id, b=last.id, before=s.fmt(v0), after=s.fmt(v1))
+    return "  " + trend
 
 
-def _chart(values: list[float | None], band: Band | None, fmt: Callable[[float], str]) -> list[str]:
+def _chart(
+    values: list[float | None], band: Band | None, fmt: Callable[[float], str], texts: dict
+) -> list[str]:
     known = [v for v in values if v is not None]
     if not known:
-        return ["  (no values)"]
+        return ["  " + texts["no_values"]]
     edges = [band.low, band.high] if band is not None else []
     low, high = min(known + edges), max(known + edges)
     if high - low < 1e-9:

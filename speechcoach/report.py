@@ -21,6 +21,7 @@ from . import languages, metrics
 from .bands import format_duration
 from .errors import SpeechcoachError
 from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language, parse
+from .types import ACOUSTIC
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ LABELS = {
     "delivery": "Delivery",
     "content": "Content",
     "duration": "Duration",
-    "speech": "speech",
+    "duration_value": "{speech} of speech (recording {recording})",
     "pace": "Pace",
     "pace_by_window": "Pace by 30 s",
     "per_window": "{unit} per window",
@@ -103,6 +104,7 @@ LABELS = {
     "fillers_value": "{count} ({per_min}/min, {per_100} per 100 words)",
     "fillers_value_min": "{count} ({per_min}/min)",
     "fillers_lower_bound": "(a lower bound: Whisper leaves out many um/uh)",
+    "held_filler": "held voice ('eeee' between words)",  # a filler heard, not written (ACOUSTIC)
     "verdicts": {},  # verdict words: "ok", "low", "high" as they are in English
     "band_text": {},  # words of the stored (English) bands -> the report's language
     "wpm_value": "{n} words/min",
@@ -374,7 +376,10 @@ def _delivery(d: AnalysisResult, style: _Style, labels: dict, width: int) -> lis
 
 
 def _duration_row(d: AnalysisResult, style: _Style, labels: dict) -> Row:
-    value = f"{format_duration(d.duration_s)} ({labels['speech']} {format_duration(d.speech_s)})"
+    # The judged length first, beside its band; the recording, silences included, after it.
+    value = labels["duration_value"].format(
+        speech=format_duration(d.speech_s or d.duration_s), recording=format_duration(d.duration_s)
+    )
     return (labels["duration"], value, _note(d, metrics.DURATION, style, labels))
 
 
@@ -441,7 +446,7 @@ def _filler_rows(d: AnalysisResult, style: _Style, labels: dict) -> list[Row]:
         if f.per_100_words is not None
         else labels["fillers_value_min"].format(count=f.count, per_min=per_min)
     )
-    kinds = _counts(item.text for item in f.items)
+    kinds = _counts(labels["held_filler"] if i.how == ACOUSTIC else i.text for i in f.items)
     note = _band_note(verdict, d.bands.get(metrics.FILLERS_PER_MIN.key, ""), labels)
     note += (f"; {kinds}" if kinds else "") + " " + labels["fillers_lower_bound"]
     return [(labels["fillers"], value, style.verdict(note, verdict))]

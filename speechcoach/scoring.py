@@ -23,6 +23,7 @@ from .config import Band, Targets, format_duration
 from .delivery import DeliveryMetrics
 from .errors import SpeechcoachError
 from .feedback import Tip
+from .types import ACOUSTIC
 
 COMPONENT_POINTS = 10
 # Covering a part earns this share of its points; its sub-points (checks) earn the rest.
@@ -188,15 +189,18 @@ def delivery_tips(
     all_parts_covered: bool = False,
     missing_parts: list[str] | None = None,
     thin_parts: list[str] | None = None,
+    missing_asked: bool = False,
 ) -> list[Tip]:
     """Specific, timed advice on how the introduction was delivered, in `language` (the texts of
     `languages/<language>/delivery.json`; English for a language without one).
 
     `missing_parts` / `thin_parts`: titles of the components not covered / covered but lacking
-    sub-points, so that a "too short" tip asks for exactly those (never for a covered part)."""
+    sub-points, so that a "too short" tip asks for exactly those (never for a covered part).
+    `missing_asked`: parts are missing, and other tips ask for each of them: the "too short"
+    tip then points to those tips instead of asking for the same part a second time."""
     texts = DeliveryTexts(language)
     tips = _duration_tips(
-        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts
+        delivery, targets, texts, all_parts_covered, missing_parts, thin_parts, missing_asked
     ) + _pace_tips(delivery, judgements, texts, sentences)
     tips += _filler_tips(delivery, judgements, sentences, texts) + _pause_tips(delivery, texts)
     return tips + _voice_tips(judgements, texts)
@@ -287,6 +291,7 @@ def _duration_tips(
     all_parts_covered: bool,
     missing_parts: list[str] | None = None,
     thin_parts: list[str] | None = None,
+    missing_asked: bool = False,
 ) -> list[Tip]:
     band, length = targets.duration_band, delivery.speech_s
     values = {"length": texts.length(length), "target": texts.length(targets.duration_s)}
@@ -296,6 +301,8 @@ def _duration_tips(
             message = texts.tip(
                 "duration:short:missing", missing=texts.join(missing_parts), **values
             )
+        elif missing_asked:
+            message = texts.tip("duration:short:see_tips", **values)
         elif thin_parts:
             message = texts.tip("duration:short:thin", parts=texts.join(thin_parts), **values)
         elif all_parts_covered:
@@ -442,7 +449,7 @@ def _filler_tips(
         key=lambda s: sum(1 for f in delivery.fillers if s.start <= f.start <= s.end),
         default=None,
     )
-    words = texts.join(sorted({f.text for f in delivery.fillers}))
+    words = _filler_words(delivery.fillers, texts)
     # The tip is timed at the sentence with the most fillers; the message says so and gives
     # their span, so that "[0:01] 6 filler words" is not read as six fillers at 0:01.
     message = texts.tip(
@@ -462,6 +469,22 @@ def _filler_tips(
             start=worst.start if worst else None,
         )
     ]
+
+
+def _filler_words(fillers, texts: DeliveryTexts) -> str:
+    """The fillers named for a reader: the words Whisper wrote, then the held voices counted in
+    words ("uh, um, and 1 held voice ..."): their stored text, "(held voice)", is no word."""
+    said = sorted({f.text for f in fillers if f.how != ACOUSTIC})
+    held = sum(1 for f in fillers if f.how == ACOUSTIC)
+    words = texts.fragment("fillers:words", words=texts.join(said)) if said else ""
+    if not held:
+        return words
+    held_text = texts.fragment(
+        "fillers:held:one" if held == 1 else "fillers:held:many", count=str(held)
+    )
+    if not words:
+        return held_text
+    return texts.fragment("fillers:words_and_held", words=words, held=held_text)
 
 
 def _pause_tips(delivery: DeliveryMetrics, texts: DeliveryTexts) -> list[Tip]:

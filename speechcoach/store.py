@@ -269,7 +269,7 @@ def _now() -> str:
 # the whole-number ones are stored as INTEGER.
 _METRIC_COLUMNS = {
     "score": metrics.SCORE,
-    "duration_s": metrics.DURATION,
+    "duration_s": metrics.RECORDING,
     "wpm": metrics.WPM,
     "chars_per_min": metrics.CHARS_PER_MIN,
     "fillers_per_min": metrics.FILLERS_PER_MIN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Filler", "Segment", "Sentence", "Transcript", "Word"]
+__all__ = ["ACOUSTIC", "Filler", "Segment", "Sentence", "Transcript", "Word"]
 
 
 # Whisper's own thresholds for a failed decoding (whisper/transcribe.py defaults), used to mark
@@ -105,6 +105,11 @@ class Sentence:
                 break
             at, cursor = word.start, found + len(piece)
         return max(at, self.start)
+
+
+# Filler.how of a held voice found in the sound (its text is delivery.HELD_FILLER, no word: the
+# renderers name it in their language, never print the text).
+ACOUSTIC = "acoustic"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def test_history_lists_the_attempts_newest_first(runner, three_attempts):
     header, *rows = result.stdout.splitlines()
     assert header.split()[:4] == ["ID", "When", "Score", "Length"]
     assert [row.split()[0] for row in rows] == ["#3", "#2", "#1"]
-    assert "81     2:51/3:00  151 wpm  2.4       3/4    0         v3, slower  v3.wav" in rows[0]
+    # the length judged: the speech (make_analysis: 1.5 s shorter than the recording's 2:51)
+    assert "81     2:50/3:00  151 wpm  2.4       3/4    0         v3, slower  v3.wav" in rows[0]
 
 
 def test_history_json_and_limit(runner, three_attempts):
@@ -177,10 +178,10 @@ def test_compare_defaults_to_the_last_two(runner, three_attempts):
     }
     assert rows["Score"].split() == ["Score", "62/100", "81/100", "+19", "better"]
     assert rows["Duration"].split()[1:] == [
-        "2:20",
+        "2:18",
         "of",
         "3:00",
-        "2:51",
+        "2:50",
         "of",
         "3:00",
         "+0:31",
@@ -391,7 +392,7 @@ def test_progress_chart_in_the_terminal(runner, three_attempts):
             "#1 -> #3: 185 -> 151",
         ),
         ("Fillers (per min) - target 0-5 fillers/min", "#1 -> #3: 7.5 -> 2.4"),
-        ("Duration (m:ss) - target 2:33-3:27 (target 3:00 +-15%)", "#1 -> #3: 1:45 -> 2:51"),
+        ("Duration (m:ss) - target 2:33-3:27 (target 3:00 +-15%)", "#1 -> #3: 1:44 -> 2:50"),
         ("Parts covered (of 4) - target 4 of 4", "#1 -> #3: 1 -> 3"),
     ]:
         assert heading in out and trend in out
@@ -409,7 +410,8 @@ def test_progress_json_and_last(runner, three_attempts):
     assert series["pace"]["values"] == [185, 172, 151] and series["pace"]["band"]["high"] == 160
     assert series["fillers"]["values"] == [7.5, 5.5, 2.4]
     assert (
-        series["duration"]["values"] == [105, 140, 171] and series["duration"]["band"]["low"] == 153
+        series["duration"]["values"] == [103.5, 138.5, 169.5]
+        and series["duration"]["band"]["low"] == 153
     )
     assert series["components"]["values"] == [1, 2, 3]
     assert data["best"] == {"id": 3, "score": 81}
@@ -708,3 +710,40 @@ def test_compare_of_an_english_and_a_japanese_attempt_speaks_one_language(runner
     assert rows["速さ"][-2:] == ["目安", "120-160語/分"]
     assert rows["長い沈黙"][:2] == ["3回（最長", "2.6秒）"]
     assert not re.search(r"[A-Za-z]{3,}", "\n".join(out.splitlines()[:8])), out
+
+
+def test_progress_of_japanese_attempts_speaks_japanese(runner, home, tmp_path):
+    # As compare does: the newest attempt's feedback language, headings, bands and trend lines.
+    with History.open() as history:
+        for n, score in enumerate((40, 55)):
+            ja = make_analysis(tmp_path / f"ja{n}.wav", score=score, language="ja")
+            ja["feedback_language"] = "ja"
+            history.save(ja, make_audio(tmp_path, f"ja{n}.wav"))
+    out = run(runner, "progress").stdout
+    assert out.startswith("2回の練習の推移\n自己ベスト：55/100（#2、"), out
+    for heading in ("スコア（/100）", "つなぎ言葉（回/分） - 目安 0-5回/分", "話した要素（/4）"):
+        assert heading in out, heading
+    assert "長さ（分:秒） - 目安 2:33-3:27（目安 3:00 +-15%）" in out
+    assert "#1 → #2：40 → 55" in out
+    cited = out.replace("docs/RUBRIC.md", "").replace("Street & Brady", "")  # names of sources
+    assert not re.search(r"[A-Za-z]{3,}", cited), out
+
+
+def test_history_compare_and_progress_show_the_length_the_report_judges(runner, home):
+    # report_en_blame: a 0:55 recording of 0:52 of speech. The report's headline judged 0:52,
+    # history and compare showed 0:55.
+    en = json.loads((DATA / "report_en_blame.json").read_text("utf-8"))
+    ja = json.loads((DATA / "report_ja_short.json").read_text("utf-8"))  # 0:15, speech 0:12
+    with History.open() as history:
+        history.save(en, DATA / "intros" / "en_ahmed_qa_blame.opus")
+        history.save(ja, DATA / "intros" / "ja_mei_short_noplan.opus")
+    shown = run(runner, "show", "1").stdout
+    assert shown.startswith("en_ahmed_qa_blame.opus: 0:52 of 3:00")
+    assert "Duration      0:52 of speech (recording 0:55)" in shown
+    rows = run(runner, "history").stdout.splitlines()[1:]
+    assert [row.split()[4] for row in rows] == ["0:12/3:00", "0:52/3:00"]
+    table = run(runner, "compare", "2", "1").stdout  # in English, the newer attempt's language
+    [length] = [line.split()[1:7] for line in table.splitlines() if line.startswith("  Duration")]
+    assert length == ["0:12", "of", "3:00", "0:52", "of", "3:00"]
+    series = json.loads(run(runner, "progress", "--json").stdout)["series"]
+    assert next(s for s in series if s["key"] == "duration")["values"] == [52.23, 12.03]

@@ -36,6 +36,7 @@ LANGUAGES = ("en", "ja")
 TIP_IDS = {
     "duration:short",
     "duration:short:missing",
+    "duration:short:see_tips",
     "duration:short:thin",
     "duration:short:complete",
     "duration:long",

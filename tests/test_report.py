@@ -15,6 +15,7 @@ from conftest import DATA
 
 from speechcoach.cli import main
 from speechcoach.report import _width, render_report
+from speechcoach.types import ACOUSTIC
 
 EN = json.loads((DATA / "report_en_blame.json").read_text(encoding="utf-8"))
 JA = json.loads((DATA / "report_ja_short.json").read_text(encoding="utf-8"))
@@ -151,3 +152,86 @@ def test_the_filler_tip_is_not_printed_as_if_every_filler_were_at_its_time():
     tip = next(t for t in tips if t.id == "fillers")
     assert _when({"start": tip.start, "message": tip.message}) == ""  # no "[0:01] 20 fillers"
     assert "from 0:02 to 0:03" in tip.message
+
+
+# Fillers found in the sound (how: acoustic) are stored as "(held voice)": that text is no word,
+# and the tip once read "5 filler words ((held voice), uh, um)". Every renderer names them in
+# its language.
+@pytest.fixture(scope="module")
+def uhum(analyzer):
+    """mfa_uhum: real disfluent speech, with a held voice Whisper left out of its words."""
+    result = analyzer.analyze_file(DATA / "real" / "mfa_uhum.flac")
+    assert any(f.how == ACOUSTIC for f in result.fillers.items)  # what the tests below render
+    return result
+
+
+@pytest.mark.slow
+def test_a_held_voice_is_named_in_words_in_the_tip_the_report_and_the_web(uhum, home):
+    from speechcoach.store import History
+    from speechcoach.web.render import render_report_html
+
+    with History.open() as history:
+        history.save(uhum, DATA / "real" / "mfa_uhum.flac")
+    shown = CliRunner().invoke(main, ["show", "1", "--all"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    [tip] = [t.message for t in uhum.tips if t.id == "fillers"]
+    assert "(held voice)" not in tip and "and 1 held voice, a long 'eeee' between words" in tip
+    flat = " ".join(shown.output.split())
+    assert "(held voice)" not in flat and tip in flat
+    assert "held voice ('eeee' between words) x1" in flat
+    html = render_report_html(uhum.to_json(), None)
+    assert "(held voice)" not in html and "held voice (&#39;eeee&#39; between words) ×1" in html
+
+
+def test_a_held_voice_is_named_in_japanese_in_a_japanese_report():
+    from test_languages import SENTENCES, _metrics
+
+    from speechcoach import scoring
+    from speechcoach.config import Targets
+    from speechcoach.delivery import HELD_FILLER
+    from speechcoach.types import Filler
+    from speechcoach.web.render import render_report_html
+
+    fillers = (Filler("えー", 1.5), Filler("あの", 2.0), Filler(HELD_FILLER, 3.0, 3.6, ACOUSTIC))
+    metrics = _metrics(fillers=fillers * 4, wpm=None, chars_per_min=300.0)
+    tips = scoring.delivery_tips(
+        metrics, scoring.judge(metrics, "ja", Targets()), Targets(), SENTENCES, "ja"
+    )
+    [tip] = [t.message for t in tips if t.id == "fillers"]
+    assert "「あの」「えー」、単語の間で「えー」と声を伸ばしたところ4回" in tip
+    assert "held" not in tip
+    record = copy.deepcopy(JA)
+    record["fillers"]["items"] = [
+        {"text": "えー", "start": 2.0, "how": "transcript"},
+        {"text": HELD_FILLER, "start": 3.0, "how": ACOUSTIC},
+    ]
+    record["fillers"]["count"] = 2
+    text = " ".join(render_report(record, width=200).split())
+    assert "単語の間で声を伸ばした「えー」 x1" in text and "held voice" not in text
+    html = render_report_html(record, None)
+    assert "単語の間で声を伸ばした「えー」 ×1" in html and "held voice" not in html
+
+
+def _asking_for(result, cid: str) -> list[str]:
+    """The tips that ask for a component: its own tip, and any other naming its title."""
+    title = result.components[cid].title
+    return [t.id for t in result.tips if t.id == f"missing:{cid}" or title in t.message]
+
+
+@pytest.mark.slow
+def test_a_missing_part_is_asked_for_once_by_its_own_tip(analyzer, uhum):
+    # ja_mei_short_noplan (tests/data/report_ja_short.json): the length tip listed the missing
+    # parts, plan included, and the plan's own tip (quoting "no plan yet") asked for it again.
+    noplan = analyzer.analyze_file(DATA / "intros" / "ja_mei_short_noplan.opus")
+    missing = [cid for cid, c in noplan.components.items() if not c.covered]
+    assert "plan" in missing
+    for cid in missing:
+        assert _asking_for(noplan, cid) == [f"missing:{cid}"]
+    [length] = [t.message for t in noplan.tips if t.id == "duration:short"]
+    assert "足りない要素" in length  # it still says parts are missing, naming none
+    # No introduction at all: one tip asks for the four parts; the length tip names none.
+    assert not any(c.covered for c in uhum.components.values())
+    for cid in uhum.components:
+        assert _asking_for(uhum, cid) == []
+    [length] = [t.message for t in uhum.tips if t.id == "duration:short"]
+    assert "Add what is missing" not in length and "add the missing parts" in length

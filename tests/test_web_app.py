@@ -723,3 +723,41 @@ def test_the_compare_sentences_keep_the_pitfall_titles_whole():
     }
     view = compare_view(SimpleNamespace(to_dict=lambda: data, changes=[]), "en")
     assert view["biggest_improvement"] == said
+
+
+def test_the_compare_page_speaks_the_comparisons_language(client, home, tmp_path):
+    # Seen on the English page: "Biggest remaining gap: 日本に来た理由を話しましょう。" (the newer
+    # attempt's top tip is Japanese). The page speaks the newer attempt's feedback language, as
+    # the terminal's compare does.
+    from test_store import make_analysis, make_audio
+
+    en = make_analysis(tmp_path / "en.wav", covered=("japan",), pitfalls=("badmouth",))
+    ja = make_analysis(tmp_path / "ja.wav", covered=("project",), pitfalls=(), language="ja")
+    ja["feedback_language"] = "ja"
+    ja["tips"] = [
+        {"id": "missing:japan", "priority": 90, "message": "日本に来た理由を話しましょう。"}
+    ]
+    with History.open(home / "history.db") as history:
+        for analysis in (en, ja):
+            history.save(analysis, make_audio(tmp_path, Path(analysis["file"]).name))
+    for url in ("/compare?a=1&b=2", "/compare?a=1&b=2&lang=en"):
+        html = client.get(url).text
+        assert '<html lang="ja">' in html
+        main_part = html.split("<main", 1)[1].split(">", 1)[1].split("</main>", 1)[0]
+        assert "いちばんの課題：日本に来た理由を話しましょう。" in main_part
+        assert "目安 120〜160 語/分" in main_part and "目安 0〜2 回" in main_part
+        assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]*>", "", main_part)), main_part
+
+
+def test_the_pages_show_the_length_the_report_judges(client, home):
+    # report_en_blame: a 0:55 recording of 0:52 of speech; the pages showed 0:55 as its length.
+    record = json.loads((DATA / "report_en_blame.json").read_text("utf-8"))
+    with History.open(home / "history.db") as history:
+        history.save(record, DATA / "intros" / "en_ahmed_qa_blame.opus")
+        history.save({**record, "score": 50}, DATA / "known_en.wav")
+    report = client.get("/attempts/1").text
+    assert '<p class="meta">0:52 / 3:00' in report
+    assert "0:52 speaking (recording 0:55)" in report
+    assert re.search(r'<td class="num hide-narrow">0:52</td>', client.get("/history").text)
+    compared = client.get("/compare?a=1&b=2").text
+    assert compared.count("<td>0:52 of 3:00</td>") == 2

@@ -32,7 +32,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .. import languages
+from .. import languages, metrics
 from ..audio import AUDIO_EXTENSIONS, load_audio
 from ..config import format_duration, home_dir, parse_duration
 from ..errors import AudioError, SpeechcoachError, StoreError
@@ -335,9 +335,13 @@ def create_app(
 
     async def compare_page(request: Request):
         a, b = _two_ids(request)
-        lang = page_language(request)
-        comparison = await compared(a, b, lang)  # the page's sentences in the page's language
-        return page(request, "compare.html", page="history", c=compare_view(comparison, lang))
+        # The whole page in the comparison's language (the newer attempt's feedback language),
+        # as the terminal's compare and the report page speak theirs: its sentences quote the
+        # newer attempt's top tip, which is in that language whatever the page's.
+        comparison = await compared(a, b)
+        lang = ui_language(comparison.language)
+        view = compare_view(comparison, lang)
+        return page(request, "compare.html", page="history", lang=lang, switchable=False, c=view)
 
     async def static(request: Request):
         name = request.path_params["name"]
@@ -575,6 +579,7 @@ def _two_ids(request: Request) -> tuple[int, int]:
 
 
 def _history_row(a) -> dict:
+    judged = metrics.DURATION.value(a.analysis)  # the speech, as the report judges it
     if a.pace_metric == languages.CHARS_PER_MIN and a.chars_per_min:
         pace = f"{a.chars_per_min:.0f} chars/min"
     else:
@@ -584,7 +589,7 @@ def _history_row(a) -> dict:
         "when": format_when(a.created_at),
         "label": a.label or "",
         "file": a.name,
-        "duration": format_duration(a.duration_s) if a.duration_s is not None else "-",
+        "duration": "-" if judged is None else format_duration(judged),
         "pace": pace,
         "parts": f"{a.components_covered}/{a.components_total}" if a.components_total else "-",
         "score": "-" if a.score is None else a.score,

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from .. import languages, metrics
 from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
+from ..types import ACOUSTIC
 
 DEFAULT_LANGUAGE = languages.FALLBACK
 # The page's languages: one labels/<lang>.json each (a new one is a file, no code).
@@ -276,7 +277,7 @@ def report_view(record: dict) -> dict:
         "attempt_id": d.get("attempt_id"),
         "label": d.get("label"),
         "file_name": _file_name(d.get("file") or ""),
-        "duration": format_duration(d.get("duration_s") or 0),
+        "duration": format_duration(metrics.DURATION.value(d) or 0),  # judged: the speech
         "target": format_duration(d.get("target_s") or 0),
         "score": d.get("score"),
         "score_class": _score_class(d.get("score") or 0),
@@ -397,8 +398,11 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
     rows = [
         Row(
             L["m_duration"],
-            f"{format_duration(d.get('duration_s') or 0)} ({L['m_speech']} "
-            f"{format_duration(d.get('speech_s') or 0)})",
+            fmt(
+                L["duration_value"],
+                speech=format_duration(metrics.DURATION.value(d) or 0),
+                recording=format_duration(d.get("duration_s") or 0),
+            ),
             band_text(bands.get("duration"), L, seconds=True),
             *judged("duration"),
         )
@@ -477,7 +481,10 @@ def delivery_rows(d: dict, L: dict, language: str) -> list[Row]:
             value = fmt(L["fillers_value"], count=f["count"], rate=number(f["per_100_words"], 1))
         else:
             value = fmt(L["fillers_value_min"], count=f["count"], rate=number(f.get("per_min"), 1))
-        kinds = _counts(item["text"] for item in f.get("items") or [])
+        kinds = _counts(
+            L["held_filler"] if i.get("how") == ACOUSTIC else i.get("text")
+            for i in f.get("items") or []
+        )
         rows.append(
             Row(
                 L["m_fillers"],
@@ -679,7 +686,7 @@ def progress_charts(progress, L: dict) -> list[Markup]:
             return round(CHART_PAD + inner_h * (1 - (v - vmin) / (vmax - vmin)), 1)
 
         value_text = s.fmt
-        band_words = _band_words(band, s.key) if band else ""
+        band_words = _band_words(band, s.key, L) if band else ""
         title = f"{metric_title(s.key, s.title, L)} ({s.unit})"
         parts = [
             f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
@@ -734,12 +741,15 @@ def progress_charts(progress, L: dict) -> list[Markup]:
     return charts
 
 
-def _band_words(band, key: str) -> str:
+def _band_words(band, key: str, L: dict) -> str:
+    """A target band of compare and progress, its unit in the page's language."""
+    dash = L.get("range_dash", "–")
     if band.unit == "s" or key == "duration":
-        return f"{format_duration(band.low)}–{format_duration(band.high)}"
+        return f"{format_duration(band.low)}{dash}{format_duration(band.high)}"
+    unit = (L.get("band_units") or {}).get(band.unit, band.unit)
     if band.low == band.high:
-        return f"{band.low:g} {band.unit}"
-    return f"{band.low:g}–{band.high:g} {band.unit}"
+        return f"{band.low:g} {unit}"
+    return f"{band.low:g}{dash}{band.high:g} {unit}"
 
 
 __all__ = [
@@ -765,7 +775,7 @@ def compare_view(comparison, language: str) -> dict:
     for row, change in zip(data["metrics"], comparison.changes, strict=True):
         row["title"] = metric_title(change.key, change.title, L)
         row["text_before"], row["text_after"] = change.text_before, change.text_after
-        row["band_text"] = _band_words(change.band, change.key) if change.band else ""
+        row["band_text"] = _band_words(change.band, change.key, L) if change.band else ""
         delta = change.delta
         if delta is None:
             row["change_text"] = ""
