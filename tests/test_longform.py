@@ -37,9 +37,11 @@ class Spy:
         self.english_only = engine.english_only
         self.given: list[np.ndarray] = []
 
-    def transcribe(self, samples, language, initial_prompt=None):
+    def transcribe(self, samples, language, initial_prompt=None, on_decoding=None):
         self.given.append(samples)
-        return self.engine.transcribe(samples, language, initial_prompt=initial_prompt)
+        return self.engine.transcribe(
+            samples, language, initial_prompt=initial_prompt, on_decoding=on_decoding
+        )
 
     def detect_language(self, samples):
         return self.engine.detect_language(samples)
@@ -60,11 +62,13 @@ def test_a_short_recording_goes_to_the_engine_whole_and_unchanged(pool):
     samples = load_audio(DATA / "known_en.wav").samples
     spy = Spy(pool.get(MODEL))
     pool._engines[(pool.options.engine, MODEL)] = spy
+    signals = []
     try:
-        through_pool = pool.transcribe(samples)
+        through_pool = pool.transcribe(samples, on_decoding=lambda: signals.append(1))
     finally:
         pool._engines[(pool.options.engine, MODEL)] = spy.engine
     assert len(spy.given) == 1 and spy.given[0] is samples
+    assert signals == [1]  # the analyzer's audio measures start beside the decoding
     plain = spy.engine.transcribe(samples, "en")
     assert through_pool.segments == plain.segments
     assert through_pool.language == plain.language
@@ -79,8 +83,17 @@ def test_a_long_recording_is_transcribed_in_windows_with_the_same_words(pool, cl
     duration = len(samples) / SAMPLE_RATE
     spy = Spy(pool.get(MODEL))
     window_s = 200.0
-    windowed = longform.transcribe(spy, samples, "en", above_s=window_s, window_s=window_s)
+    signals = []
+    windowed = longform.transcribe(
+        spy,
+        samples,
+        "en",
+        above_s=window_s,
+        window_s=window_s,
+        on_decoding=lambda: signals.append(1),
+    )
     assert len(spy.given) == 2
+    assert signals == []  # nothing beside the windows: it would add to their memory peak
     assert all(len(part) <= window_s * SAMPLE_RATE for part in spy.given)
     assert sum(len(part) for part in spy.given) == len(samples)
     cut = len(spy.given[0]) / SAMPLE_RATE
