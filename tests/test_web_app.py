@@ -761,3 +761,18 @@ def test_the_pages_show_the_length_the_report_judges(client, home):
     assert re.search(r'<td class="num hide-narrow">0:52</td>', client.get("/history").text)
     compared = client.get("/compare?a=1&b=2").text
     assert compared.count("<td>0:52 of 3:00</td>") == 2
+
+
+@pytest.mark.parametrize("name", ["report_en_blame.json", "report_ja_short.json"])
+def test_the_web_report_verdict_is_the_terminal_reports(name):
+    # A short intro with every part the terminal calls "Too short"; the page read the score band
+    # alone and told the speaker to "start from the outline: say why Japan, ..." (qa, 2026-12-01).
+    from speechcoach.report import render_report
+    from speechcoach.web.views import report_view
+
+    record = json.loads((DATA / name).read_text(encoding="utf-8"))
+    terminal = render_report(record, width=10_000).splitlines()[1].strip()
+    page = report_view(record)["verdict"]
+    assert page == terminal
+    assert record["speech_s"] < 0.4 * record["target_s"]
+    assert "outline" not in page and ("Too short" in page or "短" in page)

@@ -236,6 +236,27 @@ def normalized(record: dict) -> dict:
     return {**upgraded, **{k: record[k] for k in HISTORY_KEYS if k in record}}
 
 
+def _verdict(d: dict, language: str) -> str:
+    """The line under the score: the terminal report's (report.verdict: the length first, then
+    the missing or thin parts, then the score band), so the page never says "start from the
+    outline" for a complete but short introduction the terminal calls too short. A record that
+    does not validate gets its score band."""
+    from ..report import report_labels
+    from ..report import verdict as report_verdict
+    from ..result import ResultError, from_json
+
+    texts = report_texts(language)
+    try:
+        typed = from_json({k: v for k, v in d.items() if k not in HISTORY_KEYS})
+    except ResultError:
+        basis = d.get("score_basis") or "content and delivery"
+        if basis != "content and delivery":
+            return basis
+        bands = sorted(texts["verdicts"], key=lambda v: -v["min_score"])
+        return next(v["text"] for v in bands if d.get("score", 0) >= v["min_score"])
+    return report_verdict(typed, texts, report_labels(language))
+
+
 def subpoint_names(language: str) -> dict[str, dict[str, str]]:
     """component id -> sub-point id -> its name, from languages/<lang>/checks.json."""
     from .. import languages
@@ -256,17 +277,10 @@ def report_view(record: dict) -> dict:
     d = normalized(record)
     language = report_language(d)
     L = labels(language)
-    texts = report_texts(language if language == feedback_language(d) else DEFAULT_LANGUAGE)
+    texts_language = language if language == feedback_language(d) else DEFAULT_LANGUAGE
+    texts = report_texts(texts_language)
     basis = d.get("score_basis") or "content and delivery"
-    verdict = (
-        next(
-            v["text"]
-            for v in sorted(texts["verdicts"], key=lambda v: -v["min_score"])
-            if d["score"] >= v["min_score"]
-        )
-        if basis == "content and delivery"
-        else basis
-    )
+    verdict = _verdict(d, texts_language)
     sentences = sentence_views(d, language)
     titles = component_titles(language)
     names = subpoint_names(language)
