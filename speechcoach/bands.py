@@ -8,7 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Band", "format_duration"]
+__all__ = ["Band", "format_duration", "current_band", "FILLER_SOURCE"]
+
+FILLER_SOURCE = "up to ~5/min carries no penalty"
+# Band sources older records store, and the words they are shown in now: the record keeps what
+# it holds, the report and the pages show it as a new analysis would read.
+RETIRED_SOURCES = {
+    f"{FILLER_SOURCE} (docs/RUBRIC.md)": FILLER_SOURCE,
+    f"{FILLER_SOURCE} (RUBRIC.md)": FILLER_SOURCE,
+}
+
+
+def current_band(text: str) -> str:
+    """A stored band's text with a retired source worded as it is now:
+    "0-5 fillers/min (up to ~5/min carries no penalty (RUBRIC.md))" ->
+    "0-5 fillers/min (up to ~5/min carries no penalty)"."""
+    for old, new in RETIRED_SOURCES.items():
+        text = text.replace(old, new)
+    return text
 
 
 def format_duration(seconds: float) -> str:

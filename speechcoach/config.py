@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from . import metrics
-from .bands import Band, format_duration
+from .bands import FILLER_SOURCE, Band, format_duration
 from .errors import SpeechcoachError
 
 __all__ = [
@@ -99,10 +99,8 @@ class Targets:
     # Disfluencies per 100 words: under 2 excellent, 2-5 good, over 5 needs work.
     fillers_per_100_words: Band = Band(0, 5, "per 100 words", "disfluency studies, docs/RUBRIC.md")
     # Japanese (no words): up to ~5 fillers per minute carries no measurable penalty
-    # (docs/RUBRIC.md).
-    fillers_per_min: Band = Band(
-        0, 5, "fillers/min", "up to ~5/min carries no penalty (docs/RUBRIC.md)"
-    )
+    # (docs/RUBRIC.md; the source the user reads leaves the file out: "(... (docs/RUBRIC.md))").
+    fillers_per_min: Band = Band(0, 5, "fillers/min", FILLER_SOURCE)
     # A silent pause counts from 200 ms (Gao et al. 2025); a long pause from about 2 s.
     pause_min_s: float = 0.2
     long_pause_s: float = 2.0

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import languages, metrics
-from .bands import format_duration
+from .bands import current_band, format_duration
 from .errors import SpeechcoachError
 from .result import AnalysisResult, Order, PaceWindow, Tip, from_json, judged_language, parse
 from .types import ACOUSTIC
@@ -456,6 +456,7 @@ def _band_note(verdict: str | None, band: str, labels: dict) -> str:
     """ "low: 2:33-3:27 (target 3:00 +-15%)", with the verdict and the unit in the report's
     language (the record stores the band in English)."""
     word = labels["verdicts"].get(verdict or "", verdict or "")
+    band = current_band(band)
     for english, own in labels["band_text"].items():  # units and sources, longest first
         band = band.replace(english, own)
     return f"{word}: {band}" if word else band

@@ -747,3 +747,29 @@ def test_history_compare_and_progress_show_the_length_the_report_judges(runner, 
     assert length == ["0:12", "of", "3:00", "0:52", "of", "3:00"]
     series = json.loads(run(runner, "progress", "--json").stdout)["series"]
     assert next(s for s in series if s["key"] == "duration")["values"] == [52.23, 12.03]
+
+
+def test_the_filler_band_reads_without_nested_parentheses(runner, home):
+    # It read "0-5 fillers/min (up to ~5/min carries no penalty (docs/RUBRIC.md))"; the stored
+    # records hold the older "(... (RUBRIC.md))" and read the same as a new analysis.
+    en = json.loads((DATA / "report_en_blame.json").read_text("utf-8"))
+    ja = json.loads((DATA / "report_ja_short.json").read_text("utf-8"))
+    with History.open() as history:
+        history.save(en, DATA / "intros" / "en_ahmed_qa_blame.opus")
+        history.save(ja, DATA / "intros" / "ja_mei_short_noplan.opus")
+    shown = " ".join(run(runner, "show", "1").stdout.split())  # the band may wrap
+    assert "0-5 fillers/min (up to ~5/min carries no penalty)" in shown, shown
+    shown_ja = " ".join(run(runner, "show", "2").stdout.split())
+    assert (
+        "（1分あたり約5回までは影響なし）" in shown_ja
+        or "(1分あたり約5回までは影響なし)" in shown_ja
+    )
+    for out in (shown, shown_ja):
+        assert "RUBRIC.md" not in out and "))" not in out, out
+    assert "RUBRIC.md" not in Targets().fillers_per_min.describe()
+    # the web report's band column, in both languages (its ja "sources" are keyed by the source)
+    from speechcoach.web.views import band_text, labels
+
+    stored = ja["bands"]["fillers"]
+    assert band_text(stored, labels("ja")) == "0〜5 回/分（1分あたり約5回までは評価に影響しません）"
+    assert band_text(stored, labels("en")) == "0–5 fillers/min (up to ~5/min carries no penalty)"

@@ -19,6 +19,7 @@ from importlib import resources
 from markupsafe import Markup, escape
 
 from .. import languages, metrics
+from ..bands import current_band
 from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
 from ..types import ACOUSTIC
@@ -377,7 +378,7 @@ def band_text(band: str | None, L: dict, *, seconds: bool = False) -> str:
     band_units, band_words and sources)."""
     if not band:
         return ""
-    match = _BAND_EDGES.match(band)
+    match = _BAND_EDGES.match(current_band(band))
     if not match:
         return band
     low, high, rest = match.groups()
