@@ -749,6 +749,28 @@ def test_the_compare_page_speaks_the_comparisons_language(client, home, tmp_path
         assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]*>", "", main_part)), main_part
 
 
+def test_the_japanese_progress_charts_name_the_parts_band_in_japanese(client, home, tmp_path):
+    # The parts chart's caption and description read "要素 (of 4) · 4 of 4" on the Japanese
+    # history page; the other charts' units were English too ("つなぎ言葉 (per min)").
+    from test_store import make_analysis, make_audio
+
+    with History.open(home / "history.db") as history:
+        for n in range(2):
+            ja = make_analysis(tmp_path / f"ja{n}.wav", score=40 + n, language="ja")
+            ja["feedback_language"] = "ja"
+            history.save(ja, make_audio(tmp_path, f"ja{n}.wav"))
+    html = client.get("/history?lang=ja").text
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", html)
+    assert "要素（/4） · 4要素中4" in captions, captions
+    assert (
+        "つなぎ言葉（回/分） · 0〜5 回/分" in captions and "長さ（分:秒） · 2:33〜3:27" in captions
+    )
+    assert "色の帯は目安 4要素中4 です。" in html
+    assert not any(re.search(r"[A-Za-z]{3,}|of 4", c) for c in captions), captions
+    english = client.get("/history?lang=en").text
+    assert "<figcaption>Parts (of 4) · 4 of 4</figcaption>" in english, english
+
+
 def test_the_pages_show_the_length_the_report_judges(client, home):
     # report_en_blame: a 0:55 recording of 0:52 of speech; the pages showed 0:55 as its length.
     record = json.loads((DATA / "report_en_blame.json").read_text("utf-8"))

@@ -702,7 +702,8 @@ def progress_charts(progress, L: dict) -> list[Markup]:
 
         value_text = s.fmt
         band_words = _band_words(band, s.key, L) if band else ""
-        title = f"{metric_title(s.key, s.title, L)} ({s.unit})"
+        unit = (L.get("band_units") or {}).get(s.unit, s.unit)
+        title = fmt(L["chart_title"], title=metric_title(s.key, s.title, L), unit=unit)
         parts = [
             f'<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
@@ -759,6 +760,8 @@ def progress_charts(progress, L: dict) -> list[Markup]:
 def _band_words(band, key: str, L: dict) -> str:
     """A target band of compare and progress, its unit in the page's language."""
     dash = L.get("range_dash", "–")
+    if key == "components":  # every part of the outline: "4 of 4", 4要素中4
+        return fmt(L["parts_band"], total=f"{band.high:g}")
     if band.unit == "s" or key == "duration":
         return f"{format_duration(band.low)}{dash}{format_duration(band.high)}"
     unit = (L.get("band_units") or {}).get(band.unit, band.unit)
