@@ -8,9 +8,11 @@
 #   chromium            the real browser the web tests drive (tests/test_web_browser.py, marker
 #   chromium-driver     `browser`) through Playwright's executable_path; playwright cannot
 #                       download browsers offline
+#   fonts-noto-cjk      Japanese glyphs for the progress PNG (`progress --plot`; without a CJK font
+#                       the chart of Japanese attempts is labelled in English)
 # Run as root (CI): scripts/ci-apt.sh
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
-    chromium chromium-driver
+    chromium chromium-driver fonts-noto-cjk

@@ -17,6 +17,7 @@ fillers and long pauses and a higher score still count as better.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -42,6 +43,7 @@ __all__ = [
     "render_progress",
     "render_history",
     "plot_progress",
+    "progress_figure",
     "check_plot_path",
     "format_when",
 ]
@@ -839,51 +841,12 @@ def check_plot_path(path: str | Path) -> str:
 
 def plot_progress(p: Progress, path: str | Path) -> Path:
     """Write the progress chart (PNG, or the format the suffix names): one panel per metric, the
-    target band shaded and named on the y axis. matplotlib is imported here only (Agg, no
-    display)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
+    target band shaded and named on the y axis, in the newest attempt's feedback language as the
+    terminal chart (English, with a warning, where no installed font has that language's glyphs).
+    matplotlib is imported here only (Agg, no display)."""
     path = Path(path)
     chart_format = check_plot_path(path)
-    fig = Figure(figsize=(PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN * len(p.series)), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
-    xs = list(range(len(p.attempts)))
-    for ax, s in zip(axes, p.series, strict=False):
-        points = [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
-        if points:
-            ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
-        if s.band is not None:
-            ax.axhspan(
-                s.band.low,
-                s.band.high,
-                color="tab:green",
-                alpha=0.15,
-                label=f"target {_band_text(s.band)}",
-            )
-            ax.axhline(s.band.low, color="tab:green", linewidth=0.8, linestyle="--")
-            ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
-        if s.key == "score":
-            ax.set_ylim(*SCORE_RANGE)
-            # the report's verdict bands: 85+ ready, 65+ a good base
-            ax.axhspan(85, SCORE_RANGE[1], color="tab:green", alpha=0.12)
-            ax.axhspan(65, 85, color="tab:olive", alpha=0.10)
-            ax.text(0.005, 92, "ready", transform=ax.get_yaxis_transform(), fontsize="x-small")
-            ax.text(0.005, 72, "good base", transform=ax.get_yaxis_transform(), fontsize="x-small")
-        if s.key == "components" and s.band is not None:
-            ax.set_ylim(-0.3, s.band.high + 0.3)
-            ax.set_yticks(range(int(s.band.high) + 1))
-        if s.key == "duration":
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_duration(value)))
-        ax.set_ylabel(s.axis_label, fontsize="small")
-        ax.grid(True, alpha=0.3)
-    axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
-    axes[-1].set_xlabel("attempt (local date)")
-    fig.suptitle(
-        f"speechcoach progress over {len(p.attempts)} attempt{'s' if len(p.attempts) != 1 else ''}"
-    )
+    fig = progress_figure(p)
     try:
         fig.savefig(path, dpi=PLOT_DPI, format=chart_format)
     except OSError as exc:
@@ -892,6 +855,126 @@ def plot_progress(p: Progress, path: str | Path) -> Path:
         ) from exc
     log.info("progress chart written to %s", path)
     return path
+
+
+def progress_figure(p: Progress):
+    """The chart `plot_progress` writes, as a matplotlib Figure (Agg canvas)."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    texts, family = _plot_texts(p.language)
+    fonts = {"font.family": [family, *matplotlib.rcParams["font.family"]]} if family else {}
+    with matplotlib.rc_context(fonts):  # a Text takes its font when it is made
+        fig = Figure(
+            figsize=(PLOT_WIDTH_IN, PLOT_ROW_HEIGHT_IN * len(p.series)), layout="constrained"
+        )
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(p.series), 1, sharex=True, squeeze=False)[:, 0]
+        xs = list(range(len(p.attempts)))
+        for ax, s in zip(axes, p.series, strict=False):
+            _plot_series(ax, s, xs, texts)
+        axes[-1].set_xticks(xs, [_tick(a) for a in p.attempts], fontsize="small")
+        axes[-1].set_xlabel(texts["plot_x"])
+        n = len(p.attempts)
+        fig.suptitle(texts["plot_title_one" if n == 1 else "plot_title"].format(n=n))
+    return fig
+
+
+def _plot_series(ax, s: Series, xs: list[int], texts: dict) -> None:
+    """One panel: the values, the target band, and the axis named in the chart's language."""
+    from matplotlib.ticker import FuncFormatter
+
+    points = [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
+    if points:
+        ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue")
+    units = texts["units"]
+    title = texts["metrics"].get(s.key.removesuffix("_other")) or s.title
+    label = texts["plot_axis"].format(title=title, unit=units.get(s.unit, s.unit))
+    if s.band is not None:
+        target = texts["plot_target"].format(band=_band_text(s.band, units=units))
+        ax.axhspan(s.band.low, s.band.high, color="tab:green", alpha=0.15, label=target)
+        ax.axhline(s.band.low, color="tab:green", linewidth=0.8, linestyle="--")
+        ax.axhline(s.band.high, color="tab:green", linewidth=0.8, linestyle="--")
+        label += "\n" + target
+    if s.key == "score":
+        ax.set_ylim(*SCORE_RANGE)
+        # the report's verdict bands: 85+ ready, 65+ a good base
+        ax.axhspan(85, SCORE_RANGE[1], color="tab:green", alpha=0.12)
+        ax.axhspan(65, 85, color="tab:olive", alpha=0.10)
+        on_axis = ax.get_yaxis_transform()
+        ax.text(0.005, 92, texts["plot_ready"], transform=on_axis, fontsize="x-small")
+        ax.text(0.005, 72, texts["plot_good_base"], transform=on_axis, fontsize="x-small")
+    if s.key == "components" and s.band is not None:
+        ax.set_ylim(-0.3, s.band.high + 0.3)
+        ax.set_yticks(range(int(s.band.high) + 1))
+    if s.key == "duration":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_duration(value)))
+    ax.set_ylabel(label, fontsize="small")
+    ax.grid(True, alpha=0.3)
+
+
+PLOT_TEXT_KEYS = ("plot_title", "plot_axis", "plot_target", "plot_x", "plot_ready")
+
+
+def _plot_texts(language: str) -> tuple[dict, str | None]:
+    """The chart's texts in `language` and the font family that has their glyphs (None: the
+    default font does). A language whose fonts are all missing is charted in English, with a
+    warning: matplotlib would draw its characters as empty boxes."""
+    texts = _progress_texts(language)
+    families = texts.get("plot_fonts") or []
+    if not families:
+        return texts, None
+    strings = [texts[k] for k in (*PLOT_TEXT_KEYS, "plot_good_base")]
+    strings += [*texts["metrics"].values(), *texts["units"].values()]
+    wanted = {c for c in "".join(strings) if ord(c) > 0x7F}
+    family = next((f for f in families if _font_has(f, wanted)), None)
+    if family is None:
+        log.warning(
+            "no installed font draws %s text (tried %s; e.g. install fonts-noto-cjk): "
+            "the progress chart is labelled in English",
+            language,
+            ", ".join(families),
+        )
+        return _progress_texts(languages.FALLBACK), None
+    return texts, family
+
+
+def _font_has(family: str, chars: set[str]) -> bool:
+    """Whether the font `family` is installed and has a glyph for every one of `chars`. A font
+    installed after matplotlib built its font cache is not in it: the system fonts are read."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=family), fallback_to_default=False
+        )
+    except ValueError:
+        files = [f for f in _system_fonts() if _family_of(f) == family]
+        if not files:
+            return False
+        for file in files:  # every weight: a Bold file alone would draw all of it bold
+            font_manager.fontManager.addfont(file)
+        path = font_manager.findfont(font_manager.FontProperties(family=family))
+    font = FT2Font(path)
+    return all(font.get_char_index(ord(c)) for c in chars)
+
+
+@functools.cache
+def _system_fonts() -> tuple[str, ...]:
+    from matplotlib import font_manager
+
+    return tuple(font_manager.findSystemFonts())
+
+
+def _family_of(path: str) -> str | None:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return FT2Font(path).family_name
+    except (OSError, RuntimeError):  # a file FreeType cannot read is no candidate
+        return None
 
 
 def _tick(a: Attempt) -> str:

@@ -729,6 +729,38 @@ def test_progress_of_japanese_attempts_speaks_japanese(runner, home, tmp_path):
     assert not re.search(r"[A-Za-z]{3,}", cited), out
 
 
+def test_the_progress_png_of_japanese_attempts_speaks_japanese(runner, home, tmp_path):
+    # The terminal chart spoke Japanese; the PNG read "Fillers (per min) / target ...",
+    # "attempt (local date)", "speechcoach progress over 2 attempts".
+    from matplotlib.text import Text
+
+    from speechcoach.progress import progress_figure
+
+    with History.open() as history:
+        for n, score in enumerate((40, 55)):
+            ja = make_analysis(tmp_path / f"ja{n}.wav", score=score, language="ja")
+            ja["feedback_language"] = "ja"
+            history.save(ja, make_audio(tmp_path, f"ja{n}.wav"))
+        chart = progress(history.chronological())
+    path = tmp_path / "progress.png"
+    result = run(runner, "progress", "--plot", str(path))
+    assert path.stat().st_size > 1000 and "chart written to" in result.stderr
+    fig = progress_figure(chart)
+    drawn = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    assert "speechcoach 練習の推移（2回）" in drawn and "練習（日付）" in drawn, drawn
+    for label in (
+        "スコア（/100）",
+        "つなぎ言葉（回/分）\n目安 0-5回/分",
+        "話した要素（/4）\n目安 4/4",
+    ):
+        assert label in drawn, (label, drawn)
+    assert "準備OK" in drawn and "よい土台" in drawn
+    words = " ".join(drawn).replace("speechcoach", "")
+    assert not re.search(r"[A-Za-z]{3,}", words), drawn
+    # drawn with a font that has the glyphs: a missing one warns (an error under pytest)
+    fig.savefig(tmp_path / "again.png")
+
+
 def test_history_compare_and_progress_show_the_length_the_report_judges(runner, home):
     # report_en_blame: a 0:55 recording of 0:52 of speech. The report's headline judged 0:52,
     # history and compare showed 0:55.
