@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
@@ -23,6 +24,9 @@ from ..bands import current_band
 from ..config import Targets, format_duration
 from ..report import component_titles, feedback_language, report_texts
 from ..types import ACOUSTIC
+
+if TYPE_CHECKING:
+    from ..result import AnalysisResult
 
 DEFAULT_LANGUAGE = languages.FALLBACK
 # The page's languages: one labels/<lang>.json each (a new one is a file, no code).
@@ -227,35 +231,41 @@ def normalized(record: dict) -> dict:
     """The record as this version writes it (`result.from_json`: validated, an older record
     upgraded: feedback language, pace, component titles), with its history keys kept. A record
     that does not validate is shown as stored rather than not at all."""
+    return _normalized(record, _typed(record))
+
+
+def _typed(record: dict) -> AnalysisResult | None:
+    """The typed record (history keys left out), or None when it does not validate."""
     from ..result import ResultError, from_json
 
-    analysis = {k: v for k, v in record.items() if k not in HISTORY_KEYS}
     try:
-        upgraded = from_json(analysis).to_json()
+        return from_json({k: v for k, v in record.items() if k not in HISTORY_KEYS})
     except ResultError:
+        return None
+
+
+def _normalized(record: dict, typed: AnalysisResult | None) -> dict:
+    if typed is None:
         return record
-    return {**upgraded, **{k: record[k] for k in HISTORY_KEYS if k in record}}
+    return {**typed.to_json(), **{k: record[k] for k in HISTORY_KEYS if k in record}}
 
 
-def _verdict(d: dict, language: str) -> str:
+def _verdict(d: dict, typed: AnalysisResult | None, language: str) -> str:
     """The line under the score: the terminal report's (report.verdict: the length first, then
     the missing or thin parts, then the score band), so the page never says "start from the
     outline" for a complete but short introduction the terminal calls too short. A record that
     does not validate gets its score band."""
     from ..report import report_labels
     from ..report import verdict as report_verdict
-    from ..result import ResultError, from_json
 
     texts = report_texts(language)
-    try:
-        typed = from_json({k: v for k, v in d.items() if k not in HISTORY_KEYS})
-    except ResultError:
-        basis = d.get("score_basis") or "content and delivery"
-        if basis != "content and delivery":
-            return basis
-        bands = sorted(texts["verdicts"], key=lambda v: -v["min_score"])
-        return next(v["text"] for v in bands if d.get("score", 0) >= v["min_score"])
-    return report_verdict(typed, texts, report_labels(language))
+    if typed is not None:
+        return report_verdict(typed, texts, report_labels(language))
+    basis = d.get("score_basis") or "content and delivery"
+    if basis != "content and delivery":
+        return basis
+    bands = sorted(texts["verdicts"], key=lambda v: -v["min_score"])
+    return next(v["text"] for v in bands if d.get("score", 0) >= v["min_score"])
 
 
 def subpoint_names(language: str) -> dict[str, dict[str, str]]:
@@ -275,13 +285,14 @@ def subpoint_names(language: str) -> dict[str, dict[str, str]]:
 def report_view(record: dict) -> dict:
     """Everything the report template shows, for one stored analysis (plus `attempt_id`,
     `label`, `created_at` when it comes from the history)."""
-    d = normalized(record)
+    typed = _typed(record)  # validated once: the page's JSON and its verdict
+    d = _normalized(record, typed)
     language = report_language(d)
     L = labels(language)
     texts_language = language if language == feedback_language(d) else DEFAULT_LANGUAGE
     texts = report_texts(texts_language)
     basis = d.get("score_basis") or "content and delivery"
-    verdict = _verdict(d, texts_language)
+    verdict = _verdict(d, typed, texts_language)
     sentences = sentence_views(d, language)
     titles = component_titles(language)
     names = subpoint_names(language)
