@@ -61,16 +61,17 @@ class CheckRules:
     none_tip: dict[str, str]  # component id -> template with {missing}, when it has none
     nothing_yet: str  # {have} when the part names none of its sub-points
     list_separator: str
-    last_separator: str
+    last_separator: str  # before the last of a list of what is missing: "D or E"
+    and_separator: str  # before the last of a list of what is there: "A, B and C"
 
     def names(self, cid: str, ids) -> list[str]:
         by_id = {s.id: s.name for s in self.subpoints[cid]}
         return [by_id[i] for i in ids]
 
-    def join(self, items: list[str]) -> str:
+    def join(self, items: list[str], last: str | None = None) -> str:
         if len(items) <= 1:
             return "".join(items)
-        return self.list_separator.join(items[:-1]) + self.last_separator + items[-1]
+        return self.list_separator.join(items[:-1]) + (last or self.last_separator) + items[-1]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def load_checks(language: str) -> CheckRules | None:
         data["nothing_yet"],
         data["list_separator"],
         data["last_separator"],
+        data.get("and_separator", data["last_separator"]),
     )
 
 
@@ -205,5 +207,6 @@ def partial_message(rules: CheckRules, cid: str, results: dict[str, SubPointResu
     if not have:
         return rules.none_tip[cid].format(missing=rules.join(missing))
     return rules.partial_tip[cid].format(
-        have=rules.join(have) if have else rules.nothing_yet, missing=rules.join(missing)
+        have=rules.join(have, rules.and_separator) if have else rules.nothing_yet,
+        missing=rules.join(missing),
     )

@@ -222,3 +222,21 @@ def test_a_culture_sentence_under_the_pitfalls_margin_is_no_career_reason_either
     assert not content.components["japan"].checks["career_reason"].present
     culture = [p for p in content.pitfalls if p.id == "culture_reason"]
     assert culture and all(p.only_reason for p in culture)
+
+
+def test_a_partial_tip_lists_what_is_there_with_and_and_what_is_missing_with_or():
+    # "Your plan gives your next step, your goal or how this company or position helps, but
+    # not where you are now" read as if the speaker had given only one of the three.
+    from speechcoach.checks import SubPointResult, load_checks, partial_message
+
+    rules = load_checks("en")
+    ids = [s.id for s in rules.subpoints["plan"]]
+    results = {i: SubPointResult(present=i != ids[0]) for i in ids}
+    message = partial_message(rules, "plan", results)
+    have = rules.names("plan", ids[1:])
+    assert f"{', '.join(have[:-1])} and {have[-1]}, but not {rules.names('plan', ids[:1])[0]}" in (
+        message
+    )
+    results = {i: SubPointResult(present=i == ids[0]) for i in ids}
+    missing = rules.names("plan", ids[1:])
+    assert f"{', '.join(missing[:-1])} or {missing[-1]}" in partial_message(rules, "plan", results)
